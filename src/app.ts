@@ -1,0 +1,95 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { Scalar } from "@scalar/hono-api-reference";
+import { HTTPException } from "hono/http-exception";
+import type { ZodError } from "zod";
+import type { AppEnv } from "./env";
+import { requireAuth } from "./lib/auth";
+import { ApiError, type ErrorCode } from "./lib/errors";
+import { renderError } from "./lib/respond";
+import { registerFunctionRoutes } from "./routes/functions";
+import { registerHealthRoutes } from "./routes/health";
+import { registerKeyRoutes } from "./routes/keys";
+import { registerWorkspaceRoutes } from "./routes/workspaces";
+
+export type App = OpenAPIHono<AppEnv>;
+
+function zodMessage(error: ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message))
+    .join("; ");
+}
+
+const HTTP_CODES: Record<number, ErrorCode> = {
+  400: "bad_request",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  405: "method_not_allowed",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+};
+
+/** An OpenAPIHono whose validation failures render as the one error shape. */
+export function newRouter(): App {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const where = result.target === "json" ? "body" : result.target;
+        throw new ApiError("bad_request", `Invalid ${where}: ${zodMessage(result.error as ZodError)}`);
+      }
+    },
+  });
+}
+
+export function newApp(): App {
+  const app = newRouter();
+
+  app.use("*", async (c, next) => {
+    const requestId = c.req.header("cf-ray") ?? crypto.randomUUID();
+    c.set("requestId", requestId);
+    await next();
+    c.header("x-request-id", requestId);
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) {
+      // Hono's own rejections (e.g. a body that is not JSON) keep their status, in our shape.
+      const code = HTTP_CODES[err.status] ?? "bad_request";
+      const message = err.status === 400 ? `Malformed request: ${err.message}` : err.message;
+      return renderError(c, new ApiError(code, message));
+    }
+    if (err instanceof SyntaxError) return renderError(c, new ApiError("bad_request", "Body is not valid JSON"));
+    return renderError(c, err);
+  });
+  app.notFound((c) => renderError(c, new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`)));
+
+  // Everything under /api needs a key, except the API description itself.
+  const PUBLIC = new Set(["/api/openapi.json"]);
+  app.use("/api/*", (c, next) => (PUBLIC.has(c.req.path) ? next() : requireAuth(c, next)));
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
+    type: "http",
+    scheme: "bearer",
+    description: "An edgefn API key: `Authorization: Bearer efn_...`",
+  });
+
+  registerHealthRoutes(app);
+  registerKeyRoutes(app);
+  registerWorkspaceRoutes(app);
+  registerFunctionRoutes(app);
+
+  app.doc31("/api/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "edgefn API",
+      version: "0.1.0",
+      description:
+        "Upload JavaScript/TypeScript functions and run every call in its own dynamic isolate. " +
+        "Every error has the shape `{error: {code, message, requestId}}`.",
+    },
+    security: [{ apiKey: [] }],
+  });
+  app.get("/docs", Scalar({ url: "/api/openapi.json", pageTitle: "edgefn API" }));
+  return app;
+}

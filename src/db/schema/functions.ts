@@ -1,0 +1,43 @@
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+export const FUNCTION_SOURCES = ["custom", "system", "openapi-op"] as const;
+export const RETENTION_TIERS = ["standard", "extended", "permanent"] as const;
+export type RetentionTier = (typeof RETENTION_TIERS)[number];
+
+export const functions = sqliteTable(
+  "functions",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    name: text("name").notNull(),
+    description: text("description"),
+    externalId: text("external_id"),
+    /** JSON object of string pairs (Cognite's metadata). */
+    metadata: text("metadata", { mode: "json" }).$type<Record<string, string>>(),
+    source: text("source", { enum: FUNCTION_SOURCES }).notNull().default("custom"),
+    system: integer("system", { mode: "boolean" }).notNull().default(false),
+    createdBy: text("created_by"),
+    runtimeUserId: text("runtime_user_id"),
+    defaultVersionId: text("default_version_id"),
+    inputSchemaId: text("input_schema_id"),
+    outputSchemaId: text("output_schema_id"),
+    retentionTier: text("retention_tier", { enum: RETENTION_TIERS }).notNull().default("standard"),
+    deletedAt: integer("deleted_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    // Names are unique among the live functions of a workspace; a deleted function frees its name.
+    uniqueIndex("functions_workspace_id_name_idx").on(t.workspaceId, t.name).where(sql`${t.deletedAt} IS NULL`),
+    uniqueIndex("functions_workspace_id_external_id_idx")
+      .on(t.workspaceId, t.externalId)
+      .where(sql`${t.externalId} IS NOT NULL`),
+    index("functions_workspace_id_created_at_idx").on(t.workspaceId, t.createdAt, t.id),
+    index("functions_created_at_idx").on(t.createdAt, t.id),
+    index("functions_system_idx").on(t.system),
+    index("functions_deleted_at_idx").on(t.deletedAt),
+  ],
+);
+
+export type FunctionRow = typeof functions.$inferSelect;

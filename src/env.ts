@@ -1,0 +1,27 @@
+import type { FunctionObject } from "./durable/function-object";
+
+/** Bindings and vars of the host Worker (see wrangler.toml). */
+export interface Env {
+  DB: D1Database;
+  CODE: R2Bucket;
+  FUNCTIONS: DurableObjectNamespace<FunctionObject>;
+  LOADER: WorkerLoader;
+  JOBS: Queue<unknown>;
+  /** The admin API key (a Worker secret; `.dev.vars` locally). */
+  EDGEFN_ADMIN_KEY?: string;
+  EDGEFN_ENV?: string;
+}
+
+export interface Principal {
+  keyId: string;
+  role: "viewer" | "invoker" | "developer" | "admin";
+  /** null: the key sees every workspace. */
+  workspaceId: string | null;
+}
+
+export interface AppVariables {
+  requestId: string;
+  principal: Principal;
+}
+
+export type AppEnv = { Bindings: Env; Variables: AppVariables };

@@ -1,0 +1,66 @@
+import { eq } from "drizzle-orm";
+import type { MiddlewareHandler } from "hono";
+import { getDb } from "../db/client";
+import { apiKeys } from "../db/schema";
+import type { AppEnv, Env, Principal } from "../env";
+import { digestsEqual, sha256Hex } from "./crypto";
+import { ApiError } from "./errors";
+
+export const ADMIN_KEY_ID = "key_admin";
+const CACHE_TTL_MS = 30_000;
+
+interface Cached {
+  principal: Principal;
+  expiresAt: number | null;
+  cachedAt: number;
+}
+
+/**
+ * Key hash -> principal, per isolate, so the hot path does not read D1 for every request. A revoked key is
+ * dropped at once in the isolate that revoked it and within CACHE_TTL_MS everywhere else.
+ */
+const cache = new Map<string, Cached>();
+let adminHash: { secret: string; hash: string } | undefined;
+
+export function forgetKey(hash: string): void {
+  cache.delete(hash);
+}
+
+async function adminKeyHash(env: Env): Promise<string | undefined> {
+  const secret = env.EDGEFN_ADMIN_KEY;
+  if (!secret) return undefined;
+  if (adminHash?.secret !== secret) adminHash = { secret, hash: await sha256Hex(secret) };
+  return adminHash.hash;
+}
+
+export async function authenticate(env: Env, header: string | undefined, now = Date.now()): Promise<Principal> {
+  const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
+  if (!match) throw new ApiError("unauthorized", "Missing API key: send Authorization: Bearer <key>");
+  const hash = await sha256Hex(match[1] as string);
+
+  const admin = await adminKeyHash(env);
+  if (admin && digestsEqual(hash, admin)) return { keyId: ADMIN_KEY_ID, role: "admin", workspaceId: null };
+
+  let entry = cache.get(hash);
+  if (!entry || now - entry.cachedAt > CACHE_TTL_MS) {
+    const row = await getDb(env.DB).select().from(apiKeys).where(eq(apiKeys.hash, hash)).get();
+    if (!row || !digestsEqual(row.hash, hash)) {
+      cache.delete(hash);
+      throw new ApiError("unauthorized", "Invalid API key");
+    }
+    entry = {
+      principal: { keyId: row.id, role: row.role, workspaceId: row.workspaceId },
+      expiresAt: row.expiresAt,
+      cachedAt: now,
+    };
+    if (cache.size >= 10_000) cache.clear();
+    cache.set(hash, entry);
+  }
+  if (entry.expiresAt !== null && entry.expiresAt <= now) throw new ApiError("unauthorized", "API key has expired");
+  return entry.principal;
+}
+
+export const requireAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
+  c.set("principal", await authenticate(c.env, c.req.header("authorization")));
+  await next();
+};

@@ -1,0 +1,165 @@
+import { type SQL, sql } from "drizzle-orm";
+import { badRequest } from "../errors";
+import type { EntityDef, FieldDef, RelationDef } from "./entity";
+
+export const OPERATORS = ["eq", "ne", "gt", "gte", "lt", "lte", "in", "nin", "like", "ilike", "isNull"] as const;
+type Operator = (typeof OPERATORS)[number];
+
+const MAX_DEPTH = 8;
+const MAX_NODES = 100;
+const MAX_LIST = 100;
+const MAX_STRING = 1000;
+
+type Scope = { fields: Record<string, FieldDef>; relations: Record<string, RelationDef>; path: string };
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Parses the `filter` query parameter (JSON) and compiles it against the entity's whitelist. */
+export function parseFilter(entity: EntityDef, raw: string | undefined): SQL | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw badRequest("filter is not valid JSON");
+  }
+  return compileFilter(entity, parsed);
+}
+
+export function compileFilter(entity: EntityDef, node: unknown): SQL {
+  const budget = { nodes: 0 };
+  return compileNode({ fields: entity.fields, relations: entity.relations ?? {}, path: "filter" }, node, 0, budget);
+}
+
+function compileNode(scope: Scope, node: unknown, depth: number, budget: { nodes: number }): SQL {
+  if (depth > MAX_DEPTH) throw badRequest(`${scope.path}: filter is nested deeper than ${MAX_DEPTH} levels`);
+  if (++budget.nodes > MAX_NODES) throw badRequest(`filter has more than ${MAX_NODES} conditions`);
+  if (!isPlainObject(node)) throw badRequest(`${scope.path}: expected an object`);
+  const keys = Object.keys(node);
+  if (keys.length === 0) throw badRequest(`${scope.path}: empty filter object`);
+
+  const parts = keys.map((key): SQL => {
+    const value = node[key];
+    const path = `${scope.path}.${key}`;
+    if (key === "and" || key === "or") {
+      if (!Array.isArray(value) || value.length === 0) throw badRequest(`${path}: expected a non-empty array`);
+      const items = value.map((item, i) => compileNode({ ...scope, path: `${path}[${i}]` }, item, depth + 1, budget));
+      return sql`(${sql.join(items, key === "and" ? sql` AND ` : sql` OR `)})`;
+    }
+    if (key === "not") {
+      return sql`(NOT IFNULL(${compileNode({ ...scope, path }, value, depth + 1, budget)}, 0))`;
+    }
+    const relation = Object.hasOwn(scope.relations, key) ? scope.relations[key] : undefined;
+    if (relation) {
+      const inner = compileNode({ fields: relation.fields, relations: {}, path }, value, depth + 1, budget);
+      return relation.exists(inner);
+    }
+    const field = Object.hasOwn(scope.fields, key) ? scope.fields[key] : undefined;
+    if (!field) {
+      const known = [...Object.keys(scope.fields), ...Object.keys(scope.relations)].join(", ");
+      throw badRequest(`${path}: unknown field '${key}'; filterable fields are ${known}`);
+    }
+    return compileField(field, value, path);
+  });
+  return parts.length === 1 ? (parts[0] as SQL) : sql`(${sql.join(parts, sql` AND `)})`;
+}
+
+function compileField(field: FieldDef, value: unknown, path: string): SQL {
+  if (!isPlainObject(value) || Object.keys(value).length === 0) {
+    throw badRequest(`${path}: expected an operator object such as {"eq": ...}`);
+  }
+  const parts = Object.entries(value).map(([op, operand]) => {
+    if (!(OPERATORS as readonly string[]).includes(op)) {
+      throw badRequest(`${path}: unknown operator '${op}'; operators are ${OPERATORS.join(", ")}`);
+    }
+    return compileComparison(field, op as Operator, operand, `${path}.${op}`);
+  });
+  return parts.length === 1 ? (parts[0] as SQL) : sql`(${sql.join(parts, sql` AND `)})`;
+}
+
+function compileComparison(field: FieldDef, op: Operator, operand: unknown, path: string): SQL {
+  const col = field.column;
+  switch (op) {
+    case "isNull":
+      if (typeof operand !== "boolean") throw badRequest(`${path}: expected true or false`);
+      return operand ? sql`(${col} IS NULL)` : sql`(${col} IS NOT NULL)`;
+    case "eq":
+      return operand === null ? sql`(${col} IS NULL)` : sql`(${col} = ${toDb(field, operand, path)})`;
+    case "ne":
+      // Null-safe: rows whose value is NULL are "not equal" to any value.
+      return operand === null ? sql`(${col} IS NOT NULL)` : sql`(${col} IS NOT ${toDb(field, operand, path)})`;
+    case "gt":
+    case "gte":
+    case "lt":
+    case "lte": {
+      if (field.type === "boolean") throw badRequest(`${path}: '${op}' does not apply to a boolean field`);
+      const v = toDb(field, operand, path);
+      const symbol = { gt: sql`>`, gte: sql`>=`, lt: sql`<`, lte: sql`<=` }[op];
+      return sql`(${col} ${symbol} ${v})`;
+    }
+    case "in":
+    case "nin": {
+      if (!Array.isArray(operand) || operand.length === 0 || operand.length > MAX_LIST) {
+        throw badRequest(`${path}: expected an array of 1 to ${MAX_LIST} values`);
+      }
+      const values = sql.join(
+        operand.map((v, i) => sql`${toDb(field, v, `${path}[${i}]`)}`),
+        sql`, `,
+      );
+      return op === "in" ? sql`(${col} IN (${values}))` : sql`(${col} IS NULL OR ${col} NOT IN (${values}))`;
+    }
+    case "like":
+    case "ilike": {
+      if (field.type !== "string") throw badRequest(`${path}: '${op}' applies only to text fields`);
+      if (typeof operand !== "string" || operand.length > MAX_STRING) {
+        throw badRequest(`${path}: expected a pattern string of at most ${MAX_STRING} characters`);
+      }
+      // SQLite's LIKE ignores ASCII case, so the case-sensitive `like` is compiled to GLOB.
+      return op === "ilike"
+        ? sql`(lower(${col}) LIKE lower(${operand}) ESCAPE '\\')`
+        : sql`(${col} GLOB ${likeToGlob(operand)})`;
+    }
+  }
+}
+
+/** SQL LIKE pattern (`%`, `_`, backslash escapes) to the equivalent case-sensitive GLOB pattern. */
+export function likeToGlob(pattern: string): string {
+  let out = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i] as string;
+    if (ch === "\\" && i + 1 < pattern.length) {
+      out += globLiteral(pattern[++i] as string);
+    } else if (ch === "%") out += "*";
+    else if (ch === "_") out += "?";
+    else out += globLiteral(ch);
+  }
+  return out;
+}
+
+function globLiteral(ch: string): string {
+  return ch === "*" || ch === "?" || ch === "[" ? `[${ch}]` : ch;
+}
+
+/** Checks a filter or cursor value against the field's type and converts it to its stored form. */
+export function toDb(field: FieldDef, value: unknown, path: string): string | number {
+  switch (field.type) {
+    case "string":
+      if (typeof value !== "string" || value.length > MAX_STRING) {
+        throw badRequest(`${path}: expected a string of at most ${MAX_STRING} characters`);
+      }
+      return value;
+    case "number":
+      if (typeof value !== "number" || !Number.isFinite(value)) throw badRequest(`${path}: expected a number`);
+      return value;
+    case "boolean":
+      if (typeof value !== "boolean") throw badRequest(`${path}: expected true or false`);
+      return value ? 1 : 0;
+    case "datetime": {
+      const ms = typeof value === "number" ? value : typeof value === "string" ? Date.parse(value) : Number.NaN;
+      if (!Number.isFinite(ms)) throw badRequest(`${path}: expected an ISO 8601 time or epoch milliseconds`);
+      return ms;
+    }
+  }
+}

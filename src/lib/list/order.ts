@@ -1,0 +1,111 @@
+import { type SQL, sql } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { badRequest } from "../errors";
+import { DIRECTIONS, type Direction, type EntityDef, type OrderKey } from "./entity";
+
+const MAX_KEYS = 5;
+
+/** A resolved sort key: the column, its direction and where its NULLs go. */
+export interface SortKey {
+  name: string;
+  column: SQLiteColumn | SQL;
+  desc: boolean;
+  /** null: the column cannot hold NULL, so no null handling (keeps the index usable). */
+  nullsFirst: boolean | null;
+}
+
+export function parseOrderBy(entity: EntityDef, raw: string | undefined): OrderKey[] {
+  if (raw === undefined || raw === "") return entity.defaultOrder;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw badRequest("orderBy is not valid JSON");
+  }
+  const items = Array.isArray(parsed) ? parsed : [parsed];
+  if (items.length === 0 || items.length > MAX_KEYS) throw badRequest(`orderBy: expected 1 to ${MAX_KEYS} keys`);
+  const seen = new Set<string>();
+  return items.map((item, i) => {
+    if (typeof item !== "object" || item === null || Array.isArray(item) || Object.keys(item).length !== 1) {
+      throw badRequest(`orderBy[${i}]: expected an object with one field, such as {"createdAt": "desc"}`);
+    }
+    const [field, direction] = Object.entries(item)[0] as [string, unknown];
+    const def = Object.hasOwn(entity.fields, field) ? entity.fields[field] : undefined;
+    if (!def || def.sortable === false) {
+      const sortable = Object.entries(entity.fields)
+        .filter(([, f]) => f.sortable !== false)
+        .map(([n]) => n);
+      throw badRequest(`orderBy[${i}]: cannot sort on '${field}'; sortable fields are ${sortable.join(", ")}`);
+    }
+    if (typeof direction !== "string" || !(DIRECTIONS as readonly string[]).includes(direction)) {
+      throw badRequest(`orderBy[${i}].${field}: direction must be one of ${DIRECTIONS.join(", ")}`);
+    }
+    if (seen.has(field)) throw badRequest(`orderBy: '${field}' appears twice`);
+    seen.add(field);
+    return { field, direction: direction as Direction };
+  });
+}
+
+/** Resolves the order keys and appends the id tie-breaker so that the order is total. */
+export function resolveSort(entity: EntityDef, order: OrderKey[]): SortKey[] {
+  const keys: SortKey[] = order.map(({ field, direction }) => {
+    const def = entity.fields[field];
+    if (!def) throw badRequest(`orderBy: unknown field '${field}'`);
+    const desc = direction.startsWith("desc");
+    // SQLite puts NULLs first when ascending and last when descending, unless told otherwise.
+    const nullsFirst = direction.endsWith("nulls_first") ? true : direction.endsWith("nulls_last") ? false : !desc;
+    return { name: field, column: def.column, desc, nullsFirst: def.nullable ? nullsFirst : null };
+  });
+  if (!order.some((o) => entity.fields[o.field]?.column === entity.id)) {
+    const last = keys[keys.length - 1];
+    keys.push({ name: "id", column: entity.id, desc: last?.desc ?? false, nullsFirst: null });
+  }
+  return keys;
+}
+
+export function reverseSort(keys: SortKey[]): SortKey[] {
+  return keys.map((k) => ({ ...k, desc: !k.desc, nullsFirst: k.nullsFirst === null ? null : !k.nullsFirst }));
+}
+
+export function orderByClause(keys: SortKey[]): SQL[] {
+  return keys.map((k) => {
+    const dir = k.desc ? sql`DESC` : sql`ASC`;
+    if (k.nullsFirst === null || k.nullsFirst === !k.desc) return sql`${k.column} ${dir}`;
+    return sql`${k.column} ${dir} ${k.nullsFirst ? sql`NULLS FIRST` : sql`NULLS LAST`}`;
+  });
+}
+
+export function sortSignature(keys: SortKey[]): string {
+  return keys
+    .map((k) => `${k.name}:${k.desc ? "d" : "a"}${k.nullsFirst === null ? "" : k.nullsFirst ? "f" : "l"}`)
+    .join(",");
+}
+
+type Value = string | number | null;
+
+/** Rows strictly after the boundary row whose sort values are `values`, in the order of `keys`. */
+export function afterCondition(keys: SortKey[], values: Value[]): SQL {
+  const terms: SQL[] = [];
+  const equal: SQL[] = [];
+  keys.forEach((k, i) => {
+    const v = values[i] ?? null;
+    const beyond = strictlyAfter(k, v);
+    if (beyond) terms.push(equal.length ? sql`(${sql.join([...equal, beyond], sql` AND `)})` : beyond);
+    equal.push(v === null ? sql`${k.column} IS NULL` : sql`${k.column} = ${v}`);
+  });
+  const disjunction = terms.length ? sql`(${sql.join(terms, sql` OR `)})` : sql`0`;
+  // A plain range on the first key lets SQLite seek into its index instead of scanning from the start.
+  const first = keys[0];
+  const v0 = values[0] ?? null;
+  if (first && first.nullsFirst === null && v0 !== null) {
+    return sql`(${first.column} ${first.desc ? sql`<=` : sql`>=`} ${v0} AND ${disjunction})`;
+  }
+  return disjunction;
+}
+
+function strictlyAfter(k: SortKey, v: Value): SQL | null {
+  const cmp = k.desc ? sql`<` : sql`>`;
+  if (k.nullsFirst === null) return v === null ? null : sql`${k.column} ${cmp} ${v}`;
+  if (v === null) return k.nullsFirst ? sql`${k.column} IS NOT NULL` : null;
+  return k.nullsFirst ? sql`${k.column} ${cmp} ${v}` : sql`(${k.column} ${cmp} ${v} OR ${k.column} IS NULL)`;
+}

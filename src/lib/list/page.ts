@@ -1,0 +1,128 @@
+import { and, count, not, type SQL, sql } from "drizzle-orm";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { Db } from "../../db/client";
+import { badRequest } from "../errors";
+import { decodeCursor, encodeCursor } from "./cursor";
+import type { EntityDef, OrderKey } from "./entity";
+import { parseFilter } from "./filter";
+import { afterCondition, orderByClause, parseOrderBy, resolveSort, reverseSort, sortSignature } from "./order";
+
+export interface PageInfo {
+  total: number;
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+}
+
+export interface PageQuery {
+  limit: number;
+  after?: string;
+  before?: string;
+  order: OrderKey[];
+}
+
+type Value = string | number | null;
+
+/**
+ * One page by keyset: the boundary row's sort values bound the query, so a page deep in the list costs
+ * what the first page costs. Rows, total and the has-previous probe go to D1 in one batch.
+ */
+export async function paginate<Row extends Record<string, unknown>>(
+  db: Db,
+  table: SQLiteTable,
+  entity: EntityDef,
+  where: SQL | undefined,
+  query: PageQuery,
+): Promise<{ rows: Row[]; pageInfo: PageInfo }> {
+  if (query.after && query.before) throw badRequest("pass either after or before, not both");
+  const keys = resolveSort(entity, query.order);
+  const signature = sortSignature(keys);
+  const cursorName = query.after ? "after" : "before";
+  const cursor = query.after ?? query.before;
+  const boundary = cursor ? decodeCursor(cursor, signature, keys.length, cursorName) : undefined;
+  const backwards = Boolean(query.before);
+  const scanKeys = backwards ? reverseSort(keys) : keys;
+
+  const bound = boundary ? afterCondition(scanKeys, boundary) : undefined;
+  const rowsQuery = db
+    .select()
+    .from(table)
+    .where(and(where, bound))
+    .orderBy(...orderByClause(scanKeys))
+    .limit(query.limit + 1);
+  const totalQuery = db.select({ n: count() }).from(table).where(where);
+  // Is there anything on the other side of the cursor (the cursor row included)?
+  const otherSide = bound
+    ? db
+        .select({ one: sql<number>`1` })
+        .from(table)
+        .where(and(where, not(sql`IFNULL(${bound}, 0)`)))
+        .limit(1)
+    : undefined;
+
+  const [fetched, totals, other] = otherSide
+    ? await db.batch([rowsQuery, totalQuery, otherSide])
+    : [...(await db.batch([rowsQuery, totalQuery])), []];
+
+  const rows = fetched as Row[];
+  const more = rows.length > query.limit;
+  if (more) rows.pop();
+  if (backwards) rows.reverse();
+
+  const cursorOf = (row: Row) =>
+    encodeCursor(
+      signature,
+      keys.map((k) => toCursorValue(row[k.name === "id" ? "id" : k.name])),
+    );
+  const first = rows[0];
+  const last = rows[rows.length - 1];
+  const beyondCursor = (other as unknown[]).length > 0;
+  return {
+    rows,
+    pageInfo: {
+      total: (totals as { n: number }[])[0]?.n ?? 0,
+      hasNextPage: backwards ? beyondCursor : more,
+      hasPreviousPage: backwards ? more : beyondCursor,
+      startCursor: first ? cursorOf(first) : null,
+      endCursor: last ? cursorOf(last) : null,
+    },
+  };
+}
+
+function toCursorValue(v: unknown): Value {
+  if (v === null || v === undefined) return null;
+  if (typeof v === "boolean") return v ? 1 : 0;
+  if (v instanceof Date) return v.getTime();
+  return v as string | number;
+}
+
+/** Parses `limit` (1..max, default max). */
+export function parseLimit(raw: string | undefined, max = 100): number {
+  if (raw === undefined || raw === "") return max;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw badRequest(`limit must be an integer from 1 to ${max}`);
+  return n;
+}
+
+/** The list query parameters every list endpoint shares, as they arrive on the query string. */
+export interface ListParams {
+  limit?: string;
+  after?: string;
+  before?: string;
+  filter?: string;
+  orderBy?: string;
+}
+
+/** Validates the shared list parameters against the entity; every mistake is a 400 that names it. */
+export function parseListParams(entity: EntityDef, params: ListParams): { query: PageQuery; filter: SQL | undefined } {
+  return {
+    query: {
+      limit: parseLimit(params.limit),
+      after: params.after || undefined,
+      before: params.before || undefined,
+      order: parseOrderBy(entity, params.orderBy),
+    },
+    filter: parseFilter(entity, params.filter),
+  };
+}

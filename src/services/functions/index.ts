@@ -1,0 +1,147 @@
+import { and, eq, inArray, isNotNull, isNull, or, type SQL, sql } from "drizzle-orm";
+import { type FunctionRow, functions, type RetentionTier, workspaces } from "../../db/schema";
+import type { FunctionPatch, Outcome } from "../../durable/function-object";
+import { ApiError, badRequest, notFound } from "../../lib/errors";
+import { newId } from "../../lib/ids";
+import { type ListParams, paginate, parseListParams } from "../../lib/list/page";
+import { requireRole, type ServiceContext, seesWorkspace } from "../context";
+import { functionEntity } from "./entity";
+
+export interface FunctionListParams extends ListParams {
+  ids?: string;
+  workspaceId?: string;
+  source?: "workspace" | "system" | "integration";
+  includeDeleted?: "true" | "false" | "only";
+  name?: string;
+  defaultVersionId?: string;
+  system?: "true" | "false";
+  createdBy?: string;
+  runtimeUserId?: string;
+  retentionTier?: RetentionTier;
+}
+
+/** Functions this key can see: those of its workspaces, plus system functions, which every workspace sees. */
+function visible(ctx: ServiceContext): SQL | undefined {
+  const ws = ctx.principal.workspaceId;
+  return ws === null ? undefined : or(eq(functions.workspaceId, ws), eq(functions.system, true));
+}
+
+export async function listFunctions(ctx: ServiceContext, params: FunctionListParams) {
+  const { query, filter } = parseListParams(functionEntity, params);
+  const where: (SQL | undefined)[] = [visible(ctx), filter];
+
+  if (params.workspaceId !== undefined) {
+    if (!seesWorkspace(ctx, params.workspaceId)) throw notFound("workspace", params.workspaceId);
+    // System functions are always included (seed 004).
+    where.push(or(eq(functions.workspaceId, params.workspaceId), eq(functions.system, true)));
+  }
+  if (params.ids !== undefined) {
+    const ids = params.ids
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (ids.length === 0 || ids.length > 100) throw badRequest("ids: expected 1 to 100 comma-separated ids");
+    where.push(inArray(functions.id, ids));
+  }
+  if (params.source === "system") where.push(eq(functions.system, true));
+  if (params.source === "workspace") where.push(eq(functions.system, false));
+  // No integrations exist yet, so nothing is visible through one.
+  if (params.source === "integration") where.push(sql`0`);
+
+  const deleted = params.includeDeleted ?? "false";
+  if (deleted === "false") where.push(isNull(functions.deletedAt));
+  if (deleted === "only") where.push(isNotNull(functions.deletedAt));
+
+  if (params.name !== undefined) where.push(sql`instr(lower(${functions.name}), lower(${params.name})) > 0`);
+  if (params.defaultVersionId !== undefined) where.push(eq(functions.defaultVersionId, params.defaultVersionId));
+  if (params.system !== undefined) where.push(eq(functions.system, params.system === "true"));
+  if (params.createdBy !== undefined) where.push(eq(functions.createdBy, params.createdBy));
+  if (params.runtimeUserId !== undefined) where.push(eq(functions.runtimeUserId, params.runtimeUserId));
+  if (params.retentionTier !== undefined) where.push(eq(functions.retentionTier, params.retentionTier));
+
+  return paginate<FunctionRow>(ctx.db, functions, functionEntity, and(...where), query);
+}
+
+/** The function if this key can see it (deleted ones included); otherwise 404. */
+export async function getFunction(ctx: ServiceContext, id: string): Promise<FunctionRow> {
+  const row = await ctx.db.select().from(functions).where(eq(functions.id, id)).get();
+  if (!row || !(row.system || seesWorkspace(ctx, row.workspaceId))) throw notFound("function", id);
+  return row;
+}
+
+/** 403 unless the key may change this function: developers in its workspace, admins for system functions. */
+function requireWrite(ctx: ServiceContext, row: Pick<FunctionRow, "system" | "workspaceId">, action: string) {
+  if (row.system) {
+    requireRole(ctx, "admin", `${action} a system function`);
+    if (!seesWorkspace(ctx, row.workspaceId))
+      throw new ApiError("forbidden", `Only admins can ${action} a system function`);
+  } else {
+    requireRole(ctx, "developer", `${action} functions`);
+  }
+}
+
+export interface CreateFunctionInput extends FunctionPatch {
+  workspaceId: string;
+  name: string;
+  source?: FunctionRow["source"];
+  system?: boolean;
+}
+
+export async function createFunction(ctx: ServiceContext, input: CreateFunctionInput): Promise<FunctionRow> {
+  const ws = seesWorkspace(ctx, input.workspaceId)
+    ? await ctx.db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.id, input.workspaceId)).get()
+    : undefined;
+  if (!ws) throw notFound("workspace", input.workspaceId);
+  const system = input.system ?? input.source === "system";
+  requireWrite(ctx, { system, workspaceId: input.workspaceId }, "create");
+
+  const row: FunctionRow = {
+    id: newId("fun", ctx.now),
+    workspaceId: input.workspaceId,
+    name: input.name,
+    description: input.description ?? null,
+    externalId: input.externalId ?? null,
+    metadata: input.metadata ?? null,
+    source: input.source ?? (system ? "system" : "custom"),
+    system,
+    createdBy: ctx.principal.keyId,
+    runtimeUserId: input.runtimeUserId ?? null,
+    defaultVersionId: null,
+    inputSchemaId: input.inputSchemaId ?? null,
+    outputSchemaId: input.outputSchemaId ?? null,
+    retentionTier: input.retentionTier ?? "standard",
+    deletedAt: null,
+    createdAt: ctx.now,
+    updatedAt: ctx.now,
+  };
+  return unwrap(await lifecycle(ctx, row.id).create(row));
+}
+
+export async function updateFunction(ctx: ServiceContext, id: string, patch: FunctionPatch) {
+  requireWrite(ctx, await getFunction(ctx, id), "change");
+  return unwrap(await lifecycle(ctx, id).update(id, patch, ctx.now));
+}
+
+export async function deleteFunction(ctx: ServiceContext, id: string) {
+  requireWrite(ctx, await getFunction(ctx, id), "delete");
+  return unwrap(await lifecycle(ctx, id).softDelete(id, ctx.now));
+}
+
+export async function restoreFunction(ctx: ServiceContext, id: string) {
+  requireWrite(ctx, await getFunction(ctx, id), "restore");
+  return unwrap(await lifecycle(ctx, id).restore(id, ctx.now));
+}
+
+export async function purgeFunction(ctx: ServiceContext, id: string) {
+  requireWrite(ctx, await getFunction(ctx, id), "purge");
+  return unwrap(await lifecycle(ctx, id).purge(id));
+}
+
+export function lifecycle(ctx: Pick<ServiceContext, "env">, functionId: string) {
+  return ctx.env.FUNCTIONS.get(ctx.env.FUNCTIONS.idFromName(functionId));
+}
+
+function unwrap<T>(outcome: Outcome<T>): T {
+  if (!outcome.ok) throw new ApiError(outcome.code, outcome.message);
+  return outcome.value;
+}

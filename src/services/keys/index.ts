@@ -1,0 +1,93 @@
+import { and, eq, type SQL } from "drizzle-orm";
+import { type ApiKeyRow, apiKeys, type Role, workspaces } from "../../db/schema";
+import { forgetKey } from "../../lib/auth";
+import { newKeySecret, sha256Hex } from "../../lib/crypto";
+import { ApiError, badRequest, notFound } from "../../lib/errors";
+import { newId } from "../../lib/ids";
+import type { EntityDef } from "../../lib/list/entity";
+import { type ListParams, paginate, parseListParams } from "../../lib/list/page";
+import { requireRole, type ServiceContext, seesWorkspace } from "../context";
+
+export const keyEntity: EntityDef = {
+  name: "key",
+  id: apiKeys.id,
+  fields: {
+    id: { column: apiKeys.id, type: "string" },
+    name: { column: apiKeys.name, type: "string" },
+    role: { column: apiKeys.role, type: "string" },
+    workspaceId: { column: apiKeys.workspaceId, type: "string", nullable: true },
+    expiresAt: { column: apiKeys.expiresAt, type: "datetime", nullable: true },
+    createdAt: { column: apiKeys.createdAt, type: "datetime" },
+  },
+  defaultOrder: [{ field: "createdAt", direction: "desc" }],
+};
+
+export interface CreateKeyInput {
+  name: string;
+  role: Role;
+  workspaceId?: string | null;
+  expiresAt?: string | null;
+}
+
+const RANK = { viewer: 0, invoker: 1, developer: 2, admin: 3 } as const;
+
+export async function createKey(ctx: ServiceContext, input: CreateKeyInput) {
+  requireRole(ctx, "admin", "create API keys");
+  const scoped = ctx.principal.workspaceId;
+  const workspaceId = input.workspaceId ?? scoped;
+  if (scoped !== null && workspaceId !== scoped) {
+    throw new ApiError("forbidden", "A workspace-scoped key can only create keys for its own workspace");
+  }
+  if (RANK[input.role] > RANK[ctx.principal.role])
+    throw new ApiError("forbidden", "A key cannot grant more than it has");
+  if (workspaceId) {
+    const ws = await ctx.db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.id, workspaceId)).get();
+    if (!ws) throw notFound("workspace", workspaceId);
+  }
+  let expiresAt: number | null = null;
+  if (input.expiresAt) {
+    expiresAt = Date.parse(input.expiresAt);
+    if (!Number.isFinite(expiresAt)) throw badRequest("expiresAt: expected an ISO 8601 time");
+    if (expiresAt <= ctx.now) throw badRequest("expiresAt: must be in the future");
+  }
+  const secret = newKeySecret();
+  const row: ApiKeyRow = {
+    id: newId("key", ctx.now),
+    name: input.name,
+    hash: await sha256Hex(secret),
+    prefix: secret.slice(0, 10),
+    role: input.role,
+    workspaceId: workspaceId ?? null,
+    createdBy: ctx.principal.keyId,
+    expiresAt,
+    createdAt: ctx.now,
+  };
+  await ctx.db.insert(apiKeys).values(row);
+  return { row, secret };
+}
+
+/** Keys this key may manage: every key for a global admin, its workspace's keys for a scoped one. */
+function visibleKeys(ctx: ServiceContext): SQL | undefined {
+  const ws = ctx.principal.workspaceId;
+  return ws === null ? undefined : eq(apiKeys.workspaceId, ws);
+}
+
+export async function listKeys(ctx: ServiceContext, params: ListParams) {
+  requireRole(ctx, "admin", "list API keys");
+  const { query, filter } = parseListParams(keyEntity, params);
+  return paginate<ApiKeyRow>(ctx.db, apiKeys, keyEntity, and(visibleKeys(ctx), filter), query);
+}
+
+export async function deleteKey(ctx: ServiceContext, id: string) {
+  requireRole(ctx, "admin", "delete API keys");
+  const row = await ctx.db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
+  if (
+    !row ||
+    (row.workspaceId !== null && !seesWorkspace(ctx, row.workspaceId)) ||
+    (row.workspaceId === null && ctx.principal.workspaceId !== null)
+  ) {
+    throw notFound("API key", id);
+  }
+  await ctx.db.delete(apiKeys).where(eq(apiKeys.id, id));
+  forgetKey(row.hash);
+}
