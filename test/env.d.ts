@@ -6,8 +6,5 @@ declare global {
     interface Env extends PlatformEnv {
       TEST_MIGRATIONS: D1Migration[];
     }
-    interface Exports {
-      default: Fetcher;
-    }
   }
 }

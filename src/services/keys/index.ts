@@ -35,9 +35,8 @@ export async function createKey(ctx: ServiceContext, input: CreateKeyInput) {
   requireRole(ctx, "admin", "create API keys");
   const scoped = ctx.principal.workspaceId;
   const workspaceId = input.workspaceId ?? scoped;
-  if (scoped !== null && workspaceId !== scoped) {
-    throw new ApiError("forbidden", "A workspace-scoped key can only create keys for its own workspace");
-  }
+  // A scoped key cannot reach other workspaces at all, so to it they do not exist.
+  if (scoped !== null && workspaceId !== scoped) throw notFound("workspace", workspaceId ?? undefined);
   if (RANK[input.role] > RANK[ctx.principal.role])
     throw new ApiError("forbidden", "A key cannot grant more than it has");
   if (workspaceId) {

@@ -1,0 +1,216 @@
+/**
+ * The shared auth and tenancy cases, run on every route: no key and bad keys are 401, a role below the
+ * route's need is 403, and a key of another workspace gets 404 for this workspace's objects, exactly as
+ * if they did not exist. A last test checks that every route of the OpenAPI document is in the table.
+ */
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { api, expectError, expectStatus, newFunction, newKey, tenant, unique } from "./support/api";
+
+type Role = "viewer" | "invoker" | "developer" | "admin";
+type Fixture = Awaited<ReturnType<typeof setup>>;
+
+interface RouteCase {
+  method: string;
+  path: string;
+  url: (f: Fixture) => string;
+  body?: (f: Fixture) => unknown;
+  /** The lowest role that may call it. */
+  role: Role;
+  /** Needs a key for every workspace (a scoped admin gets 403). */
+  global?: boolean;
+  /** Names an object of workspace A, so a key of workspace B must get 404. */
+  object?: boolean;
+}
+
+const ROUTES: RouteCase[] = [
+  { method: "GET", path: "/api/keys", url: () => "/api/keys", role: "admin" },
+  {
+    method: "POST",
+    path: "/api/keys",
+    url: () => "/api/keys",
+    body: (f) => ({ name: "k", role: "viewer", workspaceId: f.a.ws.id }),
+    role: "admin",
+    object: true,
+  },
+  { method: "DELETE", path: "/api/keys/{id}", url: (f) => `/api/keys/${f.keyInA}`, role: "admin", object: true },
+  { method: "GET", path: "/api/workspaces", url: () => "/api/workspaces", role: "viewer" },
+  {
+    method: "POST",
+    path: "/api/workspaces",
+    url: () => "/api/workspaces",
+    body: () => ({ name: unique("ws") }),
+    role: "admin",
+    global: true,
+  },
+  {
+    method: "GET",
+    path: "/api/workspaces/{id}",
+    url: (f) => `/api/workspaces/${f.a.ws.id}`,
+    role: "viewer",
+    object: true,
+  },
+  {
+    method: "PATCH",
+    path: "/api/workspaces/{id}",
+    url: (f) => `/api/workspaces/${f.a.ws.id}`,
+    body: () => ({ description: "changed" }),
+    role: "admin",
+    object: true,
+  },
+  {
+    method: "DELETE",
+    path: "/api/workspaces/{id}",
+    url: (f) => `/api/workspaces/${f.a.ws.id}`,
+    role: "admin",
+    global: true,
+    object: true,
+  },
+  {
+    method: "GET",
+    path: "/api/functions",
+    url: (f) => `/api/functions?workspace_id=${f.a.ws.id}`,
+    role: "viewer",
+    object: true,
+  },
+  {
+    method: "POST",
+    path: "/api/functions",
+    url: () => "/api/functions",
+    body: (f) => ({ workspaceId: f.a.ws.id, name: unique("fn") }),
+    role: "developer",
+    object: true,
+  },
+  { method: "GET", path: "/api/functions/{id}", url: (f) => `/api/functions/${f.live}`, role: "viewer", object: true },
+  {
+    method: "PATCH",
+    path: "/api/functions/{id}",
+    url: (f) => `/api/functions/${f.live}`,
+    body: () => ({ description: "changed" }),
+    role: "developer",
+    object: true,
+  },
+  {
+    method: "DELETE",
+    path: "/api/functions/{id}",
+    url: (f) => `/api/functions/${f.live}`,
+    role: "developer",
+    object: true,
+  },
+  {
+    method: "POST",
+    path: "/api/functions/{id}/restore",
+    url: (f) => `/api/functions/${f.deleted}/restore`,
+    role: "developer",
+    object: true,
+  },
+  {
+    method: "DELETE",
+    path: "/api/functions/{id}/purge",
+    url: (f) => `/api/functions/${f.deleted}/purge`,
+    role: "developer",
+    object: true,
+  },
+];
+
+const PUBLIC = ["GET /healthz"];
+const ROLES: Role[] = ["viewer", "invoker", "developer", "admin"];
+
+async function setup() {
+  const a = await tenant();
+  const b = await tenant();
+  const live = (await newFunction(a.ws.id)).id as string;
+  const deleted = (await newFunction(a.ws.id)).id as string;
+  expectStatus(await api("DELETE", `/api/functions/${deleted}`), 200);
+  const keyInA = (await newKey("viewer", a.ws.id)).id;
+
+  // An expired key can only be made by aging one: the API refuses an expiry in the past.
+  const expired = await newKey("admin", null, { expiresAt: new Date(Date.now() + 60_000).toISOString() });
+  await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?")
+    .bind(Date.now() - 1000, expired.id)
+    .run();
+  return { a, b, live, deleted, keyInA, expiredKey: expired.key };
+}
+
+/** What the objects of workspace A look like, to prove a rejected request changed nothing. */
+async function stateOfA(f: Fixture) {
+  const rows = await env.DB.prepare(
+    "SELECT id, name, description, deleted_at FROM functions WHERE workspace_id = ? ORDER BY id",
+  )
+    .bind(f.a.ws.id)
+    .all();
+  const ws = await env.DB.prepare("SELECT name, description FROM workspaces WHERE id = ?").bind(f.a.ws.id).first();
+  const keys = await env.DB.prepare("SELECT id FROM api_keys WHERE workspace_id = ? ORDER BY id").bind(f.a.ws.id).all();
+  return { functions: rows.results, ws, keys: keys.results };
+}
+
+describe("every route: authentication, roles and workspace walls", () => {
+  let f: Fixture;
+  beforeAll(async () => {
+    f = await setup();
+  });
+
+  for (const route of ROUTES) {
+    const name = `${route.method} ${route.path}`;
+    const call = (key: string | null, headers?: Record<string, string>) =>
+      api(route.method, route.url(f), { key, body: route.body?.(f), headers });
+
+    it(`${name}: 401 without a key, with a malformed header, an unknown key and an expired key`, async () => {
+      const before = await stateOfA(f);
+      expectError(await call(null), 401, "unauthorized");
+      expectError(await call(null, { authorization: "Basic Zm9vOmJhcg==" }), 401, "unauthorized");
+      expectError(await call("efn_not-a-real-key"), 401, "unauthorized");
+      const expired = expectError(await call(f.expiredKey), 401, "unauthorized");
+      expect(expired.message).toMatch(/expired/i);
+      expect(await stateOfA(f)).toEqual(before);
+    });
+
+    const below = ROLES.slice(0, ROLES.indexOf(route.role));
+    if (below.length > 0) {
+      it(`${name}: 403 for ${below.join(", ")} keys of the workspace`, async () => {
+        const before = await stateOfA(f);
+        for (const role of below) {
+          const err = expectError(await call(f.a.keys[role]), 403, "forbidden");
+          expect(err.message).toContain(role);
+        }
+        expect(await stateOfA(f)).toEqual(before);
+      });
+    }
+
+    if (route.global) {
+      it(`${name}: 403 for an admin key scoped to one workspace`, async () => {
+        const before = await stateOfA(f);
+        expectError(await call(f.a.keys.admin), 403, "forbidden");
+        expect(await stateOfA(f)).toEqual(before);
+      });
+    }
+
+    if (route.object) {
+      it(`${name}: 404 for every key of another workspace, admin included`, async () => {
+        const before = await stateOfA(f);
+        for (const role of ROLES) {
+          const res = await call(f.b.keys[role]);
+          // A key that lacks the role for a collection route may hear 403 first; it still learns nothing of A.
+          if (res.status === 403) {
+            expect(ROLES.indexOf(role)).toBeLessThan(ROLES.indexOf(route.role));
+            continue;
+          }
+          const err = expectError(res, 404, "not_found");
+          expect(err.message).not.toContain(f.a.ws.name);
+        }
+        expect(await stateOfA(f)).toEqual(before);
+      });
+    }
+  }
+
+  it("covers every route of the OpenAPI document", async () => {
+    const doc = expectStatus(await api("GET", "/api/openapi.json", { key: null }), 200) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+    );
+    const covered = [...ROUTES.map((r) => `${r.method} ${r.path}`), ...PUBLIC];
+    expect(documented.sort()).toEqual(covered.sort());
+  });
+});
