@@ -56,7 +56,12 @@ export function newApp(): App {
     if (err instanceof HTTPException) {
       // Hono's own rejections (e.g. a body that is not JSON) keep their status, in our shape.
       const code = HTTP_CODES[err.status] ?? "bad_request";
-      const message = err.status === 400 ? `Malformed request: ${err.message}` : err.message;
+      const message =
+        err.status === 400
+          ? `Malformed request: ${err.message}`
+          : err.status === 415
+            ? "Send the body as JSON with Content-Type: application/json"
+            : err.message;
       return renderError(c, new ApiError(code, message));
     }
     if (err instanceof SyntaxError) return renderError(c, new ApiError("bad_request", "Body is not valid JSON"));

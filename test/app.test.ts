@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { api, expectError, expectStatus } from "./support/api";
+
+describe("the app", () => {
+  it("serves an OpenAPI 3.1 document describing every route with its errors", async () => {
+    const doc = expectStatus(await api("GET", "/api/openapi.json", { key: null }), 200);
+    expect(doc.openapi).toBe("3.1.0");
+    expect(doc.components.schemas).toHaveProperty("Error");
+    expect(doc.components.schemas).toHaveProperty("Function");
+    for (const [path, ops] of Object.entries<Record<string, any>>(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        expect(op.summary, `${method} ${path}`).toBeTruthy();
+        const statuses = Object.keys(op.responses);
+        expect(
+          statuses.some((s) => s.startsWith("2")),
+          `${method} ${path}`,
+        ).toBe(true);
+        if (path !== "/healthz") expect(statuses, `${method} ${path}`).toContain("401");
+      }
+    }
+    const list = doc.paths["/api/functions"].get;
+    expect(list.parameters.map((p: any) => p.name)).toEqual(
+      expect.arrayContaining([
+        "limit",
+        "after",
+        "before",
+        "ids",
+        "filter",
+        "orderBy",
+        "workspace_id",
+        "source",
+        "include_deleted",
+        "name",
+      ]),
+    );
+  });
+
+  it("serves an interactive API reference at /docs", async () => {
+    const res = await api("GET", "/docs", { key: null });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/text\/html/);
+    expect(res.body).toContain("/api/openapi.json");
+  });
+
+  it("answers unknown routes and methods with the one error shape", async () => {
+    expectError(await api("GET", "/api/nothing-here"), 404, "not_found");
+    expectError(await api("PUT", "/api/functions"), 404, "not_found");
+  });
+
+  it("tags every response with a request id that errors repeat", async () => {
+    const res = await api("GET", "/api/functions/fun_missing");
+    const err = expectError(res, 404, "not_found");
+    expect(res.headers.get("x-request-id")).toBe(err.requestId);
+  });
+
+  it("rejects a body that is not JSON, or not an object, with a 400", async () => {
+    expectError(await api("POST", "/api/workspaces", { raw: "{{{" }), 400, "bad_request");
+    expectError(await api("POST", "/api/workspaces", { raw: "null" }), 400, "bad_request");
+    const form = { raw: "name=x", headers: { "content-type": "application/x-www-form-urlencoded" } };
+    const err = expectError(await api("POST", "/api/workspaces", form), 415, "unsupported_media_type");
+    expect(err.message).toMatch(/application\/json/);
+  });
+});
