@@ -10,7 +10,12 @@ export default defineConfig(async () => {
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
-          bindings: { TEST_MIGRATIONS: migrations, EDGEFN_ADMIN_KEY: TEST_ADMIN_KEY, EDGEFN_ENV: "test" },
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            EDGEFN_ADMIN_KEY: TEST_ADMIN_KEY,
+            EDGEFN_SECRETS_KEY: "test-secrets-key-for-the-test-runtime-only",
+            EDGEFN_ENV: "test",
+          },
         },
       }),
     ],

@@ -8,7 +8,11 @@ import { ApiError, type ErrorCode } from "./lib/errors";
 import { renderError } from "./lib/respond";
 import { registerFunctionRoutes } from "./routes/functions";
 import { registerHealthRoutes } from "./routes/health";
+import { registerInvokeRoutes } from "./routes/invoke";
 import { registerKeyRoutes } from "./routes/keys";
+import { registerPlatformRoutes } from "./routes/platform";
+import { registerSchemaRoutes } from "./routes/schemas-api";
+import { registerVersionRoutes } from "./routes/versions";
 import { registerWorkspaceRoutes } from "./routes/workspaces";
 
 export type App = OpenAPIHono<AppEnv>;
@@ -83,6 +87,10 @@ export function newApp(): App {
   registerKeyRoutes(app);
   registerWorkspaceRoutes(app);
   registerFunctionRoutes(app);
+  registerVersionRoutes(app);
+  registerInvokeRoutes(app);
+  registerSchemaRoutes(app);
+  registerPlatformRoutes(app);
 
   app.doc31("/api/openapi.json", {
     openapi: "3.1.0",

@@ -10,6 +10,10 @@ export interface Env {
   /** The admin API key (a Worker secret; `.dev.vars` locally). */
   EDGEFN_ADMIN_KEY?: string;
   EDGEFN_ENV?: string;
+  /** Encrypts function secrets at rest (a Worker secret; `.dev.vars` locally). */
+  EDGEFN_SECRETS_KEY?: string;
+  /** Overrides the loop guard's longest synchronous stretch, in ms. */
+  EDGEFN_STRETCH_MS?: string;
 }
 
 export interface Principal {

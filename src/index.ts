@@ -2,8 +2,10 @@ import { newApp } from "./app";
 import { getDb } from "./db/client";
 import type { Env } from "./env";
 import { sweepDeletedFunctions } from "./services/functions/sweep";
+import { failBuild, runBuild } from "./services/versions/build";
 
 export { FunctionObject } from "./durable/function-object";
+export { EgressGateway } from "./runtime/egress";
 
 const app = newApp();
 
@@ -20,10 +22,17 @@ export default {
     );
   },
 
-  /** Jobs (async calls, builds) arrive here; the dead-letter queue records what exhausted its retries. */
-  async queue(batch, _env) {
+  /** Jobs (builds; async calls later) arrive here; the dead-letter queue records what exhausted its retries. */
+  async queue(batch, env) {
+    const db = getDb(env.DB);
     for (const message of batch.messages) {
-      console.warn(JSON.stringify({ event: "unknown_job", queue: batch.queue, id: message.id }));
+      const job = message.body as { type?: string; versionId?: string };
+      if (batch.queue.endsWith("-dlq")) {
+        console.error(JSON.stringify({ event: "dead_letter", job }));
+        if (job.type === "build" && job.versionId) await failBuild(db, job.versionId, "The build could not be run");
+      } else if (job.type === "build" && job.versionId) {
+        await runBuild(db, env, job.versionId);
+      } else console.warn(JSON.stringify({ event: "unknown_job", id: message.id }));
       message.ack();
     }
   },

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
-import { and, eq, isNotNull } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, max, ne, or, sql } from "drizzle-orm";
 import { getDb } from "../db/client";
-import { type FunctionRow, functions } from "../db/schema";
+import { type FunctionRow, functions, type VersionRow, versions } from "../db/schema";
 import type { Env } from "../env";
 import { isUniqueViolation } from "../services/context";
 
@@ -11,8 +11,10 @@ export interface LifecycleState {
   workspaceId: string;
   name: string;
   deletedAt: number | null;
-  /** Bumped by every change of the function; later it keys the function's isolates. */
+  /** Bumped by every change of the function. */
   revision: number;
+  /** The highest version number handed out. */
+  lastVersion: number;
 }
 
 export type FunctionPatch = Partial<
@@ -26,8 +28,16 @@ export type FunctionPatch = Partial<
     | "inputSchemaId"
     | "outputSchemaId"
     | "retentionTier"
+    | "envVars"
+    | "secrets"
+    | "timeoutMs"
+    | "cpuMs"
+    | "allowedHosts"
   >
 >;
+
+/** Fields whose change alters what the isolate sees or how it runs: changing one bumps configRevision. */
+const RUNTIME_FIELDS = ["envVars", "secrets", "timeoutMs", "cpuMs", "allowedHosts", "inputSchemaId", "outputSchemaId"];
 
 /** Errors cross the RPC boundary as values: thrown errors would lose their class. */
 export type Outcome<T> = { ok: true; value: T } | { ok: false; code: "not_found" | "conflict"; message: string };
@@ -62,20 +72,32 @@ export class FunctionObject extends DurableObject<Env> {
       return stored;
     }
     const row = await this.db.select().from(functions).where(eq(functions.id, functionId)).get();
-    this.state = row
-      ? { functionId, workspaceId: row.workspaceId, name: row.name, deletedAt: row.deletedAt, revision: 1 }
-      : null;
+    if (row) {
+      const [last] = await this.db
+        .select({ n: max(versions.number) })
+        .from(versions)
+        .where(eq(versions.functionId, functionId));
+      this.state = {
+        functionId,
+        workspaceId: row.workspaceId,
+        name: row.name,
+        deletedAt: row.deletedAt,
+        revision: 1,
+        lastVersion: last?.n ?? 0,
+      };
+    } else this.state = null;
     if (this.state) await this.ctx.storage.put(STATE_KEY, this.state);
     return this.state;
   }
 
-  private async save(row: FunctionRow, previous: LifecycleState | null): Promise<FunctionRow> {
+  private async save(row: FunctionRow, previous: LifecycleState | null, lastVersion?: number): Promise<FunctionRow> {
     this.state = {
       functionId: row.id,
       workspaceId: row.workspaceId,
       name: row.name,
       deletedAt: row.deletedAt,
       revision: (previous?.revision ?? 0) + 1,
+      lastVersion: lastVersion ?? previous?.lastVersion ?? 0,
     };
     await this.ctx.storage.put(STATE_KEY, this.state);
     return row;
@@ -103,7 +125,11 @@ export class FunctionObject extends DurableObject<Env> {
       try {
         [row] = await this.db
           .update(functions)
-          .set({ ...patch, updatedAt: now })
+          .set({
+            ...patch,
+            updatedAt: now,
+            ...(RUNTIME_FIELDS.some((f) => f in patch) ? { configRevision: sql`${functions.configRevision} + 1` } : {}),
+          })
           .where(eq(functions.id, functionId))
           .returning();
       } catch (err) {
@@ -159,6 +185,77 @@ export class FunctionObject extends DurableObject<Env> {
     });
   }
 
+  /** Numbers and records a new version: numbers grow by one, with no gap and no duplicate. */
+  createVersion(row: Omit<VersionRow, "number">): Promise<Outcome<VersionRow>> {
+    return this.serially(async () => {
+      const state = await this.load(row.functionId);
+      if (!state) return missing(row.functionId);
+      if (state.deletedAt !== null) return deletedConflict(row.functionId);
+      const version = { ...row, number: state.lastVersion + 1 };
+      await this.db.insert(versions).values(version);
+      this.state = { ...state, lastVersion: version.number };
+      await this.ctx.storage.put(STATE_KEY, this.state);
+      return { ok: true, value: version };
+    });
+  }
+
+  /** Makes a ready version the default (a rollback when it is older). */
+  activate(functionId: string, versionId: string, now: number): Promise<Outcome<FunctionRow>> {
+    return this.serially(async () => {
+      const state = await this.load(functionId);
+      if (!state) return missing(functionId);
+      if (state.deletedAt !== null) return deletedConflict(functionId);
+      const version = await this.db.select().from(versions).where(eq(versions.id, versionId)).get();
+      if (!version || version.functionId !== functionId) {
+        return { ok: false, code: "not_found", message: `version ${versionId} not found` };
+      }
+      if (version.status !== "ready") {
+        return {
+          ok: false,
+          code: "conflict",
+          message: `Version ${versionId} is ${version.status}; only a ready version can be activated`,
+        };
+      }
+      return this.setDefault(state, functionId, versionId, now);
+    });
+  }
+
+  /**
+   * A build finished: the version becomes the default if its upload asked for that and no newer version is
+   * already the default (builds may finish out of order).
+   */
+  versionReady(functionId: string, versionId: string, now: number): Promise<Outcome<FunctionRow | null>> {
+    return this.serially(async () => {
+      const state = await this.load(functionId);
+      if (!state || state.deletedAt !== null) return { ok: true, value: null };
+      const version = await this.db.select().from(versions).where(eq(versions.id, versionId)).get();
+      if (version?.status !== "ready" || !version.activate) return { ok: true, value: null };
+      const current = await this.db
+        .select({ number: versions.number })
+        .from(functions)
+        .innerJoin(versions, eq(versions.id, functions.defaultVersionId))
+        .where(eq(functions.id, functionId))
+        .get();
+      if (current && current.number > version.number) return { ok: true, value: null };
+      return this.setDefault(state, functionId, versionId, now);
+    });
+  }
+
+  private async setDefault(
+    state: LifecycleState,
+    functionId: string,
+    versionId: string,
+    now: number,
+  ): Promise<Outcome<FunctionRow>> {
+    const [row] = await this.db
+      .update(functions)
+      .set({ defaultVersionId: versionId, updatedAt: now })
+      .where(eq(functions.id, functionId))
+      .returning();
+    if (!row) return missing(functionId);
+    return { ok: true, value: await this.save(row, state) };
+  }
+
   /** Permanently removes a soft-deleted function. */
   purge(functionId: string): Promise<Outcome<true>> {
     return this.serially(async () => {
@@ -171,11 +268,40 @@ export class FunctionObject extends DurableObject<Env> {
           message: `Function ${functionId} is not deleted; delete it before purging`,
         };
       }
-      await this.db.delete(functions).where(and(eq(functions.id, functionId), isNotNull(functions.deletedAt)));
+      const held = await this.db
+        .select({ sourceKey: versions.sourceKey, bundleKey: versions.bundleKey })
+        .from(versions)
+        .where(eq(versions.functionId, functionId));
+      await this.db.batch([
+        this.db.delete(versions).where(eq(versions.functionId, functionId)),
+        this.db.delete(functions).where(and(eq(functions.id, functionId), isNotNull(functions.deletedAt))),
+      ]);
+      await this.releaseCode(
+        functionId,
+        held.flatMap((v) => [v.sourceKey, v.bundleKey]),
+      );
       await this.ctx.storage.deleteAll();
       this.state = null;
       return { ok: true, value: true as const };
     });
+  }
+
+  /** Deletes content-addressed R2 objects that no other function's version still uses. */
+  private async releaseCode(functionId: string, keys: (string | null)[]) {
+    const unique = [...new Set(keys.filter((k): k is string => k !== null))];
+    if (unique.length === 0) return;
+    const shared = await this.db
+      .select({ sourceKey: versions.sourceKey, bundleKey: versions.bundleKey })
+      .from(versions)
+      .where(
+        and(
+          ne(versions.functionId, functionId),
+          or(inArray(versions.sourceKey, unique), inArray(versions.bundleKey, unique)),
+        ),
+      );
+    const stillUsed = new Set(shared.flatMap((v) => [v.sourceKey, v.bundleKey]));
+    const orphans = unique.filter((k) => !stillUsed.has(k));
+    if (orphans.length > 0) await this.env.CODE.delete(orphans);
   }
 
   /** The object's view of its function, for consistency checks. */
@@ -186,6 +312,10 @@ export class FunctionObject extends DurableObject<Env> {
 
 function missing(functionId: string): Outcome<never> {
   return { ok: false, code: "not_found", message: `function ${functionId} not found` };
+}
+
+function deletedConflict(functionId: string): Outcome<never> {
+  return { ok: false, code: "conflict", message: `Function ${functionId} is deleted; restore it first` };
 }
 
 function clash(row: { name?: string; externalId?: string | null; workspaceId: string }): Outcome<never> {

@@ -1,4 +1,4 @@
-/** Platform limits (DESIGN.md); exposed at GET /api/limits as functions grow more of them. */
+/** Platform limits; exposed at GET /api/limits. */
 export const LIMITS = {
   functionName: { min: 1, max: 140 },
   description: { max: 500 },
@@ -7,6 +7,19 @@ export const LIMITS = {
   workspaceName: { max: 63 },
   keyName: { max: 100 },
   retentionDays: { standard: 30, extended: 90 },
+  /** A call's wall-clock limit: default, and bounds for a function's timeoutMs. */
+  timeoutMs: { default: 30_000, min: 100, max: 900_000 },
+  /** CPU per call: enforced by Cloudflare through the loader's limits; locally by the loop guard. */
+  cpuMs: { default: 30_000, min: 10, max: 300_000 },
+  /** Longest stretch of synchronous execution before the loop guard ends it (EDGEFN_STRETCH_MS overrides). */
+  stretchMs: 200,
+  argsBytes: 1024 * 1024,
+  resultBytes: 1024 * 1024,
+  codeBytes: 10 * 1024 * 1024,
+  logBytes: 256 * 1024,
+  envVars: { count: 100, key: /^[A-Za-z_][A-Za-z0-9_]*$/, valueBytes: 32 * 1024 },
+  secrets: { count: 30, key: /^[a-z0-9-]{1,15}$/, totalBytes: 25 * 1024 },
+  allowedHosts: 50,
 } as const;
 
 const bytes = (s: string) => new TextEncoder().encode(s).byteLength;
@@ -23,5 +36,31 @@ export function metadataProblem(metadata: Record<string, string>): string | null
     total += bytes(k) + bytes(v);
   }
   if (total > totalBytes) return `keys and values together exceed ${totalBytes} bytes`;
+  return null;
+}
+
+/** Cognite's rules for env vars; returns the first violation, or null. */
+export function envVarsProblem(vars: Record<string, string>): string | null {
+  const entries = Object.entries(vars);
+  if (entries.length > LIMITS.envVars.count) return `at most ${LIMITS.envVars.count} variables`;
+  for (const [k, v] of entries) {
+    if (!LIMITS.envVars.key.test(k))
+      return `'${k.slice(0, 40)}' is not a valid name (letters, digits and underscores, not starting with a digit)`;
+    if (bytes(v) > LIMITS.envVars.valueBytes)
+      return `value of '${k}' is longer than ${LIMITS.envVars.valueBytes} bytes`;
+  }
+  return null;
+}
+
+/** Cognite's rules for secrets; returns the first violation, or null. */
+export function secretsProblem(secrets: Record<string, string>): string | null {
+  const entries = Object.entries(secrets);
+  if (entries.length > LIMITS.secrets.count) return `at most ${LIMITS.secrets.count} secrets`;
+  let total = 0;
+  for (const [k, v] of entries) {
+    if (!LIMITS.secrets.key.test(k)) return `'${k.slice(0, 40)}' is not a valid secret name (^[a-z0-9-]{1,15}$)`;
+    total += bytes(k) + bytes(v);
+  }
+  if (total > LIMITS.secrets.totalBytes) return `names and values together exceed ${LIMITS.secrets.totalBytes} bytes`;
   return null;
 }

@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../app";
 import { FUNCTION_SOURCES, type FunctionRow, RETENTION_TIERS } from "../db/schema";
-import { LIMITS, metadataProblem } from "../lib/limits";
+import { envVarsProblem, LIMITS, metadataProblem, secretsProblem } from "../lib/limits";
+import { maskSecrets } from "../lib/secrets";
 import {
   createFunction,
   deleteFunction,
@@ -24,7 +25,7 @@ import {
   TimestampSchema,
 } from "./schemas";
 
-const FunctionSchema = z
+export const FunctionSchema = z
   .object({
     id: z.string().openapi({ example: "fun_01jd5x0m7a2b3c4d5e6f7g8h9j" }),
     workspaceId: z.string(),
@@ -41,6 +42,15 @@ const FunctionSchema = z
     outputSchemaId: z.string().nullable(),
     deletedAt: TimestampSchema.nullable(),
     retentionTier: z.enum(RETENTION_TIERS),
+    envVars: z.record(z.string(), z.string()).nullable(),
+    secrets: z
+      .record(z.string(), z.literal("***"))
+      .nullable()
+      .openapi({ description: "Names only; values are never shown" }),
+    timeoutMs: z.number().int().nullable(),
+    cpuMs: z.number().int().nullable(),
+    allowedHosts: z.array(z.string()).nullable(),
+    configRevision: z.number().int(),
     createdAt: TimestampSchema,
     updatedAt: TimestampSchema,
   })
@@ -62,6 +72,12 @@ export const toApiFunction = (row: FunctionRow) => ({
   outputSchemaId: row.outputSchemaId,
   deletedAt: iso(row.deletedAt),
   retentionTier: row.retentionTier,
+  envVars: row.envVars,
+  secrets: maskSecrets(row.secrets) as Record<string, "***"> | null,
+  timeoutMs: row.timeoutMs,
+  cpuMs: row.cpuMs,
+  allowedHosts: row.allowedHosts,
+  configRevision: row.configRevision,
   createdAt: iso(row.createdAt) as string,
   updatedAt: iso(row.updatedAt) as string,
 });
@@ -90,6 +106,32 @@ const mutable = {
   runtimeUserId: shortId.nullish(),
   inputSchemaId: shortId.nullish(),
   outputSchemaId: shortId.nullish(),
+  envVars: z
+    .record(z.string(), z.string())
+    .superRefine((m, ctx) => {
+      const problem = envVarsProblem(m);
+      if (problem) ctx.addIssue({ code: "custom", message: `envVars: ${problem}` });
+    })
+    .nullish()
+    .openapi({ description: "Plain environment variables of the isolate (up to 100)" }),
+  secrets: z
+    .record(z.string(), z.string())
+    .superRefine((m, ctx) => {
+      const problem = secretsProblem(m);
+      if (problem) ctx.addIssue({ code: "custom", message: `secrets: ${problem}` });
+    })
+    .nullish()
+    .openapi({
+      description:
+        'Encrypted at rest, shown as "***", visible only inside the isolate (ctx.secrets and env). A PATCH replaces the set; "***" keeps a current value.',
+    }),
+  timeoutMs: z.number().int().min(LIMITS.timeoutMs.min).max(LIMITS.timeoutMs.max).nullish(),
+  cpuMs: z.number().int().min(LIMITS.cpuMs.min).max(LIMITS.cpuMs.max).nullish(),
+  allowedHosts: z
+    .array(z.string().regex(/^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$/i, "a host name, optionally starting with *."))
+    .max(LIMITS.allowedHosts)
+    .nullish()
+    .openapi({ description: "Hosts the function may fetch (`*.example.com` for subdomains); none: no network" }),
   retentionTier: z.enum(RETENTION_TIERS).optional().openapi({
     description: "How long a soft-deleted function is kept before the sweeper purges it: 30 days, 90 days or forever",
   }),

@@ -23,6 +23,16 @@ export const functions = sqliteTable(
     inputSchemaId: text("input_schema_id"),
     outputSchemaId: text("output_schema_id"),
     retentionTier: text("retention_tier", { enum: RETENTION_TIERS }).notNull().default("standard"),
+    /** Plain environment variables given to the isolate. */
+    envVars: text("env_vars", { mode: "json" }).$type<Record<string, string>>(),
+    /** Secrets, each value AES-GCM encrypted (see lib/secrets.ts). */
+    secrets: text("secrets", { mode: "json" }).$type<Record<string, string>>(),
+    timeoutMs: integer("timeout_ms"),
+    cpuMs: integer("cpu_ms"),
+    /** Hosts the function may fetch; null: no network at all. */
+    allowedHosts: text("allowed_hosts", { mode: "json" }).$type<string[]>(),
+    /** Bumped whenever what the isolate sees changes; part of the loader id. */
+    configRevision: integer("config_revision").notNull().default(1),
     deletedAt: integer("deleted_at"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),

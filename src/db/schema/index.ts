@@ -1,3 +1,5 @@
 export * from "./api-keys";
 export * from "./functions";
+export * from "./schemas";
+export * from "./versions";
 export * from "./workspaces";

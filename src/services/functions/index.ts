@@ -4,7 +4,10 @@ import type { FunctionPatch, Outcome } from "../../durable/function-object";
 import { ApiError, badRequest, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { type ListParams, paginate, parseListParams } from "../../lib/list/page";
+import { encryptSecret } from "../../lib/secrets";
 import { requireRole, type ServiceContext, seesWorkspace } from "../context";
+import { forgetFunction } from "../invoke/cache";
+import { assertSchemaUsable } from "../schemas";
 import { functionEntity } from "./entity";
 
 export interface FunctionListParams extends ListParams {
@@ -70,7 +73,7 @@ export async function getFunction(ctx: ServiceContext, id: string): Promise<Func
 }
 
 /** 403 unless the key may change this function: developers in its workspace, admins for system functions. */
-function requireWrite(ctx: ServiceContext, row: Pick<FunctionRow, "system" | "workspaceId">, action: string) {
+export function requireWrite(ctx: ServiceContext, row: Pick<FunctionRow, "system" | "workspaceId">, action: string) {
   if (row.system) {
     requireRole(ctx, "admin", `${action} a system function`);
     if (!seesWorkspace(ctx, row.workspaceId))
@@ -80,7 +83,41 @@ function requireWrite(ctx: ServiceContext, row: Pick<FunctionRow, "system" | "wo
   }
 }
 
-export interface CreateFunctionInput extends FunctionPatch {
+/** A patch as the API takes it: secrets in plain text ("***" keeps a secret's current value). */
+export type FunctionInput = Omit<FunctionPatch, "secrets"> & { secrets?: Record<string, string> | null };
+
+/**
+ * Checks what the API cannot check alone (schemas of the workspace, names shared by env vars and secrets)
+ * and encrypts secrets, so what goes to the FunctionObject is ready to store.
+ */
+async function prepare(
+  ctx: ServiceContext,
+  fn: Pick<FunctionRow, "id" | "workspaceId" | "envVars" | "secrets">,
+  input: FunctionInput,
+): Promise<FunctionPatch> {
+  const { secrets, ...rest } = input;
+  for (const field of ["inputSchemaId", "outputSchemaId"] as const) {
+    const id = input[field];
+    if (id) await assertSchemaUsable(ctx, fn.workspaceId, id, field);
+  }
+  const envVars = input.envVars === undefined ? fn.envVars : input.envVars;
+  const secretNames = secrets === undefined ? Object.keys(fn.secrets ?? {}) : Object.keys(secrets ?? {});
+  const clash = secretNames.find((name) => envVars && Object.hasOwn(envVars, name));
+  if (clash) throw badRequest(`'${clash}' is both an env var and a secret; the isolate's env holds both, so pick one`);
+  if (secrets === undefined) return rest;
+  if (secrets === null) return { ...rest, secrets: null };
+  const sealed: Record<string, string> = {};
+  for (const [name, value] of Object.entries(secrets)) {
+    const current = fn.secrets?.[name];
+    if (value === "***") {
+      if (!current) throw badRequest(`secrets.${name}: "***" keeps a current value, but there is none`);
+      sealed[name] = current;
+    } else sealed[name] = await encryptSecret(ctx.env.EDGEFN_SECRETS_KEY, fn.id, name, value);
+  }
+  return { ...rest, secrets: sealed };
+}
+
+export interface CreateFunctionInput extends FunctionInput {
   workspaceId: string;
   name: string;
   source?: FunctionRow["source"];
@@ -95,8 +132,10 @@ export async function createFunction(ctx: ServiceContext, input: CreateFunctionI
   const system = input.system ?? input.source === "system";
   requireWrite(ctx, { system, workspaceId: input.workspaceId }, "create");
 
+  const id = newId("fun", ctx.now);
+  const prepared = await prepare(ctx, { id, workspaceId: input.workspaceId, envVars: null, secrets: null }, input);
   const row: FunctionRow = {
-    id: newId("fun", ctx.now),
+    id,
     workspaceId: input.workspaceId,
     name: input.name,
     description: input.description ?? null,
@@ -110,6 +149,12 @@ export async function createFunction(ctx: ServiceContext, input: CreateFunctionI
     inputSchemaId: input.inputSchemaId ?? null,
     outputSchemaId: input.outputSchemaId ?? null,
     retentionTier: input.retentionTier ?? "standard",
+    envVars: input.envVars ?? null,
+    secrets: prepared.secrets ?? null,
+    timeoutMs: input.timeoutMs ?? null,
+    cpuMs: input.cpuMs ?? null,
+    allowedHosts: input.allowedHosts ?? null,
+    configRevision: 1,
     deletedAt: null,
     createdAt: ctx.now,
     updatedAt: ctx.now,
@@ -117,14 +162,19 @@ export async function createFunction(ctx: ServiceContext, input: CreateFunctionI
   return unwrap(await lifecycle(ctx, row.id).create(row));
 }
 
-export async function updateFunction(ctx: ServiceContext, id: string, patch: FunctionPatch) {
-  requireWrite(ctx, await getFunction(ctx, id), "change");
-  return unwrap(await lifecycle(ctx, id).update(id, patch, ctx.now));
+export async function updateFunction(ctx: ServiceContext, id: string, input: FunctionInput) {
+  const fn = await getFunction(ctx, id);
+  requireWrite(ctx, fn, "change");
+  const updated = unwrap(await lifecycle(ctx, id).update(id, await prepare(ctx, fn, input), ctx.now));
+  forgetFunction(id);
+  return updated;
 }
 
 export async function deleteFunction(ctx: ServiceContext, id: string) {
   requireWrite(ctx, await getFunction(ctx, id), "delete");
-  return unwrap(await lifecycle(ctx, id).softDelete(id, ctx.now));
+  const done = unwrap(await lifecycle(ctx, id).softDelete(id, ctx.now));
+  forgetFunction(id);
+  return done;
 }
 
 export async function restoreFunction(ctx: ServiceContext, id: string) {
@@ -134,14 +184,16 @@ export async function restoreFunction(ctx: ServiceContext, id: string) {
 
 export async function purgeFunction(ctx: ServiceContext, id: string) {
   requireWrite(ctx, await getFunction(ctx, id), "purge");
-  return unwrap(await lifecycle(ctx, id).purge(id));
+  const done = unwrap(await lifecycle(ctx, id).purge(id));
+  forgetFunction(id);
+  return done;
 }
 
 export function lifecycle(ctx: Pick<ServiceContext, "env">, functionId: string) {
   return ctx.env.FUNCTIONS.get(ctx.env.FUNCTIONS.idFromName(functionId));
 }
 
-function unwrap<T>(outcome: Outcome<T>): T {
+export function unwrap<T>(outcome: Outcome<T>): T {
   if (!outcome.ok) throw new ApiError(outcome.code, outcome.message);
   return outcome.value;
 }

@@ -1,0 +1,142 @@
+import { transform } from "sucrase";
+import { GUARD_MODULE } from "./guard";
+import { instrumentModule } from "./instrument";
+
+/** What a user uploads: files by path, and which one is the entry. */
+export interface SourceBundle {
+  files: Record<string, string>;
+  entrypoint: string;
+}
+
+/** Built code, ready for the Worker Loader: module name -> JS source (or JSON value). */
+export interface BuiltBundle {
+  entry: string;
+  modules: Record<string, string | { json: unknown }>;
+}
+
+export class BuildError extends Error {
+  constructor(
+    message: string,
+    readonly trace = "",
+  ) {
+    super(message);
+    this.name = "BuildError";
+  }
+}
+
+const CODE_EXTENSIONS = [".ts", ".mts", ".js", ".mjs"];
+const BUILTIN = /^(node|cloudflare):/;
+
+/** Cleans a user path: forward slashes, no leading "./" or "/", no "..", no empty segments. */
+export function normalizePath(path: string): string {
+  const parts: string[] = [];
+  for (const seg of path.replace(/\\/g, "/").split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") {
+      if (parts.length === 0) throw new BuildError(`Path '${path}' points outside the upload`);
+      parts.pop();
+    } else parts.push(seg);
+  }
+  return parts.join("/");
+}
+
+const dirname = (p: string) => (p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "");
+const isTs = (p: string) => p.endsWith(".ts") || p.endsWith(".mts");
+/** The loader module name of a source file: TypeScript files become .js. */
+const moduleName = (p: string) => p.replace(/\.mts$/, ".mjs").replace(/\.ts$/, ".js");
+
+function relativeSpecifier(from: string, to: string): string {
+  const a = dirname(from).split("/").filter(Boolean);
+  const b = to.split("/");
+  let i = 0;
+  while (i < a.length && i < b.length - 1 && a[i] === b[i]) i++;
+  const up = a.length - i;
+  return (up === 0 ? "./" : "../".repeat(up)) + b.slice(i).join("/");
+}
+
+/** Finds the uploaded file a relative import means, trying the usual extensions and index files. */
+function resolveFile(files: Record<string, string>, from: string, specifier: string): string | undefined {
+  const base = normalizePath(`${dirname(from)}/${specifier}`);
+  const candidates = [
+    base,
+    ...CODE_EXTENSIONS.map((e) => base + e),
+    ...CODE_EXTENSIONS.map((e) => `${base}/index${e}`),
+    // TypeScript's convention: `./util.js` in source means `./util.ts`.
+    ...(base.endsWith(".js") ? [base.replace(/\.js$/, ".ts")] : []),
+    ...(base.endsWith(".mjs") ? [base.replace(/\.mjs$/, ".mts")] : []),
+  ];
+  return candidates.find((c) => Object.hasOwn(files, c));
+}
+
+/**
+ * Builds an upload: strips TypeScript types, follows imports from the entrypoint through the uploaded files,
+ * instruments every module with the loop guard and rewrites imports to loader module names.
+ * Only modules reachable from the entrypoint are kept.
+ */
+export function buildBundle(source: SourceBundle, log: (message: string) => void): BuiltBundle {
+  const files: Record<string, string> = {};
+  for (const [path, text] of Object.entries(source.files)) files[normalizePath(path)] = text;
+  const entry = normalizePath(source.entrypoint);
+  if (!Object.hasOwn(files, entry))
+    throw new BuildError(`Entrypoint '${source.entrypoint}' is not among the uploaded files`);
+
+  const modules: BuiltBundle["modules"] = {};
+  const pending = [entry];
+  const seen = new Set<string>();
+  while (pending.length > 0) {
+    const path = pending.pop() as string;
+    if (seen.has(path)) continue;
+    seen.add(path);
+    const text = files[path] as string;
+    const name = moduleName(path);
+
+    if (path.endsWith(".json")) {
+      try {
+        modules[name] = { json: JSON.parse(text) };
+      } catch (err) {
+        throw new BuildError(`${path} is not valid JSON: ${(err as Error).message}`);
+      }
+      continue;
+    }
+    if (!CODE_EXTENSIONS.some((e) => path.endsWith(e))) {
+      throw new BuildError(`${path}: only .ts, .mts, .js, .mjs and .json files can be imported`);
+    }
+
+    let js = text;
+    if (isTs(path)) {
+      try {
+        js = transform(text, { transforms: ["typescript"], disableESTransforms: true, filePath: path }).code;
+      } catch (err) {
+        throw new BuildError(`${path}: ${(err as Error).message}`, (err as Error).stack ?? "");
+      }
+    }
+
+    const guardSpecifier = relativeSpecifier(name, GUARD_MODULE);
+    let instrumented: ReturnType<typeof instrumentModule>;
+    try {
+      instrumented = instrumentModule(js, guardSpecifier, (specifier) => {
+        if (BUILTIN.test(specifier)) return specifier;
+        if (!specifier.startsWith("./") && !specifier.startsWith("../") && !specifier.startsWith("/")) {
+          throw new BuildError(
+            `${path} imports the package '${specifier}', which edgefn does not install. ` +
+              "Bundle your dependencies into the upload (for example with esbuild, or `edgefn deploy`) and upload the bundle.",
+          );
+        }
+        const target = resolveFile(files, path, specifier.startsWith("/") ? `.${specifier}` : specifier);
+        if (!target) throw new BuildError(`${path} imports '${specifier}', which is not among the uploaded files`);
+        pending.push(target);
+        return relativeSpecifier(name, moduleName(target));
+      });
+    } catch (err) {
+      if (err instanceof BuildError) throw err;
+      const e = err as Error & { loc?: { line: number; column: number } };
+      const where = e.loc ? `:${e.loc.line}:${e.loc.column + 1}` : "";
+      throw new BuildError(`${path}${where}: ${e.message.replace(/ \(\d+:\d+\)$/, "")}`, e.stack ?? "");
+    }
+    modules[name] = instrumented.code;
+  }
+  const skipped = Object.keys(files).filter((f) => !seen.has(f));
+  if (skipped.length > 0) log(`Not imported from the entrypoint, left out: ${skipped.slice(0, 20).join(", ")}`);
+  log(`Built ${seen.size} module(s) from ${entry}`);
+  return { entry: moduleName(entry), modules };
+}

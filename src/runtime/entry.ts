@@ -1,0 +1,146 @@
+import { GUARD_MODULE } from "./guard";
+
+export const ENTRY_MODULE = "__edgefn/entry.js";
+
+export interface EntryOptions {
+  /** The built user module to wrap (a loader module name). */
+  userModule: string;
+  /** Which env keys are secrets (they also appear in ctx.secrets). */
+  secretNames: string[];
+  maxResultBytes: number;
+  maxLogBytes: number;
+}
+
+/** What the entry module's `invoke` returns over RPC. */
+export interface InvokeOutcome {
+  ok: boolean;
+  /** The result as JSON text (so any value crosses RPC the same way, and its size is known). */
+  result?: string;
+  error?: { name: string; message: string; stack?: string; code?: string };
+  logs: { timestamp: number; level: string; message: string }[];
+  logsTruncated: boolean;
+}
+
+/**
+ * Source of the generated entry module that wraps a user's module in every isolate. It exposes an RPC
+ * entrypoint: `invoke(args, info)` runs `handle(data, ctx)` or the default export's `fetch`, captures the
+ * call's logs (AsyncLocalStorage keeps concurrent calls in one isolate apart), turns a throw into
+ * `{name, message, stack}` and enforces the result size limit. `fetch` forwards raw HTTP requests.
+ */
+export function entryModuleSource(o: EntryOptions): string {
+  const userSpecifier = `../${o.userModule}`;
+  return `import { WorkerEntrypoint } from "cloudflare:workers";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { wasTripped, StretchLimitError } from "./${GUARD_MODULE.slice("__edgefn/".length)}";
+import * as user from ${JSON.stringify(userSpecifier)};
+
+const SECRET_NAMES = ${JSON.stringify(o.secretNames)};
+const MAX_RESULT = ${o.maxResultBytes};
+const MAX_LOGS = ${o.maxLogBytes};
+const calls = new AsyncLocalStorage();
+const encoder = new TextEncoder();
+
+function show(value) {
+  if (typeof value === "string") return value;
+  if (value instanceof Error) return value.stack || String(value);
+  try {
+    const text = JSON.stringify(value);
+    return text === undefined ? String(value) : text;
+  } catch {
+    return String(value);
+  }
+}
+
+function capture(store, level, args) {
+  if (store.truncated) return;
+  const message = args.map(show).join(" ");
+  const size = encoder.encode(message).byteLength;
+  if (store.bytes + size > MAX_LOGS) {
+    store.truncated = true;
+    store.logs.push({ timestamp: Date.now(), level: "warn", message: "[edgefn] log output truncated at " + MAX_LOGS + " bytes" });
+    return;
+  }
+  store.bytes += size;
+  store.logs.push({ timestamp: Date.now(), level, message });
+}
+
+for (const level of ["log", "info", "warn", "error", "debug"]) {
+  const original = console[level].bind(console);
+  console[level] = (...args) => {
+    const store = calls.getStore();
+    if (store) capture(store, level === "log" ? "info" : level, args);
+    else original(...args);
+  };
+}
+
+function describeError(err) {
+  if (err instanceof Error) return { name: err.name, message: err.message, stack: err.stack, code: err.code };
+  return { name: "Error", message: show(err) };
+}
+
+class ResultError extends Error {
+  constructor(message, code) {
+    super(message);
+    this.name = "ResultError";
+    this.code = code;
+  }
+}
+
+async function run(env, ctx, args, info) {
+  if (typeof user.handle === "function") {
+    const secrets = {};
+    for (const name of SECRET_NAMES) secrets[name] = env[name];
+    const log = (...parts) => console.info(...parts);
+    return user.handle(args, { env, secrets, call: info.call, log });
+  }
+  if (user.default && typeof user.default.fetch === "function") {
+    const request = new Request("https://function.invalid/", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(args === undefined ? null : args),
+    });
+    const response = await user.default.fetch(request, env, ctx);
+    const text = await response.text();
+    let body = text;
+    try { body = text === "" ? null : JSON.parse(text); } catch {}
+    if (!response.ok) throw new ResultError("The fetch handler answered " + response.status + ": " + show(body).slice(0, 500), "http_" + response.status);
+    return body;
+  }
+  throw new ResultError("The module exports neither handle(data, ctx) nor a default object with fetch()", "no_handler");
+}
+
+export default class extends WorkerEntrypoint {
+  describe() {
+    return {
+      handle: typeof user.handle === "function",
+      fetch: !!user.default && typeof user.default.fetch === "function",
+    };
+  }
+
+  invoke(args, info) {
+    const store = { logs: [], bytes: 0, truncated: false };
+    return calls.run(store, async () => {
+      try {
+        const value = await run(this.env, this.ctx, args, info);
+        if (wasTripped()) throw new StretchLimitError();
+        const json = value === undefined ? "null" : JSON.stringify(value);
+        if (json === undefined) throw new ResultError("The result is not JSON-serializable", "invalid_result");
+        if (encoder.encode(json).byteLength > MAX_RESULT) {
+          throw new ResultError("The result is larger than " + MAX_RESULT + " bytes", "result_too_large");
+        }
+        return { ok: true, result: json, logs: store.logs, logsTruncated: store.truncated };
+      } catch (err) {
+        return { ok: false, error: describeError(wasTripped() ? new StretchLimitError() : err), logs: store.logs, logsTruncated: store.truncated };
+      }
+    });
+  }
+
+  fetch(request) {
+    if (!user.default || typeof user.default.fetch !== "function") {
+      return new Response("This function has no fetch handler", { status: 501 });
+    }
+    return user.default.fetch(request, this.env, this.ctx);
+  }
+}
+`;
+}

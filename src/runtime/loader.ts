@@ -1,0 +1,72 @@
+import { exports } from "cloudflare:workers";
+import type { FunctionRow, VersionRow } from "../db/schema";
+import type { Env } from "../env";
+import { LIMITS } from "../lib/limits";
+import { decryptAll } from "../lib/secrets";
+import type { BuiltBundle } from "./build";
+import { ENTRY_MODULE, entryModuleSource, type InvokeOutcome } from "./entry";
+import { GUARD_MODULE, guardModuleSource } from "./guard";
+
+/** The compatibility settings of every function isolate. */
+export const ISOLATE_COMPAT = { compatibilityDate: "2026-11-01", compatibilityFlags: ["nodejs_compat"] };
+
+export type RuntimeFunction = Pick<
+  FunctionRow,
+  "id" | "configRevision" | "envVars" | "secrets" | "allowedHosts" | "cpuMs"
+>;
+export type RuntimeVersion = Pick<VersionRow, "id" | "bundleKey">;
+
+export interface IsolateEntrypoint {
+  invoke(args: unknown, info: { call: Record<string, unknown> }): Promise<InvokeOutcome>;
+  describe(): Promise<{ handle: boolean; fetch: boolean }>;
+  fetch(request: Request): Promise<Response>;
+}
+
+export function stretchMs(env: Env): number {
+  const n = Number(env.EDGEFN_STRETCH_MS);
+  return Number.isFinite(n) && n > 0 ? n : LIMITS.stretchMs;
+}
+
+/** The modules an isolate runs: the built user modules plus the guard and the generated entry module. */
+export function isolateModules(env: Env, bundle: BuiltBundle, secretNames: string[]) {
+  return {
+    ...bundle.modules,
+    [GUARD_MODULE]: guardModuleSource(stretchMs(env)),
+    [ENTRY_MODULE]: entryModuleSource({
+      userModule: bundle.entry,
+      secretNames,
+      maxResultBytes: LIMITS.resultBytes,
+      maxLogBytes: LIMITS.logBytes,
+    }),
+  };
+}
+
+export async function readBundle(env: Env, key: string): Promise<BuiltBundle> {
+  const object = await env.CODE.get(key);
+  if (!object) throw new Error(`Bundle ${key} is missing from R2`);
+  return object.json<BuiltBundle>();
+}
+
+/**
+ * The function's isolate for this version and config. The loader id changes whenever code or config
+ * changes, so a warm isolate is reused until then; the code callback (one R2 read, secret decryption) runs
+ * only when the loader has no isolate for the id.
+ */
+export function functionIsolate(env: Env, fn: RuntimeFunction, version: RuntimeVersion): IsolateEntrypoint {
+  const id = `${version.id}:${fn.configRevision}`;
+  const worker = env.LOADER.get(id, async () => {
+    const bundle = await readBundle(env, version.bundleKey as string);
+    const secrets = await decryptAll(env.EDGEFN_SECRETS_KEY, fn.id, fn.secrets);
+    return {
+      ...ISOLATE_COMPAT,
+      mainModule: ENTRY_MODULE,
+      modules: isolateModules(env, bundle, Object.keys(secrets)),
+      env: { ...(fn.envVars ?? {}), ...secrets },
+      globalOutbound: fn.allowedHosts?.length
+        ? exports.EgressGateway({ props: { functionId: fn.id, allowedHosts: fn.allowedHosts } })
+        : null,
+      limits: { cpuMs: fn.cpuMs ?? LIMITS.cpuMs.default },
+    };
+  });
+  return worker.getEntrypoint() as unknown as IsolateEntrypoint;
+}

@@ -1,0 +1,91 @@
+import { and, eq, inArray } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { type BuildLogLine, versions } from "../../db/schema";
+import type { Env } from "../../env";
+import { sha256Hex } from "../../lib/crypto";
+import { BuildError, buildBundle, type SourceBundle } from "../../runtime/build";
+import { ENTRY_MODULE } from "../../runtime/entry";
+import { ISOLATE_COMPAT, type IsolateEntrypoint, isolateModules } from "../../runtime/loader";
+import { lifecycle } from "../functions";
+import { forgetFunction } from "../invoke/cache";
+
+/**
+ * Runs one build, from the queue: claims the queued version, builds its sources, stores the bundle in R2 by
+ * its hash, loads it once in an isolate to check that it imports and exports a handler, and records ready
+ * or failed. A canceled version, or a second delivery of the same job, is left alone.
+ */
+export async function runBuild(db: Db, env: Env, versionId: string, now = Date.now): Promise<void> {
+  const [version] = await db
+    .update(versions)
+    .set({ status: "building", buildStartedAt: now(), updatedAt: now() })
+    .where(and(eq(versions.id, versionId), eq(versions.status, "queued")))
+    .returning();
+  if (!version) return;
+
+  const logs: BuildLogLine[] = [];
+  const log = (message: string, level: BuildLogLine["level"] = "info") => logs.push({ at: now(), level, message });
+  const finish = (fields: Partial<typeof versions.$inferInsert>) =>
+    db
+      .update(versions)
+      .set({ ...fields, buildLogs: logs, buildFinishedAt: now(), updatedAt: now() })
+      .where(and(eq(versions.id, versionId), eq(versions.status, "building")))
+      .returning();
+
+  try {
+    const object = await env.CODE.get(version.sourceKey);
+    if (!object) throw new BuildError(`The sources (${version.sourceKey}) are missing`);
+    const source = await object.json<SourceBundle>();
+    log(`Building ${Object.keys(source.files).length} file(s), entrypoint ${source.entrypoint}`);
+    const bundle = buildBundle(source, log);
+
+    const body = JSON.stringify(bundle);
+    const bundleKey = `bundles/${await sha256Hex(body)}`;
+    if (!(await env.CODE.head(bundleKey))) await env.CODE.put(bundleKey, body);
+    log(`Bundle ${bundleKey} (${body.length} bytes)`);
+
+    const handlers = await checkInIsolate(env, bundleKey, bundle);
+    log(`Loaded in an isolate; exports ${handlers.join(" and ")}`);
+    const [ready] = await finish({ status: "ready", bundleKey, bundleSize: body.length, handlers, error: null });
+    if (!ready) return;
+    await lifecycle({ env }, version.functionId).versionReady(version.functionId, versionId, now());
+    forgetFunction(version.functionId);
+  } catch (err) {
+    const e = err as Error;
+    const message = err instanceof BuildError ? e.message : `${e.name}: ${e.message}`;
+    log(message, "error");
+    await finish({ status: "failed", error: { message, trace: e.stack ?? message } });
+  }
+}
+
+/** Imports the built module in a fresh isolate with no network and no env: import-time throws fail here. */
+async function checkInIsolate(env: Env, bundleKey: string, bundle: ReturnType<typeof buildBundle>): Promise<string[]> {
+  const worker = env.LOADER.get(`build:${bundleKey}`, () => ({
+    ...ISOLATE_COMPAT,
+    mainModule: ENTRY_MODULE,
+    modules: isolateModules(env, bundle, []),
+    env: {},
+    globalOutbound: null,
+  }));
+  let found: { handle: boolean; fetch: boolean };
+  try {
+    found = await (worker.getEntrypoint() as unknown as IsolateEntrypoint).describe();
+  } catch (err) {
+    const e = err as Error;
+    throw new BuildError(`The module failed to load: ${e.name}: ${e.message}`, e.stack ?? "");
+  }
+  const handlers = [found.handle && "handle", found.fetch && "fetch"].filter((h): h is string => !!h);
+  if (handlers.length === 0) {
+    throw new BuildError(
+      "The module exports no handler: export async function handle(data, ctx), or export default { fetch }",
+    );
+  }
+  return handlers;
+}
+
+/** Marks a build that could not run at all (its job went to the dead-letter queue) as failed. */
+export async function failBuild(db: Db, versionId: string, message: string, now = Date.now()) {
+  await db
+    .update(versions)
+    .set({ status: "failed", error: { message, trace: "" }, buildFinishedAt: now, updatedAt: now })
+    .where(and(eq(versions.id, versionId), inArray(versions.status, ["queued", "building"])));
+}
