@@ -41,6 +41,12 @@ describe("functions: create and get", () => {
       outputSchemaId: null,
       deletedAt: null,
       retentionTier: "extended",
+      envVars: null,
+      secrets: null,
+      timeoutMs: null,
+      cpuMs: null,
+      allowedHosts: null,
+      configRevision: 1,
       createdAt: expect.stringMatching(ISO),
       updatedAt: expect.stringMatching(ISO),
     });

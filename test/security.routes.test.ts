@@ -6,6 +6,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { api, expectError, expectStatus, newFunction, newKey, tenant, unique } from "./support/api";
+import { deploy } from "./support/deploy";
 
 type Role = "viewer" | "invoker" | "developer" | "admin";
 type Fixture = Awaited<ReturnType<typeof setup>>;
@@ -111,6 +112,81 @@ const ROUTES: RouteCase[] = [
     role: "developer",
     object: true,
   },
+  {
+    method: "GET",
+    path: "/api/functions/{id}/versions",
+    url: (f) => `/api/functions/${f.live}/versions`,
+    role: "viewer",
+    object: true,
+  },
+  {
+    method: "POST",
+    path: "/api/functions/{id}/versions",
+    url: (f) => `/api/functions/${f.live}/versions`,
+    body: () => ({ code: "export function handle() { return 1; }" }),
+    role: "developer",
+    object: true,
+  },
+  {
+    method: "GET",
+    path: "/api/functions/{id}/versions/{vid}",
+    url: (f) => `/api/functions/${f.live}/versions/${f.version}`,
+    role: "viewer",
+    object: true,
+  },
+  {
+    method: "GET",
+    path: "/api/functions/{id}/versions/{vid}/source",
+    url: (f) => `/api/functions/${f.live}/versions/${f.version}/source`,
+    role: "viewer",
+    object: true,
+  },
+  {
+    method: "POST",
+    path: "/api/functions/{id}/versions/{vid}/activate",
+    url: (f) => `/api/functions/${f.live}/versions/${f.version}/activate`,
+    role: "developer",
+    object: true,
+  },
+  {
+    method: "POST",
+    path: "/api/functions/{id}/versions/{vid}/cancel",
+    url: (f) => `/api/functions/${f.live}/versions/${f.version}/cancel`,
+    role: "developer",
+    object: true,
+  },
+  {
+    method: "POST",
+    path: "/api/functions/{id}/invoke",
+    url: (f) => `/api/functions/${f.live}/invoke`,
+    body: () => ({ args: {} }),
+    role: "invoker",
+    object: true,
+  },
+  {
+    method: "GET",
+    path: "/api/schemas",
+    url: () => "/api/schemas",
+    role: "viewer",
+  },
+  {
+    method: "POST",
+    path: "/api/schemas",
+    url: () => "/api/schemas",
+    body: (f) => ({ workspaceId: f.a.ws.id, name: "s", schema: { type: "object" } }),
+    role: "developer",
+    object: true,
+  },
+  { method: "GET", path: "/api/schemas/{id}", url: (f) => `/api/schemas/${f.schema}`, role: "viewer", object: true },
+  {
+    method: "DELETE",
+    path: "/api/schemas/{id}",
+    url: (f) => `/api/schemas/${f.schema}`,
+    role: "developer",
+    object: true,
+  },
+  { method: "GET", path: "/api/limits", url: () => "/api/limits", role: "viewer" },
+  { method: "GET", path: "/api/runtimes", url: () => "/api/runtimes", role: "viewer" },
 ];
 
 const PUBLIC = ["GET /healthz"];
@@ -123,25 +199,36 @@ async function setup() {
   const deleted = (await newFunction(a.ws.id)).id as string;
   expectStatus(await api("DELETE", `/api/functions/${deleted}`), 200);
   const keyInA = (await newKey("viewer", a.ws.id)).id;
+  const version = (await deploy(live, { "index.js": "export function handle() { return 1; }" })).id as string;
+  const schema = expectStatus(
+    await api("POST", "/api/schemas", { body: { workspaceId: a.ws.id, name: "in", schema: { type: "object" } } }),
+    201,
+  ).id as string;
 
   // An expired key can only be made by aging one: the API refuses an expiry in the past.
   const expired = await newKey("admin", null, { expiresAt: new Date(Date.now() + 60_000).toISOString() });
   await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?")
     .bind(Date.now() - 1000, expired.id)
     .run();
-  return { a, b, live, deleted, keyInA, expiredKey: expired.key };
+  return { a, b, live, deleted, keyInA, version, schema, expiredKey: expired.key };
 }
 
 /** What the objects of workspace A look like, to prove a rejected request changed nothing. */
 async function stateOfA(f: Fixture) {
   const rows = await env.DB.prepare(
-    "SELECT id, name, description, deleted_at FROM functions WHERE workspace_id = ? ORDER BY id",
+    "SELECT id, name, description, deleted_at, default_version_id FROM functions WHERE workspace_id = ? ORDER BY id",
   )
     .bind(f.a.ws.id)
     .all();
   const ws = await env.DB.prepare("SELECT name, description FROM workspaces WHERE id = ?").bind(f.a.ws.id).first();
   const keys = await env.DB.prepare("SELECT id FROM api_keys WHERE workspace_id = ? ORDER BY id").bind(f.a.ws.id).all();
-  return { functions: rows.results, ws, keys: keys.results };
+  const versions = await env.DB.prepare(
+    "SELECT v.id, v.status FROM versions v JOIN functions f ON f.id = v.function_id WHERE f.workspace_id = ? ORDER BY v.id",
+  )
+    .bind(f.a.ws.id)
+    .all();
+  const schemas = await env.DB.prepare("SELECT id FROM schemas WHERE workspace_id = ? ORDER BY id").bind(f.a.ws.id).all();
+  return { functions: rows.results, ws, keys: keys.results, versions: versions.results, schemas: schemas.results };
 }
 
 describe("every route: authentication, roles and workspace walls", () => {
