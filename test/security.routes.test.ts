@@ -227,7 +227,9 @@ async function stateOfA(f: Fixture) {
   )
     .bind(f.a.ws.id)
     .all();
-  const schemas = await env.DB.prepare("SELECT id FROM schemas WHERE workspace_id = ? ORDER BY id").bind(f.a.ws.id).all();
+  const schemas = await env.DB.prepare("SELECT id FROM schemas WHERE workspace_id = ? ORDER BY id")
+    .bind(f.a.ws.id)
+    .all();
   return { functions: rows.results, ws, keys: keys.results, versions: versions.results, schemas: schemas.results };
 }
 

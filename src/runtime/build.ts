@@ -42,8 +42,20 @@ export function normalizePath(path: string): string {
 
 const dirname = (p: string) => (p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "");
 const isTs = (p: string) => p.endsWith(".ts") || p.endsWith(".mts");
-/** The loader module name of a source file: TypeScript files become .js. */
-const moduleName = (p: string) => p.replace(/\.mts$/, ".mjs").replace(/\.ts$/, ".js");
+/**
+ * Names source files as loader modules, which must end in `.js`: `a.ts`, `a.mts` and `a.mjs` become `a.js`
+ * unless a file earlier in that order (or `a.js` itself) already claims it; then they keep their name plus `.js`.
+ */
+function moduleNamer(files: Record<string, string>) {
+  const order = [".js", ".ts", ".mts", ".mjs"];
+  return (p: string): string => {
+    const ext = order.find((e) => p.endsWith(e));
+    if (!ext || ext === ".js") return p;
+    const base = p.slice(0, -ext.length);
+    const claimed = order.slice(0, order.indexOf(ext)).some((e) => Object.hasOwn(files, base + e));
+    return claimed ? `${p}.js` : `${base}.js`;
+  };
+}
 
 function relativeSpecifier(from: string, to: string): string {
   const a = dirname(from).split("/").filter(Boolean);
@@ -80,6 +92,7 @@ export function buildBundle(source: SourceBundle, log: (message: string) => void
   if (!Object.hasOwn(files, entry))
     throw new BuildError(`Entrypoint '${source.entrypoint}' is not among the uploaded files`);
 
+  const moduleName = moduleNamer(files);
   const modules: BuiltBundle["modules"] = {};
   const pending = [entry];
   const seen = new Set<string>();

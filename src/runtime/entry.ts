@@ -31,7 +31,7 @@ export function entryModuleSource(o: EntryOptions): string {
   const userSpecifier = `../${o.userModule}`;
   return `import { WorkerEntrypoint } from "cloudflare:workers";
 import { AsyncLocalStorage } from "node:async_hooks";
-import { wasTripped, StretchLimitError } from "./${GUARD_MODULE.slice("__edgefn/".length)}";
+import { enter, wasTripped, StretchLimitError } from "./${GUARD_MODULE.slice("__edgefn/".length)}";
 import * as user from ${JSON.stringify(userSpecifier)};
 
 const SECRET_NAMES = ${JSON.stringify(o.secretNames)};
@@ -118,6 +118,7 @@ export default class extends WorkerEntrypoint {
   }
 
   invoke(args, info) {
+    enter();
     const store = { logs: [], bytes: 0, truncated: false };
     return calls.run(store, async () => {
       try {
@@ -136,6 +137,7 @@ export default class extends WorkerEntrypoint {
   }
 
   fetch(request) {
+    enter();
     if (!user.default || typeof user.default.fetch !== "function") {
       return new Response("This function has no fetch handler", { status: 501 });
     }

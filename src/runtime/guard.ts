@@ -12,13 +12,17 @@ export function guardModuleSource(stretchMs: number): string {
   return `const now = Date.now;
 const schedule = setTimeout;
 const LIMIT = ${Math.max(1, Math.floor(stretchMs))};
+// The clock does not move while a module is being evaluated (there is no request yet), so a stretch also ends
+// after this many guard calls: far more than any honest code makes between two turns of the event loop.
+const MAX_CALLS = 50_000_000;
 let start = 0;
+let calls = 0;
 let armed = false;
 let tripped = false;
 
 export class StretchLimitError extends Error {
   constructor() {
-    super("Synchronous execution ran longer than " + LIMIT + " ms without yielding (runaway loop or recursion?)");
+    super("Synchronous execution ran longer than " + LIMIT + " ms (or " + MAX_CALLS + " loop and call steps) without yielding: a runaway loop or recursion?");
     this.name = "StretchLimitError";
   }
 }
@@ -34,14 +38,24 @@ export function guard() {
   if (!armed) {
     armed = true;
     start = t;
+    calls = 0;
     // Module evaluation may not set timers; there the stretch simply never ends early.
     try { schedule(reset, 0); } catch {}
     return;
   }
-  if (t - start > LIMIT) {
+  if (t - start > LIMIT || ++calls > MAX_CALLS) {
     tripped = true;
     throw new StretchLimitError();
   }
+}
+
+/**
+ * Starts a fresh stretch for a new event (a call or request). Timers die with the request that set them,
+ * so the reset timer of an earlier call may never fire; every event entering the isolate is itself a turn of
+ * the event loop, since it can only begin while no other code runs.
+ */
+export function enter() {
+  reset();
 }
 
 /** Whether the current stretch was cut short (the entry module reports it even if user code swallowed it). */

@@ -32,11 +32,21 @@ export function instrumentModule(
       edits.push({ at: body.end, text: "}" });
     }
   };
-  const source = (node: { source?: { type: string; value?: unknown; start: number; end: number } | null }) => {
+  type Span = { start: number; end: number };
+  const source = (node: {
+    source?: (Span & { type: string; value?: unknown }) | null;
+    attributes?: Span[];
+    options?: Span | null;
+  }) => {
     const s = node.source;
     if (s?.type !== "Literal" || typeof s.value !== "string") return;
     imports.push(s.value);
     edits.push({ at: s.start, end: s.end, text: JSON.stringify(resolve(s.value)) });
+    // Import attributes (`with { type: "json" }`) are dropped: the loader knows a module's type by itself
+    // and refuses attributes it does not recognise.
+    const last = node.attributes?.at(-1);
+    if (last) edits.push({ at: s.end, end: code.indexOf("}", last.end) + 1, text: "" });
+    if (node.options) edits.push({ at: s.end, end: node.options.end, text: "" });
   };
 
   type WithBody = { body: Node & { type: string; start: number; end: number } };

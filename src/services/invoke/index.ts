@@ -77,7 +77,13 @@ export async function invokeFunction(
     running.catch(
       (err: Error): InvokeOutcome => ({
         ok: false,
-        error: { name: "PlatformError", message: `The isolate failed: ${err.message}` },
+        error: /had hung and would never generate a response/.test(err.message)
+          ? {
+              name: "HangError",
+              message:
+                "The call awaits something that can never happen (a promise nothing will ever settle), so the runtime ended it",
+            }
+          : { name: "PlatformError", message: `The isolate failed: ${err.message}` },
         logs: [],
         logsTruncated: false,
       }),

@@ -40,7 +40,8 @@ export async function runBuild(db: Db, env: Env, versionId: string, now = Date.n
 
     const body = JSON.stringify(bundle);
     const bundleKey = `bundles/${await sha256Hex(body)}`;
-    if (!(await env.CODE.head(bundleKey))) await env.CODE.put(bundleKey, body);
+    // Always written (see the upload): content-addressed objects may be shared with a function being purged.
+    await env.CODE.put(bundleKey, body);
     log(`Bundle ${bundleKey} (${body.length} bytes)`);
 
     const handlers = await checkInIsolate(env, bundleKey, bundle);

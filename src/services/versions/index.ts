@@ -94,9 +94,8 @@ export async function createVersion(ctx: ServiceContext, functionId: string, upl
   const source: SourceBundle = { files: sorted, entrypoint };
   const body = JSON.stringify(source);
   const sourceKey = `sources/${await sha256Hex(body)}`;
-  if (!(await ctx.env.CODE.head(sourceKey))) {
-    await ctx.env.CODE.put(sourceKey, body, { httpMetadata: { contentType: "application/json" } });
-  }
+  // Always written, even when the object exists: a purge of another function that shared it may be deleting it.
+  await ctx.env.CODE.put(sourceKey, body, { httpMetadata: { contentType: "application/json" } });
 
   const outcome = await lifecycle(ctx, functionId).createVersion({
     id: newId("ver", ctx.now),
