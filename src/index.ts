@@ -17,7 +17,7 @@ export default {
     const db = getDb(env.DB);
     ctx.waitUntil(
       sweepDeletedFunctions(db, env, controller.scheduledTime).then((purged) => {
-        if (purged > 0) console.log(JSON.stringify({ event: "sweep", purgedFunctions: purged }));
+        console.log(JSON.stringify({ event: "cron", cron: controller.cron, purgedFunctions: purged }));
       }),
     );
   },
