@@ -3,7 +3,8 @@ import { defineConfig } from "vitest/config";
 
 export const TEST_ADMIN_KEY = "efn_test-admin-key-for-the-test-runtime-only";
 
-export default defineConfig(async () => {
+/** The Workers runtime the in-process tests (and the benchmarks) run in: real D1, R2, DOs, Queues, Loader. */
+export async function workersProject(name: string, include: string[]) {
   const migrations = await readD1Migrations("migrations");
   return {
     plugins: [
@@ -20,9 +21,31 @@ export default defineConfig(async () => {
       }),
     ],
     test: {
-      include: ["test/**/*.test.ts"],
+      name,
+      include,
       setupFiles: ["./test/support/setup.ts"],
       testTimeout: 30_000,
     },
   };
-});
+}
+
+export default defineConfig(async () => ({
+  test: {
+    projects: [
+      await workersProject("workers", ["test/**/*.test.ts"]).then((p) => ({
+        ...p,
+        test: { ...p.test, exclude: ["test/e2e/**"] },
+      })),
+      {
+        // Black-box: the real local server, started the way `npm start` starts it.
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
+  },
+}));

@@ -19,18 +19,20 @@ if (!Number.isInteger(port) || port < 1 || port > 65535) {
   process.exit(2);
 }
 const url = `http://localhost:${port}`;
+// Where the local D1, R2, Durable Object and Queue data live (wrangler's default is .wrangler/state).
+const persistTo = process.env.EDGEFN_PERSIST_TO || undefined;
 
 const keys = ensureLocalKeys();
 console.log("edgefn: applying local D1 migrations");
 try {
-  applyLocalMigrations();
+  applyLocalMigrations({ persistTo });
 } catch (err) {
   console.error(`edgefn: ${err.message}`);
   process.exit(1);
 }
 
 console.log(`edgefn: starting wrangler dev on port ${port}`);
-const child = startWrangler({ port, vars: keys.override });
+const child = startWrangler({ port, persistTo, vars: keys.override });
 let stopping = false;
 let cronTimer;
 
