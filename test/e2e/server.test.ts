@@ -154,7 +154,9 @@ describe("npm start", () => {
     // Nothing listens on the port any more: wrangler and workerd are gone too.
     await new Promise((r) => setTimeout(r, 1000));
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
-    const left = spawnSync("pgrep", ["-f", `--port ${port} `]).stdout.toString().trim();
+    const left = spawnSync("pgrep", ["-f", `--port ${port} `])
+      .stdout.toString()
+      .trim();
     expect(left).toBe("");
   });
 });
