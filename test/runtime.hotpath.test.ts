@@ -1,0 +1,51 @@
+/**
+ * The invoke hot path: once a function's isolate is warm, a call reads nothing from R2 and changes nothing
+ * in D1; the function's metadata is cached, so only a cache miss reads D1.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { expectStatus, newFunction, newWorkspace } from "./support/api";
+import { deploy, invoke } from "./support/deploy";
+
+/** The function's rows and the row count of every platform table. */
+async function snapshot(functionId: string) {
+  const { results: tables } = await env.DB.prepare(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name",
+  ).all<{ name: string }>();
+  const counts: Record<string, unknown> = {};
+  for (const { name } of tables) {
+    counts[name] = (await env.DB.prepare(`SELECT COUNT(*) AS n FROM "${name}"`).first<{ n: number }>())?.n;
+  }
+  const fn = await env.DB.prepare("SELECT * FROM functions WHERE id = ?").bind(functionId).first();
+  const versions = await env.DB.prepare("SELECT * FROM versions WHERE function_id = ?").bind(functionId).all();
+  return { counts, fn, versions: versions.results };
+}
+
+describe("invoke hot path", () => {
+  it("keeps answering from the warm isolate after the bundle is gone from R2", async () => {
+    const ws = await newWorkspace();
+    const fn = await newFunction(ws.id);
+    const version = await deploy(fn.id, { "index.ts": "export function handle(d: { n: number }) { return d.n * 2; }" });
+    expect(expectStatus(await invoke(fn.id, { n: 1 }), 200)).toMatchObject({ ok: true, result: 2 });
+
+    const row = await env.DB.prepare("SELECT bundle_key FROM versions WHERE id = ?").bind(version.id).first<{
+      bundle_key: string;
+    }>();
+    expect(await env.CODE.head(row!.bundle_key)).not.toBeNull();
+    await env.CODE.delete(row!.bundle_key);
+
+    for (let n = 2; n < 12; n++) {
+      expect(expectStatus(await invoke(fn.id, { n }), 200)).toMatchObject({ ok: true, result: n * 2 });
+    }
+  });
+
+  it("writes nothing to D1 for a call", async () => {
+    const ws = await newWorkspace();
+    const fn = await newFunction(ws.id);
+    await deploy(fn.id, { "index.js": "export function handle() { return 'ok'; }" });
+    await invoke(fn.id);
+    const before = await snapshot(fn.id);
+    for (let i = 0; i < 5; i++) expect(expectStatus(await invoke(fn.id), 200).ok).toBe(true);
+    expect(await snapshot(fn.id)).toEqual(before);
+  });
+});
