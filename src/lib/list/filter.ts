@@ -7,10 +7,16 @@ type Operator = (typeof OPERATORS)[number];
 
 const MAX_DEPTH = 8;
 const MAX_NODES = 100;
+/**
+ * D1 binds at most 100 values per statement, and the rest of a list query (scope, shorthands, cursor, limit)
+ * needs up to about 35, so a filter compares against at most this many values (an in/nin list counts once).
+ */
+const MAX_VALUES = 50;
 const MAX_LIST = 100;
 const MAX_STRING = 1000;
 
 type Scope = { fields: Record<string, FieldDef>; relations: Record<string, RelationDef>; path: string };
+type Budget = { nodes: number; values: number };
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -29,11 +35,11 @@ export function parseFilter(entity: EntityDef, raw: string | undefined): SQL | u
 }
 
 export function compileFilter(entity: EntityDef, node: unknown): SQL {
-  const budget = { nodes: 0 };
+  const budget: Budget = { nodes: 0, values: 0 };
   return compileNode({ fields: entity.fields, relations: entity.relations ?? {}, path: "filter" }, node, 0, budget);
 }
 
-function compileNode(scope: Scope, node: unknown, depth: number, budget: { nodes: number }): SQL {
+function compileNode(scope: Scope, node: unknown, depth: number, budget: Budget): SQL {
   if (depth > MAX_DEPTH) throw badRequest(`${scope.path}: filter is nested deeper than ${MAX_DEPTH} levels`);
   if (++budget.nodes > MAX_NODES) throw badRequest(`filter has more than ${MAX_NODES} conditions`);
   if (!isPlainObject(node)) throw badRequest(`${scope.path}: expected an object`);
@@ -61,18 +67,21 @@ function compileNode(scope: Scope, node: unknown, depth: number, budget: { nodes
       const known = [...Object.keys(scope.fields), ...Object.keys(scope.relations)].join(", ");
       throw badRequest(`${path}: unknown field '${key}'; filterable fields are ${known}`);
     }
-    return compileField(field, value, path);
+    return compileField(field, value, path, budget);
   });
   return parts.length === 1 ? (parts[0] as SQL) : sql`(${sql.join(parts, sql` AND `)})`;
 }
 
-function compileField(field: FieldDef, value: unknown, path: string): SQL {
+function compileField(field: FieldDef, value: unknown, path: string, budget: Budget): SQL {
   if (!isPlainObject(value) || Object.keys(value).length === 0) {
     throw badRequest(`${path}: expected an operator object such as {"eq": ...}`);
   }
   const parts = Object.entries(value).map(([op, operand]) => {
     if (!(OPERATORS as readonly string[]).includes(op)) {
       throw badRequest(`${path}: unknown operator '${op}'; operators are ${OPERATORS.join(", ")}`);
+    }
+    if (op !== "isNull" && operand !== null && ++budget.values > MAX_VALUES) {
+      throw badRequest(`filter compares against more than ${MAX_VALUES} values; use in or nin for a list of values`);
     }
     return compileComparison(field, op as Operator, operand, `${path}.${op}`);
   });
@@ -104,11 +113,9 @@ function compileComparison(field: FieldDef, op: Operator, operand: unknown, path
       if (!Array.isArray(operand) || operand.length === 0 || operand.length > MAX_LIST) {
         throw badRequest(`${path}: expected an array of 1 to ${MAX_LIST} values`);
       }
-      const values = sql.join(
-        operand.map((v, i) => sql`${toDb(field, v, `${path}[${i}]`)}`),
-        sql`, `,
-      );
-      return op === "in" ? sql`(${col} IN (${values}))` : sql`(${col} IS NULL OR ${col} NOT IN (${values}))`;
+      // One bound JSON array, however long the list: D1 binds at most 100 values per statement.
+      const values = sql`(SELECT value FROM json_each(${JSON.stringify(operand.map((v, i) => toDb(field, v, `${path}[${i}]`)))}))`;
+      return op === "in" ? sql`(${col} IN ${values})` : sql`(${col} IS NULL OR ${col} NOT IN ${values})`;
     }
     case "like":
     case "ilike": {

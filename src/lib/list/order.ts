@@ -1,7 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { badRequest } from "../errors";
-import { DIRECTIONS, type Direction, type EntityDef, type OrderKey } from "./entity";
+import { DIRECTIONS, type Direction, type EntityDef, type FieldType, type OrderKey } from "./entity";
 
 const MAX_KEYS = 5;
 
@@ -9,6 +9,7 @@ const MAX_KEYS = 5;
 export interface SortKey {
   name: string;
   column: SQLiteColumn | SQL;
+  type: FieldType;
   desc: boolean;
   /** null: the column cannot hold NULL, so no null handling (keeps the index usable). */
   nullsFirst: boolean | null;
@@ -54,11 +55,11 @@ export function resolveSort(entity: EntityDef, order: OrderKey[]): SortKey[] {
     const desc = direction.startsWith("desc");
     // SQLite puts NULLs first when ascending and last when descending, unless told otherwise.
     const nullsFirst = direction.endsWith("nulls_first") ? true : direction.endsWith("nulls_last") ? false : !desc;
-    return { name: field, column: def.column, desc, nullsFirst: def.nullable ? nullsFirst : null };
+    return { name: field, column: def.column, type: def.type, desc, nullsFirst: def.nullable ? nullsFirst : null };
   });
   if (!order.some((o) => entity.fields[o.field]?.column === entity.id)) {
     const last = keys[keys.length - 1];
-    keys.push({ name: "id", column: entity.id, desc: last?.desc ?? false, nullsFirst: null });
+    keys.push({ name: "id", column: entity.id, type: "string", desc: last?.desc ?? false, nullsFirst: null });
   }
   return keys;
 }

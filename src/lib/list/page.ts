@@ -40,7 +40,7 @@ export async function paginate<Row extends Record<string, unknown>>(
   const signature = sortSignature(keys);
   const cursorName = query.after ? "after" : "before";
   const cursor = query.after ?? query.before;
-  const boundary = cursor ? decodeCursor(cursor, signature, keys.length, cursorName) : undefined;
+  const boundary = cursor ? decodeCursor(cursor, signature, keys, cursorName) : undefined;
   const backwards = Boolean(query.before);
   const scanKeys = backwards ? reverseSort(keys) : keys;
 
@@ -100,7 +100,7 @@ function toCursorValue(v: unknown): Value {
 /** Parses `limit` (1..max, default max). */
 export function parseLimit(raw: string | undefined, max = 100): number {
   if (raw === undefined || raw === "") return max;
-  const n = Number(raw);
+  const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isInteger(n) || n < 1 || n > max) throw badRequest(`limit must be an integer from 1 to ${max}`);
   return n;
 }
