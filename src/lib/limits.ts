@@ -17,7 +17,8 @@ export const LIMITS = {
   resultBytes: 1024 * 1024,
   codeBytes: 10 * 1024 * 1024,
   logBytes: 256 * 1024,
-  envVars: { count: 100, key: /^[A-Za-z_][A-Za-z0-9_]*$/, valueBytes: 32 * 1024 },
+  /** totalBytes (names and values) keeps a function's row well inside D1's 2 MB row limit. */
+  envVars: { count: 100, key: /^[A-Za-z_][A-Za-z0-9_]*$/, valueBytes: 32 * 1024, totalBytes: 128 * 1024 },
   secrets: { count: 30, key: /^[a-z0-9-]{1,15}$/, totalBytes: 25 * 1024 },
   allowedHosts: 50,
 } as const;
@@ -43,12 +44,15 @@ export function metadataProblem(metadata: Record<string, string>): string | null
 export function envVarsProblem(vars: Record<string, string>): string | null {
   const entries = Object.entries(vars);
   if (entries.length > LIMITS.envVars.count) return `at most ${LIMITS.envVars.count} variables`;
+  let total = 0;
   for (const [k, v] of entries) {
     if (!LIMITS.envVars.key.test(k))
       return `'${k.slice(0, 40)}' is not a valid name (letters, digits and underscores, not starting with a digit)`;
     if (bytes(v) > LIMITS.envVars.valueBytes)
       return `value of '${k}' is longer than ${LIMITS.envVars.valueBytes} bytes`;
+    total += bytes(k) + bytes(v);
   }
+  if (total > LIMITS.envVars.totalBytes) return `names and values together exceed ${LIMITS.envVars.totalBytes} bytes`;
   return null;
 }
 

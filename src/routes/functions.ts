@@ -94,7 +94,7 @@ const metadata = z
   .record(z.string(), z.string())
   .superRefine((m, ctx) => {
     const problem = metadataProblem(m);
-    if (problem) ctx.addIssue({ code: "custom", message: `metadata: ${problem}` });
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
   })
   .openapi({ description: "Up to 16 string pairs: key <= 32 bytes, value <= 512 bytes, 4096 bytes in all" });
 const shortId = z.string().min(1).max(64);
@@ -110,7 +110,7 @@ const mutable = {
     .record(z.string(), z.string())
     .superRefine((m, ctx) => {
       const problem = envVarsProblem(m);
-      if (problem) ctx.addIssue({ code: "custom", message: `envVars: ${problem}` });
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
     })
     .nullish()
     .openapi({ description: "Plain environment variables of the isolate (up to 100)" }),
@@ -118,7 +118,7 @@ const mutable = {
     .record(z.string(), z.string())
     .superRefine((m, ctx) => {
       const problem = secretsProblem(m);
-      if (problem) ctx.addIssue({ code: "custom", message: `secrets: ${problem}` });
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
     })
     .nullish()
     .openapi({
@@ -128,7 +128,16 @@ const mutable = {
   timeoutMs: z.number().int().min(LIMITS.timeoutMs.min).max(LIMITS.timeoutMs.max).nullish(),
   cpuMs: z.number().int().min(LIMITS.cpuMs.min).max(LIMITS.cpuMs.max).nullish(),
   allowedHosts: z
-    .array(z.string().regex(/^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$/i, "a host name, optionally starting with *."))
+    .array(
+      z
+        .string()
+        .max(253)
+        .regex(/^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$/i, "a host name, optionally starting with *.")
+        .refine(
+          (host) => host.split(".").every((label) => label.length <= 63),
+          "a host name's labels are at most 63 characters",
+        ),
+    )
     .max(LIMITS.allowedHosts)
     .nullish()
     .openapi({ description: "Hosts the function may fetch (`*.example.com` for subdomains); none: no network" }),

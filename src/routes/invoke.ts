@@ -12,11 +12,29 @@ const InvokeSchema = z
   .strict()
   .openapi("Invoke");
 
+const ErrorDetailSchema = z
+  .object({
+    name: z.string().openapi({ example: "TypeError" }),
+    message: z.string(),
+    stack: z.string().optional().openapi({
+      description: "The stack of an error the function threw (its own frames only); absent for the platform's errors",
+    }),
+    code: z.string().optional().openapi({
+      description:
+        "The thrown error's `code`, or the platform's reason: invalid_result, result_too_large, no_handler, http_<status> (a fetch handler's error status)",
+      example: "invalid_result",
+    }),
+  })
+  .openapi("InvokeErrorDetail");
+
 const InvokeResultSchema = z
   .object({
     ok: z.boolean(),
     result: z.unknown().optional(),
     error: z.string().nullable().openapi({ description: '"Name: message" when ok is false' }),
+    errorDetail: ErrorDetailSchema.nullable().openapi({
+      description: "What went wrong when ok is false; null when ok",
+    }),
     durationMs: z.number().int(),
     callId: z.string(),
     versionId: z.string(),
@@ -55,6 +73,7 @@ export function registerInvokeRoutes(app: App) {
         ok: r.ok,
         ...(r.ok ? { result: r.result } : {}),
         error: r.error,
+        errorDetail: r.errorDetail,
         durationMs: r.durationMs,
         callId: r.callId,
         versionId: r.versionId,

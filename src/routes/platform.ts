@@ -29,6 +29,7 @@ export function registerPlatformRoutes(app: App) {
             count: LIMITS.envVars.count,
             key: LIMITS.envVars.key.source,
             valueBytes: LIMITS.envVars.valueBytes,
+            totalBytes: LIMITS.envVars.totalBytes,
           },
           secrets: {
             count: LIMITS.secrets.count,

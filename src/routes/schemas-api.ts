@@ -87,8 +87,9 @@ export function registerSchemaRoutes(app: App) {
       path: "/api/schemas/{id}",
       tags,
       summary: "Delete a JSON Schema",
+      description: "409 while a function (soft-deleted ones included) uses it as its inputSchemaId or outputSchemaId.",
       request: { params },
-      responses: { 200: json(SuccessSchema, "Deleted"), ...errors("forbidden", "not_found") },
+      responses: { 200: json(SuccessSchema, "Deleted"), ...errors("forbidden", "not_found", "conflict") },
     }),
     async (c) => {
       await deleteSchema(serviceContext(c), c.req.valid("param").id);

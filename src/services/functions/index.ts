@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNotNull, isNull, or, type SQL, sql } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, or, type SQL, sql } from "drizzle-orm";
 import { type FunctionRow, functions, type RetentionTier, workspaces } from "../../db/schema";
 import type { FunctionPatch, Outcome } from "../../durable/function-object";
 import { ApiError, badRequest, notFound } from "../../lib/errors";
@@ -44,7 +44,8 @@ export async function listFunctions(ctx: ServiceContext, params: FunctionListPar
       .map((s) => s.trim())
       .filter(Boolean);
     if (ids.length === 0 || ids.length > 100) throw badRequest("ids: expected 1 to 100 comma-separated ids");
-    where.push(inArray(functions.id, ids));
+    // One bound JSON array: D1 binds at most 100 values per statement, and the rest of the query needs some.
+    where.push(sql`${functions.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`);
   }
   if (params.source === "system") where.push(eq(functions.system, true));
   if (params.source === "workspace") where.push(eq(functions.system, false));
@@ -179,7 +180,9 @@ export async function deleteFunction(ctx: ServiceContext, id: string) {
 
 export async function restoreFunction(ctx: ServiceContext, id: string) {
   requireWrite(ctx, await getFunction(ctx, id), "restore");
-  return unwrap(await lifecycle(ctx, id).restore(id, ctx.now));
+  const restored = unwrap(await lifecycle(ctx, id).restore(id, ctx.now));
+  forgetFunction(id);
+  return restored;
 }
 
 export async function purgeFunction(ctx: ServiceContext, id: string) {

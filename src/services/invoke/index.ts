@@ -14,13 +14,21 @@ export interface InvokeInput {
 
 export type CallStatus = "completed" | "failed" | "timeout";
 
+export interface ErrorDetail {
+  name: string;
+  message: string;
+  /** The user's frames only; never present for errors raised by the platform. */
+  stack?: string;
+  code?: string;
+}
+
 export interface InvokeResult {
   callId: string;
   ok: boolean;
   result?: unknown;
   /** "Name: message", as seed 004's invoke answers. */
   error: string | null;
-  errorDetail: { name: string; message: string; stack?: string; code?: string } | null;
+  errorDetail: ErrorDetail | null;
   status: CallStatus;
   durationMs: number;
   versionId: string;
@@ -75,15 +83,9 @@ export async function invokeFunction(
   let timer: number | undefined;
   const outcome = await Promise.race([
     running.catch(
-      (err: Error): InvokeOutcome => ({
+      (err: unknown): InvokeOutcome => ({
         ok: false,
-        error: /had hung and would never generate a response/.test(err.message)
-          ? {
-              name: "HangError",
-              message:
-                "The call awaits something that can never happen (a promise nothing will ever settle), so the runtime ended it",
-            }
-          : { name: "PlatformError", message: `The isolate failed: ${err.message}` },
+        error: isolateFailure(err, callId),
         logs: [],
         logsTruncated: false,
       }),
@@ -108,7 +110,7 @@ export async function invokeFunction(
     };
   }
   if (!outcome.ok || outcome.result === undefined) {
-    const e = outcome.error ?? { name: "Error", message: "unknown failure" };
+    const e = userError(outcome.error);
     return {
       ...base,
       ok: false,
@@ -134,4 +136,53 @@ export async function invokeFunction(
     }
   }
   return { ...base, ok: true, result, error: null, errorDetail: null, status: "completed", logs: outcome.logs };
+}
+
+const MAX_ERROR_TEXT = 16 * 1024;
+const clip = (text: string) => (text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}…` : text);
+
+/**
+ * An error as the user's code raised it, made safe to answer with: plain strings of bounded size, and a stack
+ * without the frames of the platform's generated modules (`__edgefn/...`), which say nothing about the user's code.
+ */
+function userError(raw: InvokeOutcome["error"]): ErrorDetail {
+  if (!raw) return { name: "Error", message: "unknown failure" };
+  const detail: ErrorDetail = {
+    name: clip(String(raw.name ?? "Error")).slice(0, 200) || "Error",
+    message: clip(String(raw.message ?? "")),
+  };
+  if (typeof raw.stack === "string") {
+    const lines = raw.stack.split("\n").filter((line) => !line.includes("__edgefn/"));
+    // An error the platform raised in the isolate (ResultError, StretchLimitError) has no frame of the user's.
+    if (lines.some((line) => /^\s+at /.test(line))) detail.stack = clip(lines.join("\n"));
+  }
+  const code: unknown = raw.code;
+  if (typeof code === "string" || typeof code === "number") detail.code = String(code).slice(0, 200);
+  return detail;
+}
+
+/**
+ * The call failed outside the user's code's reach: the isolate could not be loaded or was ended. What the
+ * runtime says about the user's isolate (a hang, a resource limit) is passed on; anything else comes from the
+ * host (a missing bundle, a secret that will not decrypt) and stays in the operators' log.
+ */
+function isolateFailure(err: unknown, callId: string): ErrorDetail {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/had hung and would never generate a response/.test(message)) {
+    return {
+      name: "HangError",
+      message:
+        "The call awaits something that can never happen (a promise nothing will ever settle), so the runtime ended it",
+    };
+  }
+  const limit = /exceeded (its )?(CPU|memory)[^.]*/i.exec(message);
+  if (limit) return { name: "LimitError", message: `The runtime ended the isolate: it ${limit[0]}` };
+  console.error(
+    JSON.stringify({
+      callId,
+      error: "isolate failure",
+      cause: err instanceof Error ? (err.stack ?? message) : message,
+    }),
+  );
+  return { name: "PlatformError", message: `The platform could not run this call (callId ${callId})` };
 }

@@ -1,11 +1,12 @@
-import { type OutputUnit, Validator } from "@cfworker/json-schema";
-import { and, eq } from "drizzle-orm";
-import { type SchemaRow, schemas, workspaces } from "../../db/schema";
-import { badRequest, notFound } from "../../lib/errors";
+import { Validator } from "@cfworker/json-schema";
+import { and, eq, exists, or, type SQL, sql } from "drizzle-orm";
+import { functions, type SchemaRow, schemas, workspaces } from "../../db/schema";
+import { badRequest, conflict, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import type { EntityDef } from "../../lib/list/entity";
 import { type ListParams, paginate, parseListParams } from "../../lib/list/page";
 import { requireRole, type ServiceContext, seesWorkspace } from "../context";
+import { describeErrors, schemaProblems } from "./meta";
 
 export const schemaEntity: EntityDef = {
   name: "schema",
@@ -41,12 +42,18 @@ export async function createSchema(
   if (typeof schema !== "boolean" && (typeof schema !== "object" || schema === null || Array.isArray(schema))) {
     throw badRequest("schema: a JSON Schema is an object or a boolean");
   }
-  if (JSON.stringify(schema).length > MAX_SCHEMA_BYTES)
+  if (new TextEncoder().encode(JSON.stringify(schema)).byteLength > MAX_SCHEMA_BYTES)
     throw badRequest(`schema: larger than ${MAX_SCHEMA_BYTES} bytes`);
+  let problems: string[] | null;
   try {
-    compile(schema).validate(null);
+    // A copy: checking marks the objects it walks, and the stored schema must be the one that was sent.
+    problems = schemaProblems(structuredClone(schema));
+    compile(structuredClone(schema)).validate(null);
   } catch (err) {
-    throw badRequest(`schema: not a usable JSON Schema: ${(err as Error).message}`);
+    problems = [(err as Error).message.split("\n")[0] as string];
+  }
+  if (problems) {
+    throw badRequest(`schema: not a usable JSON Schema: ${problems.join("; ")}`, { violations: problems });
   }
   const row: SchemaRow = {
     id: newId("scm", ctx.now),
@@ -79,10 +86,32 @@ export async function listSchemas(ctx: ServiceContext, params: ListParams) {
   );
 }
 
+/** Functions (deleted ones too: they can be restored) whose input or output the schema validates. */
+const usedBy = (id: string): SQL => or(eq(functions.inputSchemaId, id), eq(functions.outputSchemaId, id)) as SQL;
+
+/**
+ * Deletes a schema no function uses; a schema in use is a 409 naming the functions, since deleting it would
+ * silently stop validating their calls. The check and the delete are one statement, so a function cannot
+ * start using the schema between them.
+ */
 export async function deleteSchema(ctx: ServiceContext, id: string) {
   await getSchema(ctx, id);
   requireRole(ctx, "developer", "delete schemas");
-  await ctx.db.delete(schemas).where(eq(schemas.id, id));
+  const deleted = await ctx.db
+    .delete(schemas)
+    .where(
+      and(eq(schemas.id, id), sql`NOT ${exists(ctx.db.select({ one: sql`1` }).from(functions).where(usedBy(id)))}`),
+    )
+    .returning({ id: schemas.id });
+  if (deleted.length === 0) {
+    const users = await ctx.db.select({ id: functions.id }).from(functions).where(usedBy(id)).limit(11);
+    if (users.length === 0) throw notFound("schema", id);
+    const named = users.slice(0, 10).map((u) => u.id);
+    throw conflict(
+      `Schema ${id} is the inputSchemaId or outputSchemaId of ${named.join(", ")}${users.length > 10 ? " and more" : ""}; ` +
+        "point those functions elsewhere (or purge them) first",
+    );
+  }
   validators.delete(id);
 }
 
@@ -97,20 +126,18 @@ export async function violations(ctx: Pick<ServiceContext, "db">, schemaId: stri
   let validator = validators.get(schemaId);
   if (!validator) {
     const row = await ctx.db.select().from(schemas).where(eq(schemas.id, schemaId)).get();
-    // A schema deleted after it was attached no longer constrains anything.
-    if (!row) return [];
+    // A schema in use cannot be deleted; this is only a schema that vanished some other way.
+    if (!row) return [`(root): schema ${schemaId} no longer exists`];
     validator = compile(row.schema);
     if (validators.size > 1000) validators.clear();
     validators.set(schemaId, validator);
   }
-  const result = validator.validate(value);
-  if (result.valid) return [];
-  return result.errors
-    .filter(
-      (e: OutputUnit) => !["properties", "allOf", "items", "$ref"].includes(e.keyword) || result.errors.length === 1,
-    )
-    .slice(0, 20)
-    .map(
-      (e: OutputUnit) => `${e.instanceLocation === "#" ? "(root)" : e.instanceLocation.replace(/^#/, "")}: ${e.error}`,
-    );
+  let result: ReturnType<Validator["validate"]>;
+  try {
+    result = validator.validate(value);
+  } catch (err) {
+    // Only a schema stored before schemas were checked on create can fail here: refuse with the reason, not a 500.
+    return [`(root): schema ${schemaId} cannot be evaluated: ${(err as Error).message.split("\n")[0]}`];
+  }
+  return result.valid ? [] : describeErrors(result.errors);
 }
