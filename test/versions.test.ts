@@ -209,6 +209,16 @@ describe("versions: upload and build", () => {
     expect(await resultOf(fn.id)).toEqual({ greeting: "HELLO!", limits: [1, 2, 3] });
   });
 
+  it("resolves an import starting with / from the upload's root", async () => {
+    const fn = await freshFunction();
+    await deploy(fn.id, {
+      "index.ts": `import { run } from "./src/main";\nexport async function handle() { return run(); }`,
+      "src/main.ts": `import { name } from "/shared/name";\nexport const run = (): string => name;`,
+      "shared/name.ts": `export const name = "from the root";`,
+    });
+    expect(await resultOf(fn.id)).toBe("from the root");
+  });
+
   // The Worker Loader takes only .js names for plain source, so the build renames them.
   it("builds .mjs and .mts modules", async () => {
     const fn = await freshFunction();
@@ -264,6 +274,8 @@ describe("versions: failed builds", () => {
       error: { message: expect.any(String), trace: expect.any(String) },
     });
     for (const p of patterns) expect(v.error.message).toMatch(p);
+    // The trace is the user's own: never the platform's modules or frames.
+    expect(v.error.trace).not.toMatch(/__edgefn|node_modules|sucrase|acorn|build\.ts|src\//);
     expect(v.buildFinishedAt).not.toBeNull();
     const errors = v.buildLogs.filter((l: { level: string }) => l.level === "error");
     expect(errors).toHaveLength(1);
@@ -272,6 +284,19 @@ describe("versions: failed builds", () => {
     expect((await getFn(fn.id)).defaultVersionId).toBeNull();
     const call = expectError(await invoke(fn.id), 409, "conflict");
     expect(call.message).toMatch(/no ready version/);
+  });
+
+  it("keeps the stack of a module that throws at import, pointing at the user's code", async () => {
+    const fn = await freshFunction();
+    const v = await upload(fn.id, {
+      "index.js": `import { check } from "./lib/check.js";\ncheck();\nexport async function handle() { return 1; }`,
+      "lib/check.js": `export function check() {\n  throw new RangeError("misconfigured");\n}`,
+    });
+    expect(v.status).toBe("failed");
+    expect(v.error.message).toMatch(/RangeError: misconfigured/);
+    expect(v.error.message).toBe("The module failed to load: RangeError: misconfigured");
+    expect(v.error.trace).toMatch(/lib\/check\.js:2:\d+ in check/);
+    expect(v.error.trace).not.toMatch(/__edgefn/);
   });
 
   it("never makes a failed version the default: the last good one keeps serving", async () => {

@@ -9,7 +9,7 @@ export const LIMITS = {
   retentionDays: { standard: 30, extended: 90 },
   /** A call's wall-clock limit: default, and bounds for a function's timeoutMs. */
   timeoutMs: { default: 30_000, min: 100, max: 900_000 },
-  /** CPU per call: enforced by Cloudflare through the loader's limits; locally by the loop guard. */
+  /** CPU per call: enforced by Cloudflare through the loader's limits. Local workerd has no CPU limit: there the loop guard's stretchMs bounds runaway code instead. */
   cpuMs: { default: 30_000, min: 10, max: 300_000 },
   /** Longest stretch of synchronous execution before the loop guard ends it (EDGEFN_STRETCH_MS overrides). */
   stretchMs: 200,

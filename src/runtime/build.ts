@@ -67,8 +67,9 @@ function relativeSpecifier(from: string, to: string): string {
 }
 
 /** Finds the uploaded file a relative import means, trying the usual extensions and index files. */
+/** The uploaded file an import names: relative to the importing file, or to the upload's root for "/x". */
 function resolveFile(files: Record<string, string>, from: string, specifier: string): string | undefined {
-  const base = normalizePath(`${dirname(from)}/${specifier}`);
+  const base = normalizePath(specifier.startsWith("/") ? specifier : `${dirname(from)}/${specifier}`);
   const candidates = [
     base,
     ...CODE_EXTENSIONS.map((e) => base + e),
@@ -120,7 +121,7 @@ export function buildBundle(source: SourceBundle, log: (message: string) => void
       try {
         js = transform(text, { transforms: ["typescript"], disableESTransforms: true, filePath: path }).code;
       } catch (err) {
-        throw new BuildError(`${path}: ${(err as Error).message}`, (err as Error).stack ?? "");
+        throw new BuildError(`${path}: ${(err as Error).message}`);
       }
     }
 
@@ -132,10 +133,10 @@ export function buildBundle(source: SourceBundle, log: (message: string) => void
         if (!specifier.startsWith("./") && !specifier.startsWith("../") && !specifier.startsWith("/")) {
           throw new BuildError(
             `${path} imports the package '${specifier}', which edgefn does not install. ` +
-              "Bundle your dependencies into the upload (for example with esbuild, or `edgefn deploy`) and upload the bundle.",
+              "Bundle your dependencies into the upload (for example with `esbuild --bundle --format=esm`) and upload the bundle.",
           );
         }
-        const target = resolveFile(files, path, specifier.startsWith("/") ? `.${specifier}` : specifier);
+        const target = resolveFile(files, path, specifier);
         if (!target) throw new BuildError(`${path} imports '${specifier}', which is not among the uploaded files`);
         pending.push(target);
         return relativeSpecifier(name, moduleName(target));
@@ -144,7 +145,7 @@ export function buildBundle(source: SourceBundle, log: (message: string) => void
       if (err instanceof BuildError) throw err;
       const e = err as Error & { loc?: { line: number; column: number } };
       const where = e.loc ? `:${e.loc.line}:${e.loc.column + 1}` : "";
-      throw new BuildError(`${path}${where}: ${e.message.replace(/ \(\d+:\d+\)$/, "")}`, e.stack ?? "");
+      throw new BuildError(`${path}${where}: ${e.message.replace(/ \(\d+:\d+\)$/, "")}`);
     }
     modules[name] = instrumented.code;
   }

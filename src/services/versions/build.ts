@@ -54,7 +54,9 @@ export async function runBuild(db: Db, env: Env, versionId: string, now = Date.n
     const e = err as Error;
     const message = err instanceof BuildError ? e.message : `${e.name}: ${e.message}`;
     log(message, "error");
-    await finish({ status: "failed", error: { message, trace: e.stack ?? message } });
+    // The trace is the user's code's stack (an import-time throw), never the platform's own.
+    const trace = err instanceof BuildError && err.trace ? err.trace : message;
+    await finish({ status: "failed", error: { message, trace } });
   }
 }
 
@@ -72,7 +74,16 @@ async function checkInIsolate(env: Env, bundleKey: string, bundle: ReturnType<ty
     found = await (worker.getEntrypoint() as unknown as IsolateEntrypoint).describe();
   } catch (err) {
     const e = err as Error;
-    throw new BuildError(`The module failed to load: ${e.name}: ${e.message}`, e.stack ?? "");
+    // workerd reports "Failed to start Worker:\nUncaught Name: message\n  at file:line:col in fn"; keep the
+    // user's error and the frames in the uploaded modules, never the platform's own frames.
+    const uncaught = /Uncaught (.+)/.exec(e.message)?.[1];
+    const what = uncaught ?? `${e.name}: ${e.message.split("\n")[0]}`;
+    const userModules = Object.keys(bundle.modules);
+    const frames = (e.stack ?? "")
+      .split("\n")
+      .filter((line) => /^\s*at /.test(line) && userModules.some((m) => line.includes(`${m}:`)))
+      .map((line) => `  ${line.trim()}`);
+    throw new BuildError(`The module failed to load: ${what}`, [what, ...frames].join("\n"));
   }
   const handlers = [found.handle && "handle", found.fetch && "fetch"].filter((h): h is string => !!h);
   if (handlers.length === 0) {
