@@ -480,6 +480,8 @@ describe("functions list: ids, workspace_id, source, include_deleted, name", () 
     expect(ids(await list({ workspace_id: a.ws.id }, a.keys.viewer))).toEqual(ids(page));
     expectError(await listRaw({ workspace_id: b.id }, a.keys.viewer), 404, "not_found");
     expectError(await listRaw({ workspace_id: "ws_00000000000000000000000000" }, a.keys.admin), 404, "not_found");
+    // An unscoped admin key sees every workspace, and still gets a 404 for one that does not exist.
+    expectError(await listRaw({ workspace_id: "ws_00000000000000000000000000" }), 404, "not_found");
   });
 
   it("shows live, all or only soft-deleted functions with include_deleted", async () => {

@@ -1,5 +1,5 @@
 import { and, eq, isNotNull, isNull, or, type SQL, sql } from "drizzle-orm";
-import { type FunctionRow, functions, type RetentionTier, workspaces } from "../../db/schema";
+import { type FunctionRow, functions, type RetentionTier } from "../../db/schema";
 import type { FunctionPatch, Outcome } from "../../durable/function-object";
 import { ApiError, badRequest, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
@@ -8,6 +8,7 @@ import { encryptSecret } from "../../lib/secrets";
 import { requireRole, type ServiceContext, seesWorkspace } from "../context";
 import { forgetFunction } from "../invoke/cache";
 import { assertSchemaUsable } from "../schemas";
+import { getWorkspace } from "../workspaces";
 import { functionEntity } from "./entity";
 
 export interface FunctionListParams extends ListParams {
@@ -34,7 +35,7 @@ export async function listFunctions(ctx: ServiceContext, params: FunctionListPar
   const where: (SQL | undefined)[] = [visible(ctx), filter];
 
   if (params.workspaceId !== undefined) {
-    if (!seesWorkspace(ctx, params.workspaceId)) throw notFound("workspace", params.workspaceId);
+    await getWorkspace(ctx, params.workspaceId); // 404 for a workspace that does not exist or is not this key's
     // System functions are always included (seed 004).
     where.push(or(eq(functions.workspaceId, params.workspaceId), eq(functions.system, true)));
   }
@@ -126,10 +127,7 @@ export interface CreateFunctionInput extends FunctionInput {
 }
 
 export async function createFunction(ctx: ServiceContext, input: CreateFunctionInput): Promise<FunctionRow> {
-  const ws = seesWorkspace(ctx, input.workspaceId)
-    ? await ctx.db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.id, input.workspaceId)).get()
-    : undefined;
-  if (!ws) throw notFound("workspace", input.workspaceId);
+  await getWorkspace(ctx, input.workspaceId);
   const system = input.system ?? input.source === "system";
   requireWrite(ctx, { system, workspaceId: input.workspaceId }, "create");
 
