@@ -16,6 +16,8 @@ export async function workersProject(name: string, include: string[]) {
             EDGEFN_ADMIN_KEY: TEST_ADMIN_KEY,
             EDGEFN_SECRETS_KEY: "test-secrets-key-for-the-test-runtime-only",
             EDGEFN_ENV: "test",
+            // Retries of async calls run at once in tests (the backoff doubles from this many seconds).
+            EDGEFN_RETRY_BACKOFF_S: "0",
           },
         },
       }),

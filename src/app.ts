@@ -6,6 +6,7 @@ import type { AppEnv } from "./env";
 import { requireAuth } from "./lib/auth";
 import { ApiError, type ErrorCode } from "./lib/errors";
 import { renderError } from "./lib/respond";
+import { registerCallRoutes } from "./routes/calls";
 import { registerFunctionRoutes } from "./routes/functions";
 import { registerHealthRoutes } from "./routes/health";
 import { registerInvokeRoutes } from "./routes/invoke";
@@ -89,6 +90,7 @@ export function newApp(): App {
   registerFunctionRoutes(app);
   registerVersionRoutes(app);
   registerInvokeRoutes(app);
+  registerCallRoutes(app);
   registerSchemaRoutes(app);
   registerPlatformRoutes(app);
 

@@ -7,6 +7,8 @@ export interface Env {
   FUNCTIONS: DurableObjectNamespace<FunctionObject>;
   LOADER: WorkerLoader;
   JOBS: Queue<unknown>;
+  /** The dead-letter queue: jobs that exhausted their retries. */
+  DEAD_LETTERS: Queue<unknown>;
   /** The admin API key (a Worker secret; `.dev.vars` locally). */
   EDGEFN_ADMIN_KEY?: string;
   EDGEFN_ENV?: string;
@@ -14,6 +16,8 @@ export interface Env {
   EDGEFN_SECRETS_KEY?: string;
   /** Overrides the loop guard's longest synchronous stretch, in ms. */
   EDGEFN_STRETCH_MS?: string;
+  /** Seconds before an async call's first retry (doubling after). */
+  EDGEFN_RETRY_BACKOFF_S?: string;
 }
 
 export interface Principal {

@@ -1,6 +1,8 @@
 import { newApp } from "./app";
 import { getDb } from "./db/client";
 import type { Env } from "./env";
+import { deadLetterCall, runQueuedCall } from "./services/calls/queue";
+import { sweepLostCalls, sweepOldCalls } from "./services/calls/sweep";
 import { sweepDeletedFunctions } from "./services/functions/sweep";
 import { failBuild, runBuild } from "./services/versions/build";
 
@@ -15,25 +17,40 @@ export default {
   /** The every-minute Cron Trigger: housekeeping now, schedules later. */
   async scheduled(controller, env, ctx) {
     const db = getDb(env.DB);
+    const now = controller.scheduledTime;
     ctx.waitUntil(
-      sweepDeletedFunctions(db, env, controller.scheduledTime).then((purged) => {
-        console.log(JSON.stringify({ event: "cron", cron: controller.cron, purgedFunctions: purged }));
-      }),
+      Promise.all([sweepDeletedFunctions(db, env, now), sweepLostCalls(db, now), sweepOldCalls(db, env, now)]).then(
+        ([purgedFunctions, lostCalls, deletedCalls]) => {
+          console.log(JSON.stringify({ event: "cron", cron: controller.cron, purgedFunctions, lostCalls, deletedCalls }));
+        },
+      ),
     );
   },
 
-  /** Jobs (builds; async calls later) arrive here; the dead-letter queue records what exhausted its retries. */
+  /**
+   * Jobs arrive here: builds and async calls, each message on its own (a slow call does not hold up the
+   * others). The dead-letter queue records what exhausted its retries.
+   */
   async queue(batch, env) {
     const db = getDb(env.DB);
-    for (const message of batch.messages) {
-      const job = message.body as { type?: string; versionId?: string };
-      if (batch.queue.endsWith("-dlq")) {
-        console.error(JSON.stringify({ event: "dead_letter", job }));
-        if (job.type === "build" && job.versionId) await failBuild(db, job.versionId, "The build could not be run");
-      } else if (job.type === "build" && job.versionId) {
-        await runBuild(db, env, job.versionId);
-      } else console.warn(JSON.stringify({ event: "unknown_job", id: message.id }));
-      message.ack();
-    }
+    const dead = batch.queue.endsWith("-dlq");
+    await Promise.all(
+      batch.messages.map(async (message) => {
+        const job = message.body as { type?: string; versionId?: string; callId?: string; reason?: string };
+        try {
+          if (dead) {
+            console.error(JSON.stringify({ event: "dead_letter", job }));
+            if (job.type === "build" && job.versionId) await failBuild(db, job.versionId, "The build could not be run");
+            if (job.type === "call" && job.callId) await deadLetterCall(db, job.callId, job.reason);
+          } else if (job.type === "build" && job.versionId) await runBuild(db, env, job.versionId);
+          else if (job.type === "call" && job.callId) await runQueuedCall(db, env, job.callId);
+          else console.warn(JSON.stringify({ event: "unknown_job", id: message.id }));
+          message.ack();
+        } catch (err) {
+          console.error(JSON.stringify({ event: "job_failed", job, error: String(err) }));
+          message.retry();
+        }
+      }),
+    );
   },
 } satisfies ExportedHandler<Env>;

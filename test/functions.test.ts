@@ -47,6 +47,8 @@ describe("functions: create and get", () => {
       cpuMs: null,
       allowedHosts: null,
       configRevision: 1,
+      maxRetries: null,
+      lastCalledAt: null,
       createdAt: expect.stringMatching(ISO),
       updatedAt: expect.stringMatching(ISO),
     });

@@ -1,6 +1,6 @@
 /**
- * The invoke hot path: once a function's isolate is warm, a call reads nothing from R2 and changes nothing
- * in D1; the function's metadata is cached, so only a cache miss reads D1.
+ * The invoke hot path: once a function's isolate is warm, a call reads nothing from R2; the function's
+ * metadata is cached, so only a cache miss reads D1; the call's record is written after the answer.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -39,13 +39,39 @@ describe("invoke hot path", () => {
     }
   });
 
-  it("writes nothing to D1 for a call", async () => {
+  it("writes only the call's record, its logs and lastCalledAt, and after the answer", async () => {
     const ws = await newWorkspace();
     const fn = await newFunction(ws.id);
-    await deploy(fn.id, { "index.js": "export function handle() { return 'ok'; }" });
+    await deploy(fn.id, { "index.js": "export function handle() { console.log('hi'); return 'ok'; }" });
     await invoke(fn.id);
+    await waitForRecord((await invoke(fn.id)).body.callId);
     const before = await snapshot(fn.id);
-    for (let i = 0; i < 5; i++) expect(expectStatus(await invoke(fn.id), 200).ok).toBe(true);
-    expect(await snapshot(fn.id)).toEqual(before);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = expectStatus(await invoke(fn.id), 200);
+      expect(res.ok).toBe(true);
+      ids.push(res.callId);
+    }
+    for (const id of ids) await waitForRecord(id);
+    const after = await snapshot(fn.id);
+    const { counts: countsAfter, fn: fnAfter, ...restAfter } = after;
+    const { counts: countsBefore, fn: fnBefore, ...restBefore } = before;
+    expect(restAfter).toEqual(restBefore);
+    expect(countsAfter).toEqual({
+      ...countsBefore,
+      calls: (countsBefore.calls as number) + 5,
+      call_logs: (countsBefore.call_logs as number) + 5,
+    });
+    expect({ ...fnAfter, last_called_at: null }).toEqual({ ...fnBefore, last_called_at: null });
+    expect(fnAfter?.last_called_at as number).toBeGreaterThan(fnBefore?.last_called_at as number);
   });
 });
+
+async function waitForRecord(callId: string) {
+  for (let i = 0; i < 200; i++) {
+    const row = await env.DB.prepare("SELECT status FROM calls WHERE id = ?").bind(callId).first();
+    if (row) return row;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`no record of ${callId}`);
+}

@@ -165,6 +165,43 @@ const ROUTES: RouteCase[] = [
   },
   {
     method: "GET",
+    path: "/api/functions/{id}/calls",
+    url: (f) => `/api/functions/${f.live}/calls`,
+    role: "viewer",
+    object: true,
+  },
+  {
+    method: "GET",
+    path: "/api/functions/{id}/metrics",
+    url: (f) => `/api/functions/${f.live}/metrics`,
+    role: "viewer",
+    object: true,
+  },
+  { method: "GET", path: "/api/calls/{id}", url: (f) => `/api/calls/${f.call}`, role: "viewer", object: true },
+  {
+    method: "GET",
+    path: "/api/calls/{id}/response",
+    url: (f) => `/api/calls/${f.call}/response`,
+    role: "viewer",
+    object: true,
+  },
+  {
+    method: "GET",
+    path: "/api/calls/{id}/logs",
+    url: (f) => `/api/calls/${f.call}/logs`,
+    role: "viewer",
+    object: true,
+  },
+  {
+    method: "POST",
+    path: "/api/calls/{id}/cancel",
+    url: (f) => `/api/calls/${f.queuedCall}/cancel`,
+    role: "invoker",
+    object: true,
+  },
+  { method: "DELETE", path: "/api/calls/{id}", url: (f) => `/api/calls/${f.call}`, role: "developer", object: true },
+  {
+    method: "GET",
     path: "/api/schemas",
     url: () => "/api/schemas",
     role: "viewer",
@@ -205,12 +242,26 @@ async function setup() {
     201,
   ).id as string;
 
+  const call = expectStatus(await api("POST", `/api/functions/${live}/invoke`, { body: { args: 1 } }), 200)
+    .callId as string;
+  // Due in a day: it stays queued.
+  const queuedCall = expectStatus(
+    await api("POST", `/api/functions/${live}/invoke`, {
+      body: { scheduledAt: new Date(Date.now() + 86_400_000).toISOString() },
+    }),
+    202,
+  ).callId as string;
+  // The call record is written after the answer.
+  for (let i = 0; i < 100 && (await api("GET", `/api/calls/${call}`)).status !== 200; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+
   // An expired key can only be made by aging one: the API refuses an expiry in the past.
   const expired = await newKey("admin", null, { expiresAt: new Date(Date.now() + 60_000).toISOString() });
   await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?")
     .bind(Date.now() - 1000, expired.id)
     .run();
-  return { a, b, live, deleted, keyInA, version, schema, expiredKey: expired.key };
+  return { a, b, live, deleted, keyInA, version, schema, call, queuedCall, expiredKey: expired.key };
 }
 
 /** What the objects of workspace A look like, to prove a rejected request changed nothing. */
@@ -230,7 +281,17 @@ async function stateOfA(f: Fixture) {
   const schemas = await env.DB.prepare("SELECT id FROM schemas WHERE workspace_id = ? ORDER BY id")
     .bind(f.a.ws.id)
     .all();
-  return { functions: rows.results, ws, keys: keys.results, versions: versions.results, schemas: schemas.results };
+  const calls = await env.DB.prepare("SELECT id, status FROM calls WHERE workspace_id = ? ORDER BY id")
+    .bind(f.a.ws.id)
+    .all();
+  return {
+    functions: rows.results,
+    ws,
+    keys: keys.results,
+    versions: versions.results,
+    schemas: schemas.results,
+    calls: calls.results,
+  };
 }
 
 describe("every route: authentication, roles and workspace walls", () => {

@@ -9,6 +9,7 @@ describe("workspaces", () => {
       id: expect.stringMatching(/^ws_/),
       name,
       description: "Acme",
+      callRetentionDays: 14,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
@@ -20,6 +21,27 @@ describe("workspaces", () => {
       200,
     );
     expect(listed.data).toEqual([renamed]);
+  });
+
+  it("keeps calls for 14 days unless told otherwise, within 1 to 365", async () => {
+    const ws = expectStatus(
+      await api("POST", "/api/workspaces", { body: { name: unique("keep"), callRetentionDays: 30 } }),
+      201,
+    );
+    expect(ws.callRetentionDays).toBe(30);
+    const changed = expectStatus(
+      await api("PATCH", `/api/workspaces/${ws.id}`, { body: { callRetentionDays: 1 } }),
+      200,
+    );
+    expect(changed.callRetentionDays).toBe(1);
+    for (const bad of [0, 366, 1.5, "7"]) {
+      expectError(
+        await api("PATCH", `/api/workspaces/${ws.id}`, { body: { callRetentionDays: bad } }),
+        400,
+        "bad_request",
+      );
+    }
+    expect(expectStatus(await api("GET", `/api/workspaces/${ws.id}`), 200).callRetentionDays).toBe(1);
   });
 
   it("keeps names unique and URL-safe", async () => {

@@ -3,6 +3,7 @@ import { and, eq, inArray, isNotNull, max, ne, or, sql } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { type FunctionRow, functions, type VersionRow, versions } from "../db/schema";
 import type { Env } from "../env";
+import { deleteCallsOfFunction } from "../services/calls/sweep";
 import { isUniqueViolation } from "../services/context";
 
 /** What the object keeps of its function; D1 holds the full row, written through in the same operation. */
@@ -33,6 +34,7 @@ export type FunctionPatch = Partial<
     | "timeoutMs"
     | "cpuMs"
     | "allowedHosts"
+    | "maxRetries"
   >
 >;
 
@@ -280,6 +282,7 @@ export class FunctionObject extends DurableObject<Env> {
         functionId,
         held.flatMap((v) => [v.sourceKey, v.bundleKey]),
       );
+      await deleteCallsOfFunction(this.db, this.env, functionId);
       await this.ctx.storage.deleteAll();
       this.state = null;
       return { ok: true, value: true as const };

@@ -14,6 +14,14 @@ export const LIMITS = {
   /** Longest stretch of synchronous execution before the loop guard ends it (EDGEFN_STRETCH_MS overrides). */
   stretchMs: 200,
   argsBytes: 1024 * 1024,
+  /** How far ahead an async call can be scheduled. */
+  scheduleAheadMs: 30 * 86_400_000,
+  /** How often a failed async call is tried again, when the failure is retryable. */
+  maxRetries: { default: 2, min: 0, max: 10 },
+  /** Seconds before the first retry; each further retry waits twice as long (EDGEFN_RETRY_BACKOFF_S overrides). */
+  retryBackoffSeconds: 2,
+  /** Calls and logs are kept this many days unless the workspace says otherwise. */
+  callRetentionDays: { default: 14, min: 1, max: 365 },
   resultBytes: 1024 * 1024,
   codeBytes: 10 * 1024 * 1024,
   logBytes: 256 * 1024,

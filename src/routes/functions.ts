@@ -51,6 +51,10 @@ export const FunctionSchema = z
     cpuMs: z.number().int().nullable(),
     allowedHosts: z.array(z.string()).nullable(),
     configRevision: z.number().int(),
+    maxRetries: z.number().int().nullable().openapi({
+      description: `How often a failed async call is tried again when the failure is retryable (default ${LIMITS.maxRetries.default})`,
+    }),
+    lastCalledAt: TimestampSchema.nullable().openapi({ description: "When the function was last called" }),
     createdAt: TimestampSchema,
     updatedAt: TimestampSchema,
   })
@@ -78,6 +82,8 @@ export const toApiFunction = (row: FunctionRow) => ({
   cpuMs: row.cpuMs,
   allowedHosts: row.allowedHosts,
   configRevision: row.configRevision,
+  maxRetries: row.maxRetries,
+  lastCalledAt: iso(row.lastCalledAt),
   createdAt: iso(row.createdAt) as string,
   updatedAt: iso(row.updatedAt) as string,
 });
@@ -141,6 +147,7 @@ const mutable = {
     .max(LIMITS.allowedHosts)
     .nullish()
     .openapi({ description: "Hosts the function may fetch (`*.example.com` for subdomains); none: no network" }),
+  maxRetries: z.number().int().min(LIMITS.maxRetries.min).max(LIMITS.maxRetries.max).nullish(),
   retentionTier: z.enum(RETENTION_TIERS).optional().openapi({
     description: "How long a soft-deleted function is kept before the sweeper purges it: 30 days, 90 days or forever",
   }),

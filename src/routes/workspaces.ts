@@ -27,6 +27,7 @@ const WorkspaceSchema = z
     id: z.string(),
     name: z.string(),
     description: z.string().nullable(),
+    callRetentionDays: z.number().int().openapi({ description: "Calls and their logs are kept this many days" }),
     createdAt: TimestampSchema,
     updatedAt: TimestampSchema,
   })
@@ -40,9 +41,16 @@ const name = z
   .openapi({ description: "Unique; used in URLs, so lowercase letters, digits and hyphens", example: "acme" });
 const description = z.string().max(LIMITS.description.max).nullish();
 
-const CreateSchema = z.object({ name, description }).openapi("CreateWorkspace");
+const callRetentionDays = z
+  .number()
+  .int()
+  .min(LIMITS.callRetentionDays.min)
+  .max(LIMITS.callRetentionDays.max)
+  .optional()
+  .openapi({ description: `Days calls and logs are kept (default ${LIMITS.callRetentionDays.default})` });
+const CreateSchema = z.object({ name, description, callRetentionDays }).openapi("CreateWorkspace");
 const PatchSchema = z
-  .object({ name: name.optional(), description })
+  .object({ name: name.optional(), description, callRetentionDays })
   .refine((v) => Object.keys(v).length > 0, "nothing to change")
   .openapi("PatchWorkspace");
 
@@ -50,6 +58,7 @@ const toApi = (row: WorkspaceRow) => ({
   id: row.id,
   name: row.name,
   description: row.description,
+  callRetentionDays: row.callRetentionDays,
   createdAt: iso(row.createdAt) as string,
   updatedAt: iso(row.updatedAt) as string,
 });

@@ -16,7 +16,7 @@ export interface InvokeOutcome {
   ok: boolean;
   /** The result as JSON text (so any value crosses RPC the same way, and its size is known). */
   result?: string;
-  error?: { name: string; message: string; stack?: string; code?: string };
+  error?: { name: string; message: string; stack?: string; code?: string; retryable?: boolean };
   logs: { timestamp: number; level: string; message: string }[];
   logsTruncated: boolean;
 }
@@ -38,6 +38,8 @@ const SECRET_NAMES = ${JSON.stringify(o.secretNames)};
 const MAX_RESULT = ${o.maxResultBytes};
 const MAX_LOGS = ${o.maxLogBytes};
 const calls = new AsyncLocalStorage();
+// The log stores of calls in progress, by callId: the host takes a call's logs from here when it gives up on it.
+const live = new Map();
 const encoder = new TextEncoder();
 
 function show(value) {
@@ -74,7 +76,9 @@ for (const level of ["log", "info", "warn", "error", "debug"]) {
 }
 
 function describeError(err) {
-  if (err instanceof Error) return { name: err.name, message: err.message, stack: err.stack, code: err.code };
+  if (err instanceof Error) {
+    return { name: err.name, message: err.message, stack: err.stack, code: err.code, retryable: err.retryable === true };
+  }
   return { name: "Error", message: show(err) };
 }
 
@@ -117,9 +121,18 @@ export default class extends WorkerEntrypoint {
     };
   }
 
+  /** The logs a call in progress has written so far (the host asks when the call timed out or hung). */
+  takeLogs(callId) {
+    const store = live.get(callId);
+    live.delete(callId);
+    return store ? { logs: store.logs, logsTruncated: store.truncated } : { logs: [], logsTruncated: false };
+  }
+
   invoke(args, info) {
     enter();
     const store = { logs: [], bytes: 0, truncated: false };
+    const callId = info && info.call && info.call.callId;
+    if (callId) live.set(callId, store);
     return calls.run(store, async () => {
       try {
         const value = await run(this.env, this.ctx, args, info);
@@ -132,6 +145,8 @@ export default class extends WorkerEntrypoint {
         return { ok: true, result: json, logs: store.logs, logsTruncated: store.truncated };
       } catch (err) {
         return { ok: false, error: describeError(wasTripped() ? new StretchLimitError() : err), logs: store.logs, logsTruncated: store.truncated };
+      } finally {
+        live.delete(callId);
       }
     });
   }

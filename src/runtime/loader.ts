@@ -19,6 +19,7 @@ export type RuntimeVersion = Pick<VersionRow, "id" | "bundleKey">;
 export interface IsolateEntrypoint {
   invoke(args: unknown, info: { call: Record<string, unknown> }): Promise<InvokeOutcome>;
   describe(): Promise<{ handle: boolean; fetch: boolean }>;
+  takeLogs(callId: string): Promise<Pick<InvokeOutcome, "logs" | "logsTruncated">>;
   fetch(request: Request): Promise<Response>;
 }
 

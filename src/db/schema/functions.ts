@@ -31,6 +31,10 @@ export const functions = sqliteTable(
     cpuMs: integer("cpu_ms"),
     /** Hosts the function may fetch; null: no network at all. */
     allowedHosts: text("allowed_hosts", { mode: "json" }).$type<string[]>(),
+    /** How often a failed async call is tried again (null: the platform default). */
+    maxRetries: integer("max_retries"),
+    /** When the function was last called (Cognite's lastCalled). */
+    lastCalledAt: integer("last_called_at"),
     /** Bumped whenever what the isolate sees changes; part of the loader id. */
     configRevision: integer("config_revision").notNull().default(1),
     deletedAt: integer("deleted_at"),

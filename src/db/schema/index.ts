@@ -3,3 +3,4 @@ export * from "./functions";
 export * from "./schemas";
 export * from "./versions";
 export * from "./workspaces";
+export * from "./calls";

@@ -6,6 +6,8 @@ export const workspaces = sqliteTable(
     id: text("id").primaryKey(),
     name: text("name").notNull(),
     description: text("description"),
+    /** Calls and their logs older than this are deleted by the sweeper. */
+    callRetentionDays: integer("call_retention_days").notNull().default(14),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },

@@ -153,6 +153,8 @@ export async function createFunction(ctx: ServiceContext, input: CreateFunctionI
     timeoutMs: input.timeoutMs ?? null,
     cpuMs: input.cpuMs ?? null,
     allowedHosts: input.allowedHosts ?? null,
+    maxRetries: input.maxRetries ?? null,
+    lastCalledAt: null,
     configRevision: 1,
     deletedAt: null,
     createdAt: ctx.now,

@@ -1,3 +1,5 @@
+import { and, eq, lt } from "drizzle-orm";
+import { type CallRow, calls, type FunctionRow, type VersionRow } from "../../db/schema";
 import { ApiError, conflict, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { LIMITS } from "../../lib/limits";
@@ -5,14 +7,22 @@ import type { InvokeOutcome } from "../../runtime/entry";
 import { functionIsolate } from "../../runtime/loader";
 import { requireRole, type ServiceContext, seesWorkspace } from "../context";
 import { violations } from "../schemas";
+import { enqueueCall } from "../calls/queue";
+import { byteLength, INLINE_BYTES, type NewCall, readResult, recordExecution } from "../calls/record";
 import { functionForInvoke, versionForInvoke } from "./cache";
 
 export interface InvokeInput {
   args?: unknown;
   versionId?: string;
+  /** Queue the call and answer at once with its id (202). */
+  async?: boolean;
+  /** Run an async call no earlier than this (epoch ms). */
+  scheduledAt?: number;
+  /** The same key within 24 h answers with the same call, which runs once. */
+  idempotencyKey?: string;
 }
 
-export type CallStatus = "completed" | "failed" | "timeout";
+export type FinishedStatus = "completed" | "failed" | "timeout";
 
 export interface ErrorDetail {
   name: string;
@@ -29,23 +39,46 @@ export interface InvokeResult {
   /** "Name: message", as seed 004's invoke answers. */
   error: string | null;
   errorDetail: ErrorDetail | null;
-  status: CallStatus;
+  status: FinishedStatus;
   durationMs: number;
   versionId: string;
-  logs: InvokeOutcome["logs"];
 }
 
-const TIMED_OUT = Symbol("timeout");
+/** What one run of a call in its isolate produced: the answer plus what the call record keeps. */
+export interface Execution extends InvokeResult {
+  /** The result as JSON text (the record stores it as is). */
+  resultJson: string | null;
+  startedAt: number;
+  endedAt: number;
+  logs: InvokeOutcome["logs"];
+  logsTruncated: boolean;
+  /** The function marked the error retryable, or the platform caused the failure. */
+  retryable: boolean;
+}
 
-/**
- * Runs one call. On a warm path this is: the cached function and version, the loader's warm isolate, one
- * RPC. Nothing is written before the answer.
- */
-export async function invokeFunction(
-  ctx: ServiceContext,
-  functionId: string,
-  input: InvokeInput,
-): Promise<InvokeResult> {
+export interface QueuedCall {
+  callId: string;
+  status: CallRow["status"];
+  queued: true;
+  replayed: boolean;
+}
+
+export type Replayable<T> = T & { replayed?: boolean };
+
+/** How long after its timeout a running call is given before the sweeper calls it lost. */
+export const LOST_GRACE_MS = 60_000;
+const TIMED_OUT = Symbol("timeout");
+const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+export interface Prepared {
+  fn: FunctionRow;
+  version: VersionRow;
+  args: unknown;
+  argsJson: string;
+}
+
+/** Checks the key, the function, the version and the args; everything a call needs before it runs. */
+async function prepare(ctx: ServiceContext, functionId: string, input: InvokeInput): Promise<Prepared> {
   requireRole(ctx, "invoker", "invoke functions");
   const entry = await functionForInvoke(ctx.db, functionId, ctx.now);
   if (!entry || entry.fn.deletedAt !== null || !(entry.fn.system || seesWorkspace(ctx, entry.fn.workspaceId))) {
@@ -62,30 +95,186 @@ export async function invokeFunction(
   if (!version) throw conflict(`Function ${functionId} has no ready version yet: upload one and wait for its build`);
   if (version.status !== "ready") throw conflict(`Version ${version.id} is ${version.status}, not ready`);
 
-  const argsJson = JSON.stringify(input.args ?? null);
-  if (new TextEncoder().encode(argsJson).byteLength > LIMITS.argsBytes) {
+  const args = input.args ?? null;
+  const argsJson = JSON.stringify(args);
+  if (byteLength(argsJson) > LIMITS.argsBytes) {
     throw new ApiError("payload_too_large", `args are larger than ${LIMITS.argsBytes} bytes`);
   }
   if (fn.inputSchemaId) {
-    const problems = await violations(ctx, fn.inputSchemaId, input.args ?? null);
+    const problems = await violations(ctx, fn.inputSchemaId, args);
     if (problems.length > 0) {
       throw new ApiError("bad_request", `args do not match the function's input schema: ${problems.join("; ")}`, {
         violations: problems,
       });
     }
   }
+  return { fn, version, args, argsJson };
+}
 
+/**
+ * Runs one call. A plain synchronous call is: the cached function and version, the loader's warm isolate, one
+ * RPC; its record and logs are written after the answer (`waitUntil`). An async call is recorded and queued;
+ * an idempotent one claims its key first.
+ */
+export async function invokeFunction(
+  ctx: ServiceContext,
+  functionId: string,
+  input: InvokeInput,
+  waitUntil: (promise: Promise<unknown>) => void,
+): Promise<Replayable<InvokeResult> | QueuedCall> {
+  const prepared = await prepare(ctx, functionId, input);
+  if (input.async || input.scheduledAt !== undefined || input.idempotencyKey !== undefined) {
+    return claimedInvoke(ctx, prepared, input);
+  }
   const callId = newId("call");
-  const started = Date.now();
-  const timeoutMs: number = fn.timeoutMs ?? LIMITS.timeoutMs.default;
+  const run = await execute(ctx, prepared, callId);
+  waitUntil(recordExecution(ctx.db, ctx.env, callRecord(ctx, prepared, run), run).catch(reportRecordFailure(callId)));
+  return answer(run);
+}
+
+const answer = (run: Execution): InvokeResult => ({
+  callId: run.callId,
+  ok: run.ok,
+  ...(run.ok ? { result: run.result } : {}),
+  error: run.error,
+  errorDetail: run.errorDetail,
+  status: run.status,
+  durationMs: run.durationMs,
+  versionId: run.versionId,
+});
+
+const reportRecordFailure = (callId: string) => (err: unknown) =>
+  console.error(JSON.stringify({ callId, error: "could not record the call", cause: String(err) }));
+
+/** The call row of a finished synchronous run. */
+function callRecord(ctx: ServiceContext, p: Prepared, run: Execution): NewCall {
+  return {
+    id: run.callId,
+    functionId: p.fn.id,
+    workspaceId: p.fn.workspaceId,
+    versionId: run.versionId,
+    status: run.status,
+    trigger: "api",
+    createdAt: run.startedAt,
+    argsSize: byteLength(p.argsJson),
+    createdBy: ctx.principal.keyId,
+  };
+}
+
+/**
+ * Async and idempotent calls: the call row is written first (holding the idempotency key, unique per
+ * function), so a duplicate finds it instead of running again.
+ */
+async function claimedInvoke(
+  ctx: ServiceContext,
+  p: Prepared,
+  input: InvokeInput,
+): Promise<Replayable<InvokeResult> | QueuedCall> {
+  const isAsync = input.async === true || input.scheduledAt !== undefined;
+  const callId = newId("call");
+  const now = Date.now();
+  const maxRetries = p.fn.maxRetries ?? LIMITS.maxRetries.default;
+  const row: NewCall = {
+    id: callId,
+    functionId: p.fn.id,
+    workspaceId: p.fn.workspaceId,
+    versionId: p.version.id,
+    status: isAsync ? "queued" : "running",
+    trigger: "api",
+    maxRetries: isAsync ? maxRetries : 0,
+    createdAt: now,
+    scheduledAt: input.scheduledAt ?? null,
+    startedAt: isAsync ? null : now,
+    deadlineAt: isAsync ? null : now + timeoutOf(p.fn) + LOST_GRACE_MS,
+    argsSize: byteLength(p.argsJson),
+    idempotencyKey: input.idempotencyKey ?? null,
+    createdBy: ctx.principal.keyId,
+  };
+  if (isAsync) {
+    if (byteLength(p.argsJson) > INLINE_BYTES) {
+      row.argsKey = `args/${callId}`;
+      await ctx.env.CODE.put(row.argsKey, p.argsJson);
+    } else row.args = p.argsJson;
+  }
+
+  const claimed = await claim(ctx, row);
+  if (claimed !== null) {
+    // Somebody else's call holds this key: answer with it, without running anything.
+    if (isAsync) return { callId: claimed.id, status: claimed.status, queued: true, replayed: true };
+    return { ...(await finishedAnswer(ctx, claimed, timeoutOf(p.fn) + LOST_GRACE_MS)), replayed: true };
+  }
+  if (isAsync) {
+    await enqueueCall(ctx.env, callId, input.scheduledAt);
+    return { callId, status: "queued", queued: true, replayed: false };
+  }
+  const run = await execute(ctx, p, callId);
+  // Duplicates are waiting on this row: write it before answering.
+  await recordExecution(ctx.db, ctx.env, row, run);
+  return answer(run);
+}
+
+/** Inserts the row unless its idempotency key is taken; returns the holder of the key, or null when inserted. */
+async function claim(ctx: ServiceContext, row: NewCall): Promise<CallRow | null> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const inserted = await ctx.db.insert(calls).values(row).onConflictDoNothing().returning({ id: calls.id });
+    if (inserted.length > 0 || row.idempotencyKey == null) return null;
+    const holder = await ctx.db
+      .select()
+      .from(calls)
+      .where(and(eq(calls.functionId, row.functionId), eq(calls.idempotencyKey, row.idempotencyKey)))
+      .get();
+    if (!holder) continue; // deleted meanwhile: try again
+    if (holder.createdAt > row.createdAt - IDEMPOTENCY_WINDOW_MS) return holder;
+    // Older than the window: the key is free again.
+    await ctx.db
+      .update(calls)
+      .set({ idempotencyKey: null })
+      .where(and(eq(calls.id, holder.id), lt(calls.createdAt, row.createdAt - IDEMPOTENCY_WINDOW_MS)));
+  }
+  throw conflict("The idempotency key is in use by a call being changed; retry");
+}
+
+/** Waits (polling the record) until the call is over, then answers as its first caller was answered. */
+async function finishedAnswer(ctx: ServiceContext, call: CallRow, waitMs: number): Promise<InvokeResult> {
+  const deadline = Date.now() + waitMs;
+  let row: CallRow | undefined = call;
+  while (row && (row.status === "queued" || row.status === "running") && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    row = await ctx.db.select().from(calls).where(eq(calls.id, call.id)).get();
+  }
+  if (!row) throw notFound("call", call.id);
+  if (row.status === "queued" || row.status === "running") {
+    throw conflict(`Call ${row.id} with this idempotency key is still ${row.status}`);
+  }
+  const result = row.status === "completed" ? await readResult(ctx.env, row) : undefined;
+  const e = row.error;
+  return {
+    callId: row.id,
+    ok: row.status === "completed",
+    ...(row.status === "completed" ? { result } : {}),
+    error: e ? `${e.name}: ${e.message}` : row.status === "completed" ? null : `Error: the call was ${row.status}`,
+    errorDetail: e ?? null,
+    status: row.status === "completed" || row.status === "timeout" ? row.status : "failed",
+    durationMs: row.durationMs ?? 0,
+    versionId: row.versionId ?? "",
+  };
+}
+
+const timeoutOf = (fn: FunctionRow): number => fn.timeoutMs ?? LIMITS.timeoutMs.default;
+
+/** Runs the call in the function's isolate, within its timeout; never throws for what the user's code does. */
+export async function execute(ctx: Pick<ServiceContext, "db" | "env">, p: Prepared, callId: string): Promise<Execution> {
+  const { fn, version } = p;
+  const startedAt = Date.now();
+  const timeoutMs = timeoutOf(fn);
   const isolate = functionIsolate(ctx.env, fn, version);
-  const running = isolate.invoke(input.args ?? null, { call: { functionId: fn.id, callId } });
+  const running = isolate.invoke(p.args, { call: { functionId: fn.id, callId } });
   let timer: number | undefined;
   const outcome = await Promise.race([
     running.catch(
       (err: unknown): InvokeOutcome => ({
         ok: false,
-        error: isolateFailure(err, callId),
+        error: { ...isolateFailure(err, callId), retryable: isPlatformFailure(err) },
         logs: [],
         logsTruncated: false,
       }),
@@ -95,29 +284,42 @@ export async function invokeFunction(
     }),
   ]);
   if (timer !== undefined) clearTimeout(timer);
-  const durationMs = Date.now() - started;
-  const base = { callId, durationMs, versionId: version.id };
+  const endedAt = Date.now();
+  const base = { callId, durationMs: endedAt - startedAt, versionId: version.id, startedAt, endedAt };
 
-  if (outcome === TIMED_OUT) {
-    const message = `The call did not finish within ${timeoutMs} ms`;
-    return {
-      ...base,
-      ok: false,
-      error: `TimeoutError: ${message}`,
-      errorDetail: { name: "TimeoutError", message },
-      status: "timeout",
-      logs: [],
-    };
+  if (outcome === TIMED_OUT || (!outcome.ok && outcome.logs.length === 0 && outcome.error?.name === "HangError")) {
+    // What the call logged before it was given up on.
+    const partial = await isolate.takeLogs(callId).catch(() => ({ logs: [], logsTruncated: false }));
+    if (outcome !== TIMED_OUT) {
+      outcome.logs = partial.logs;
+      outcome.logsTruncated = partial.logsTruncated;
+    } else {
+      const message = `The call did not finish within ${timeoutMs} ms`;
+      return {
+        ...base,
+        ok: false,
+        error: `TimeoutError: ${message}`,
+        errorDetail: { name: "TimeoutError", message },
+        status: "timeout",
+        resultJson: null,
+        logs: partial.logs,
+        logsTruncated: partial.logsTruncated,
+        retryable: false,
+      };
+    }
   }
+  const logs = { logs: outcome.logs, logsTruncated: outcome.logsTruncated };
   if (!outcome.ok || outcome.result === undefined) {
     const e = userError(outcome.error);
     return {
       ...base,
+      ...logs,
       ok: false,
       error: `${e.name}: ${e.message}`,
       errorDetail: e,
       status: "failed",
-      logs: outcome.logs,
+      resultJson: null,
+      retryable: outcome.error?.retryable === true,
     };
   }
   const result = JSON.parse(outcome.result) as unknown;
@@ -127,15 +329,27 @@ export async function invokeFunction(
       const message = `The result does not match the function's output schema: ${problems.join("; ")}`;
       return {
         ...base,
+        ...logs,
         ok: false,
         error: `InvalidResult: ${message}`,
         errorDetail: { name: "InvalidResult", message, code: "invalid_result" },
         status: "failed",
-        logs: outcome.logs,
+        resultJson: null,
+        retryable: false,
       };
     }
   }
-  return { ...base, ok: true, result, error: null, errorDetail: null, status: "completed", logs: outcome.logs };
+  return {
+    ...base,
+    ...logs,
+    ok: true,
+    result,
+    resultJson: outcome.result,
+    error: null,
+    errorDetail: null,
+    status: "completed",
+    retryable: false,
+  };
 }
 
 const MAX_ERROR_TEXT = 16 * 1024;
@@ -166,6 +380,11 @@ function userError(raw: InvokeOutcome["error"]): ErrorDetail {
  * runtime says about the user's isolate (a hang, a resource limit) is passed on; anything else comes from the
  * host (a missing bundle, a secret that will not decrypt) and stays in the operators' log.
  */
+function isPlatformFailure(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : String(err);
+  return !/had hung and would never generate a response|exceeded (its )?(CPU|memory)/i.test(message);
+}
+
 function isolateFailure(err: unknown, callId: string): ErrorDetail {
   const message = err instanceof Error ? err.message : String(err);
   if (/had hung and would never generate a response/.test(message)) {

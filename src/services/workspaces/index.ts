@@ -2,6 +2,7 @@ import { and, count, eq } from "drizzle-orm";
 import { apiKeys, functions, type WorkspaceRow, workspaces } from "../../db/schema";
 import { conflict, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
+import { LIMITS } from "../../lib/limits";
 import type { EntityDef } from "../../lib/list/entity";
 import { type ListParams, paginate, parseListParams } from "../../lib/list/page";
 import { isUniqueViolation, requireGlobalAdmin, requireRole, type ServiceContext, seesWorkspace } from "../context";
@@ -34,12 +35,16 @@ export async function getWorkspace(ctx: ServiceContext, id: string): Promise<Wor
   return row;
 }
 
-export async function createWorkspace(ctx: ServiceContext, input: { name: string; description?: string | null }) {
+export async function createWorkspace(
+  ctx: ServiceContext,
+  input: { name: string; description?: string | null; callRetentionDays?: number },
+) {
   requireGlobalAdmin(ctx, "create workspaces");
   const row: WorkspaceRow = {
     id: newId("ws", ctx.now),
     name: input.name,
     description: input.description ?? null,
+    callRetentionDays: input.callRetentionDays ?? LIMITS.callRetentionDays.default,
     createdAt: ctx.now,
     updatedAt: ctx.now,
   };
@@ -55,7 +60,7 @@ export async function createWorkspace(ctx: ServiceContext, input: { name: string
 export async function updateWorkspace(
   ctx: ServiceContext,
   id: string,
-  patch: { name?: string; description?: string | null },
+  patch: { name?: string; description?: string | null; callRetentionDays?: number },
 ) {
   await getWorkspace(ctx, id);
   requireRole(ctx, "admin", "change workspaces");
