@@ -12,6 +12,7 @@ import { registerHealthRoutes } from "./routes/health";
 import { registerInvokeRoutes } from "./routes/invoke";
 import { registerKeyRoutes } from "./routes/keys";
 import { registerPlatformRoutes } from "./routes/platform";
+import { registerScheduleRoutes } from "./routes/schedules";
 import { registerSchemaRoutes } from "./routes/schemas-api";
 import { registerVersionRoutes } from "./routes/versions";
 import { registerWorkspaceRoutes } from "./routes/workspaces";
@@ -91,6 +92,7 @@ export function newApp(): App {
   registerVersionRoutes(app);
   registerInvokeRoutes(app);
   registerCallRoutes(app);
+  registerScheduleRoutes(app);
   registerSchemaRoutes(app);
   registerPlatformRoutes(app);
 

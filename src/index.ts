@@ -21,7 +21,9 @@ export default {
     ctx.waitUntil(
       Promise.all([sweepDeletedFunctions(db, env, now), sweepLostCalls(db, now), sweepOldCalls(db, env, now)]).then(
         ([purgedFunctions, lostCalls, deletedCalls]) => {
-          console.log(JSON.stringify({ event: "cron", cron: controller.cron, purgedFunctions, lostCalls, deletedCalls }));
+          console.log(
+            JSON.stringify({ event: "cron", cron: controller.cron, purgedFunctions, lostCalls, deletedCalls }),
+          );
         },
       ),
     );

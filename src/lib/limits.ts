@@ -14,6 +14,7 @@ export const LIMITS = {
   /** Longest stretch of synchronous execution before the loop guard ends it (EDGEFN_STRETCH_MS overrides). */
   stretchMs: 200,
   argsBytes: 1024 * 1024,
+  schedulesPerFunction: 100,
   /** How far ahead an async call can be scheduled. */
   scheduleAheadMs: 30 * 86_400_000,
   /** How often a failed async call is tried again, when the failure is retryable. */

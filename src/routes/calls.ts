@@ -80,8 +80,14 @@ const list = createRoute({
   request: {
     params: FunctionParams,
     query: ListQuerySchema.extend({
-      status: z.string().optional().openapi({ description: `One of ${CALL_STATUSES.join(", ")}` }),
-      trigger: z.string().optional().openapi({ description: `One of ${CALL_TRIGGERS.join(", ")}` }),
+      status: z
+        .string()
+        .optional()
+        .openapi({ description: `One of ${CALL_STATUSES.join(", ")}` }),
+      trigger: z
+        .string()
+        .optional()
+        .openapi({ description: `One of ${CALL_TRIGGERS.join(", ")}` }),
       scheduleId: z.string().max(64).optional(),
       versionId: z.string().max(64).optional(),
       startTime: range("start"),
@@ -207,10 +213,7 @@ export function registerCallRoutes(app: App) {
   app.openapi(response, async (c) => c.json(await getCallResponse(serviceContext(c), c.req.valid("param").id), 200));
   app.openapi(logs, async (c) => {
     const { items, truncated } = await getCallLogs(serviceContext(c), c.req.valid("param").id);
-    return c.json(
-      { items: items.map((l) => ({ ...l, timestamp: iso(l.timestamp) as string })), truncated },
-      200,
-    );
+    return c.json({ items: items.map((l) => ({ ...l, timestamp: iso(l.timestamp) as string })), truncated }, 200);
   });
   app.openapi(cancel, async (c) => c.json(toApi(await cancelCall(serviceContext(c), c.req.valid("param").id)), 200));
   app.openapi(remove, async (c) => {

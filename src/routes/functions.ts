@@ -51,9 +51,13 @@ export const FunctionSchema = z
     cpuMs: z.number().int().nullable(),
     allowedHosts: z.array(z.string()).nullable(),
     configRevision: z.number().int(),
-    maxRetries: z.number().int().nullable().openapi({
-      description: `How often a failed async call is tried again when the failure is retryable (default ${LIMITS.maxRetries.default})`,
-    }),
+    maxRetries: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({
+        description: `How often a failed async call is tried again when the failure is retryable (default ${LIMITS.maxRetries.default})`,
+      }),
     lastCalledAt: TimestampSchema.nullable().openapi({ description: "When the function was last called" }),
     createdAt: TimestampSchema,
     updatedAt: TimestampSchema,

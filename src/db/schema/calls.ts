@@ -56,11 +56,17 @@ export const calls = sqliteTable(
   },
   (t) => [
     index("calls_function_id_created_at_idx").on(t.functionId, t.createdAt, t.id),
+    // The calls list filtered by status (failed calls of a function, say) without visiting other functions' calls.
+    index("calls_function_id_status_created_at_idx").on(t.functionId, t.status, t.createdAt, t.id),
     index("calls_workspace_id_created_at_idx").on(t.workspaceId, t.createdAt),
     index("calls_status_deadline_at_idx").on(t.status, t.deadlineAt),
     uniqueIndex("calls_function_id_idempotency_key_idx")
       .on(t.functionId, t.idempotencyKey)
       .where(sql`${t.idempotencyKey} IS NOT NULL`),
+    // A schedule's due time makes one call, however often the dispatcher is run for it.
+    uniqueIndex("calls_schedule_id_scheduled_time_idx")
+      .on(t.scheduleId, t.scheduledTime)
+      .where(sql`${t.scheduleId} IS NOT NULL`),
   ],
 );
 

@@ -85,7 +85,7 @@ export function sortSignature(keys: SortKey[]): string {
 type Value = string | number | null;
 
 /** Rows strictly after the boundary row whose sort values are `values`, in the order of `keys`. */
-export function afterCondition(keys: SortKey[], values: Value[]): SQL {
+export function afterCondition(keys: SortKey[], values: Value[], inclusive = false): SQL {
   const terms: SQL[] = [];
   const equal: SQL[] = [];
   keys.forEach((k, i) => {
@@ -94,6 +94,8 @@ export function afterCondition(keys: SortKey[], values: Value[]): SQL {
     if (beyond) terms.push(equal.length ? sql`(${sql.join([...equal, beyond], sql` AND `)})` : beyond);
     equal.push(v === null ? sql`${k.column} IS NULL` : sql`${k.column} = ${v}`);
   });
+  // Inclusive: the boundary row itself counts as after.
+  if (inclusive && equal.length) terms.push(sql`(${sql.join(equal, sql` AND `)})`);
   const disjunction = terms.length ? sql`(${sql.join(terms, sql` OR `)})` : sql`0`;
   // A plain range on the first key lets SQLite seek into its index instead of scanning from the start.
   const first = keys[0];

@@ -1,4 +1,4 @@
-import { and, count, not, type SQL, sql } from "drizzle-orm";
+import { and, count, type SQL, sql } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Db } from "../../db/client";
 import { badRequest } from "../errors";
@@ -9,6 +9,8 @@ import { afterCondition, orderByClause, parseOrderBy, resolveSort, reverseSort, 
 
 export interface PageInfo {
   total: number;
+  /** Present when the list counts only up to a cap: true when there are at least `total` rows. */
+  totalCapped?: boolean;
   hasNextPage: boolean;
   hasPreviousPage: boolean;
   startCursor: string | null;
@@ -34,6 +36,8 @@ export async function paginate<Row extends Record<string, unknown>>(
   entity: EntityDef,
   where: SQL | undefined,
   query: PageQuery,
+  /** Count at most this many rows (a huge list is not counted row by row on every page). */
+  countCap?: number,
 ): Promise<{ rows: Row[]; pageInfo: PageInfo }> {
   if (query.after && query.before) throw badRequest("pass either after or before, not both");
   const keys = resolveSort(entity, query.order);
@@ -51,13 +55,24 @@ export async function paginate<Row extends Record<string, unknown>>(
     .where(and(where, bound))
     .orderBy(...orderByClause(scanKeys))
     .limit(query.limit + 1);
-  const totalQuery = db.select({ n: count() }).from(table).where(where);
-  // Is there anything on the other side of the cursor (the cursor row included)?
-  const otherSide = bound
+  const totalQuery = countCap
+    ? db.select({ n: count() }).from(
+        db
+          .select({ one: sql`1`.as("one") })
+          .from(table)
+          .where(where)
+          .limit(countCap)
+          .as("capped"),
+      )
+    : db.select({ n: count() }).from(table).where(where);
+  // Is there anything on the other side of the cursor (the cursor row included)? Asked as a range in the
+  // opposite direction, so SQLite seeks to the cursor in the index instead of walking up to it.
+  const otherSide = boundary
     ? db
         .select({ one: sql<number>`1` })
         .from(table)
-        .where(and(where, not(sql`IFNULL(${bound}, 0)`)))
+        .where(and(where, afterCondition(reverseSort(scanKeys), boundary, true)))
+        .orderBy(...orderByClause(reverseSort(scanKeys)))
         .limit(1)
     : undefined;
 
@@ -77,11 +92,13 @@ export async function paginate<Row extends Record<string, unknown>>(
     );
   const first = rows[0];
   const last = rows[rows.length - 1];
+  const total = (totals as { n: number }[])[0]?.n ?? 0;
   const beyondCursor = (other as unknown[]).length > 0;
   return {
     rows,
     pageInfo: {
-      total: (totals as { n: number }[])[0]?.n ?? 0,
+      total,
+      ...(countCap ? { totalCapped: total >= countCap } : {}),
       hasNextPage: backwards ? beyondCursor : more,
       hasPreviousPage: backwards ? more : beyondCursor,
       startCursor: first ? cursorOf(first) : null,

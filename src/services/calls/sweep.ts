@@ -1,4 +1,4 @@
-import { and, eq, inArray, lt, notInArray, sql, type SQL } from "drizzle-orm";
+import { and, eq, inArray, lt, notInArray, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { callLogs, calls, workspaces } from "../../db/schema";
 import type { Env } from "../../env";

@@ -5,10 +5,10 @@ import { newId } from "../../lib/ids";
 import { LIMITS } from "../../lib/limits";
 import type { InvokeOutcome } from "../../runtime/entry";
 import { functionIsolate } from "../../runtime/loader";
-import { requireRole, type ServiceContext, seesWorkspace } from "../context";
-import { violations } from "../schemas";
 import { enqueueCall } from "../calls/queue";
 import { byteLength, INLINE_BYTES, type NewCall, readResult, recordExecution } from "../calls/record";
+import { requireRole, type ServiceContext, seesWorkspace } from "../context";
+import { violations } from "../schemas";
 import { functionForInvoke, versionForInvoke } from "./cache";
 
 export interface InvokeInput {
@@ -263,7 +263,11 @@ async function finishedAnswer(ctx: ServiceContext, call: CallRow, waitMs: number
 const timeoutOf = (fn: FunctionRow): number => fn.timeoutMs ?? LIMITS.timeoutMs.default;
 
 /** Runs the call in the function's isolate, within its timeout; never throws for what the user's code does. */
-export async function execute(ctx: Pick<ServiceContext, "db" | "env">, p: Prepared, callId: string): Promise<Execution> {
+export async function execute(
+  ctx: Pick<ServiceContext, "db" | "env">,
+  p: Prepared,
+  callId: string,
+): Promise<Execution> {
   const { fn, version } = p;
   const startedAt = Date.now();
   const timeoutMs = timeoutOf(fn);
