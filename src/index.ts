@@ -4,6 +4,7 @@ import type { Env } from "./env";
 import { deadLetterCall, runQueuedCall } from "./services/calls/queue";
 import { sweepLostCalls, sweepOldCalls } from "./services/calls/sweep";
 import { sweepDeletedFunctions } from "./services/functions/sweep";
+import { dispatchSchedules, requeueStaleCalls } from "./services/schedules/dispatch";
 import { failBuild, runBuild } from "./services/versions/build";
 
 export { FunctionObject } from "./durable/function-object";
@@ -14,18 +15,32 @@ const app = newApp();
 export default {
   fetch: app.fetch,
 
-  /** The every-minute Cron Trigger: housekeeping now, schedules later. */
+  /** The every-minute Cron Trigger: fires due schedules first, then does the housekeeping. */
   async scheduled(controller, env, ctx) {
     const db = getDb(env.DB);
     const now = controller.scheduledTime;
+    const schedules = await dispatchSchedules(db, env, now);
     ctx.waitUntil(
-      Promise.all([sweepDeletedFunctions(db, env, now), sweepLostCalls(db, now), sweepOldCalls(db, env, now)]).then(
-        ([purgedFunctions, lostCalls, deletedCalls]) => {
-          console.log(
-            JSON.stringify({ event: "cron", cron: controller.cron, purgedFunctions, lostCalls, deletedCalls }),
-          );
-        },
-      ),
+      Promise.all([
+        sweepDeletedFunctions(db, env, now),
+        sweepLostCalls(db, now),
+        sweepOldCalls(db, env, now),
+        requeueStaleCalls(db, env, now),
+      ]).then(([purgedFunctions, lostCalls, deletedCalls, requeuedCalls]) => {
+        console.log(
+          JSON.stringify({
+            event: "cron",
+            cron: controller.cron,
+            scheduledTime: new Date(now).toISOString(),
+            dueSchedules: schedules.due,
+            firedCalls: schedules.fired,
+            purgedFunctions,
+            lostCalls,
+            deletedCalls,
+            requeuedCalls,
+          }),
+        );
+      }),
     );
   },
 

@@ -63,7 +63,9 @@ describe("invoke hot path", () => {
       call_logs: (countsBefore.call_logs as number) + 5,
     });
     expect({ ...fnAfter, last_called_at: null }).toEqual({ ...fnBefore, last_called_at: null });
-    expect(fnAfter?.last_called_at as number).toBeGreaterThan(fnBefore?.last_called_at as number);
+    // lastCalledAt is kept to the second, so it need not move for calls in the same second.
+    expect(fnAfter?.last_called_at as number).toBeGreaterThanOrEqual(fnBefore?.last_called_at as number);
+    expect(fnAfter?.last_called_at as number).toBeGreaterThan(Date.now() - 60_000);
   });
 });
 

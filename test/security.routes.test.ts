@@ -222,6 +222,44 @@ const ROUTES: RouteCase[] = [
     role: "developer",
     object: true,
   },
+  { method: "GET", path: "/api/schedules", url: () => "/api/schedules", role: "viewer" },
+  {
+    method: "POST",
+    path: "/api/schedules",
+    url: () => "/api/schedules",
+    body: (f) => ({ functionId: f.live, name: "s", cron: "@daily" }),
+    role: "developer",
+    object: true,
+  },
+  {
+    method: "GET",
+    path: "/api/schedules/{id}",
+    url: (f) => `/api/schedules/${f.schedule}`,
+    role: "viewer",
+    object: true,
+  },
+  {
+    method: "PATCH",
+    path: "/api/schedules/{id}",
+    url: (f) => `/api/schedules/${f.schedule}`,
+    body: () => ({ description: "changed" }),
+    role: "developer",
+    object: true,
+  },
+  {
+    method: "DELETE",
+    path: "/api/schedules/{id}",
+    url: (f) => `/api/schedules/${f.schedule}`,
+    role: "developer",
+    object: true,
+  },
+  {
+    method: "GET",
+    path: "/api/schedules/{id}/input-data",
+    url: (f) => `/api/schedules/${f.schedule}/input-data`,
+    role: "viewer",
+    object: true,
+  },
   { method: "GET", path: "/api/limits", url: () => "/api/limits", role: "viewer" },
   { method: "GET", path: "/api/runtimes", url: () => "/api/runtimes", role: "viewer" },
 ];
@@ -251,6 +289,10 @@ async function setup() {
     }),
     202,
   ).callId as string;
+  const schedule = expectStatus(
+    await api("POST", "/api/schedules", { body: { functionId: live, name: "daily", cron: "@daily" } }),
+    201,
+  ).id as string;
   // The call record is written after the answer.
   for (let i = 0; i < 100 && (await api("GET", `/api/calls/${call}`)).status !== 200; i++) {
     await new Promise((r) => setTimeout(r, 20));
@@ -261,7 +303,7 @@ async function setup() {
   await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?")
     .bind(Date.now() - 1000, expired.id)
     .run();
-  return { a, b, live, deleted, keyInA, version, schema, call, queuedCall, expiredKey: expired.key };
+  return { a, b, live, deleted, keyInA, version, schema, call, queuedCall, schedule, expiredKey: expired.key };
 }
 
 /** What the objects of workspace A look like, to prove a rejected request changed nothing. */
@@ -281,6 +323,11 @@ async function stateOfA(f: Fixture) {
   const schemas = await env.DB.prepare("SELECT id FROM schemas WHERE workspace_id = ? ORDER BY id")
     .bind(f.a.ws.id)
     .all();
+  const schedules = await env.DB.prepare(
+    "SELECT id, name, description, cron, enabled, next_run_at FROM schedules WHERE workspace_id = ? ORDER BY id",
+  )
+    .bind(f.a.ws.id)
+    .all();
   const calls = await env.DB.prepare("SELECT id, status FROM calls WHERE workspace_id = ? ORDER BY id")
     .bind(f.a.ws.id)
     .all();
@@ -291,6 +338,7 @@ async function stateOfA(f: Fixture) {
     versions: versions.results,
     schemas: schemas.results,
     calls: calls.results,
+    schedules: schedules.results,
   };
 }
 

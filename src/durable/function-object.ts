@@ -5,6 +5,7 @@ import { type FunctionRow, functions, type VersionRow, versions } from "../db/sc
 import type { Env } from "../env";
 import { deleteCallsOfFunction } from "../services/calls/sweep";
 import { isUniqueViolation } from "../services/context";
+import { deleteSchedulesOfFunction } from "../services/schedules";
 
 /** What the object keeps of its function; D1 holds the full row, written through in the same operation. */
 export interface LifecycleState {
@@ -283,6 +284,7 @@ export class FunctionObject extends DurableObject<Env> {
         held.flatMap((v) => [v.sourceKey, v.bundleKey]),
       );
       await deleteCallsOfFunction(this.db, this.env, functionId);
+      await deleteSchedulesOfFunction(this.db, this.env, functionId);
       await this.ctx.storage.deleteAll();
       this.state = null;
       return { ok: true, value: true as const };

@@ -44,6 +44,10 @@ export const SuccessSchema = z.object({ success: z.literal(true) }).openapi("Suc
 export const PageInfoSchema = z
   .object({
     total: z.number().int(),
+    totalCapped: z
+      .boolean()
+      .optional()
+      .openapi({ description: "Lists that count only up to a cap (calls: 10,000): true when total is that cap" }),
     hasNextPage: z.boolean(),
     hasPreviousPage: z.boolean(),
     startCursor: z.string().nullable(),

@@ -8,6 +8,8 @@ export interface FieldDef {
   type: FieldType;
   /** Whether the column can hold NULL; non-null sort keys skip null handling so indexes stay usable. */
   nullable?: boolean;
+  /** The row property holding the value, when it is not named like the field (the cursor reads it). */
+  property?: string;
   sortable?: boolean;
 }
 

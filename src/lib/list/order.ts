@@ -8,6 +8,8 @@ const MAX_KEYS = 5;
 /** A resolved sort key: the column, its direction and where its NULLs go. */
 export interface SortKey {
   name: string;
+  /** The row property holding the key's value. */
+  property: string;
   column: SQLiteColumn | SQL;
   type: FieldType;
   desc: boolean;
@@ -55,11 +57,25 @@ export function resolveSort(entity: EntityDef, order: OrderKey[]): SortKey[] {
     const desc = direction.startsWith("desc");
     // SQLite puts NULLs first when ascending and last when descending, unless told otherwise.
     const nullsFirst = direction.endsWith("nulls_first") ? true : direction.endsWith("nulls_last") ? false : !desc;
-    return { name: field, column: def.column, type: def.type, desc, nullsFirst: def.nullable ? nullsFirst : null };
+    return {
+      name: field,
+      property: def.property ?? field,
+      column: def.column,
+      type: def.type,
+      desc,
+      nullsFirst: def.nullable ? nullsFirst : null,
+    };
   });
   if (!order.some((o) => entity.fields[o.field]?.column === entity.id)) {
     const last = keys[keys.length - 1];
-    keys.push({ name: "id", column: entity.id, type: "string", desc: last?.desc ?? false, nullsFirst: null });
+    keys.push({
+      name: "id",
+      property: "id",
+      column: entity.id,
+      type: "string",
+      desc: last?.desc ?? false,
+      nullsFirst: null,
+    });
   }
   return keys;
 }

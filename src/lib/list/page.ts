@@ -88,7 +88,7 @@ export async function paginate<Row extends Record<string, unknown>>(
   const cursorOf = (row: Row) =>
     encodeCursor(
       signature,
-      keys.map((k) => toCursorValue(row[k.name === "id" ? "id" : k.name])),
+      keys.map((k) => toCursorValue(row[k.property])),
     );
   const first = rows[0];
   const last = rows[rows.length - 1];

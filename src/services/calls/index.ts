@@ -1,4 +1,4 @@
-import { and, count, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { and, count, eq, inArray, isNotNull, type SQL, sql } from "drizzle-orm";
 import { CALL_STATUSES, CALL_TRIGGERS, type CallRow, callLogs, calls } from "../../db/schema";
 import { badRequest, conflict, notFound } from "../../lib/errors";
 import type { EntityDef } from "../../lib/list/entity";
@@ -21,12 +21,15 @@ export const callEntity: EntityDef = {
     attempt: { column: calls.attempt, type: "number" },
     durationMs: { column: calls.durationMs, type: "number", nullable: true },
     createdAt: { column: calls.createdAt, type: "datetime" },
-    startTime: { column: calls.startedAt, type: "datetime", nullable: true },
-    endTime: { column: calls.endedAt, type: "datetime", nullable: true },
+    startTime: { column: calls.startedAt, type: "datetime", nullable: true, property: "startedAt" },
+    endTime: { column: calls.endedAt, type: "datetime", nullable: true, property: "endedAt" },
     scheduledTime: { column: calls.scheduledTime, type: "datetime", nullable: true },
   },
   defaultOrder: [{ field: "createdAt", direction: "desc" }],
 };
+
+/** A function may have millions of calls: its list counts up to this many (pageInfo.totalCapped says so). */
+export const CALLS_COUNT_CAP = 10_000;
 
 export interface CallListParams extends ListParams {
   status?: string;
@@ -84,7 +87,7 @@ export async function listCalls(ctx: ServiceContext, functionId: string, params:
   if (params.scheduleId !== undefined) where.push(eq(calls.scheduleId, params.scheduleId));
   if (params.versionId !== undefined) where.push(eq(calls.versionId, params.versionId));
   where.push(timeRange("startTime", params.startTime), timeRange("endTime", params.endTime));
-  return paginate<CallRow>(ctx.db, calls, callEntity, and(...where), query);
+  return paginate<CallRow>(ctx.db, calls, callEntity, and(...where), query, CALLS_COUNT_CAP);
 }
 
 /** The call if this key can see it; otherwise 404, as if it did not exist. */
@@ -144,13 +147,15 @@ export async function functionMetrics(ctx: ServiceContext, functionId: string, w
   const from = to - METRIC_WINDOWS[window];
   const bucketMs = BUCKET_MS[window];
   const inWindow = and(eq(calls.functionId, fn.id), sql`${calls.createdAt} >= ${from}`);
-  const finished = and(inWindow, inArray(calls.status, ["completed", "failed", "timeout"]));
+  // Finished calls that ran: one failed before it ran, or lost by the runtime, has no duration to rank.
+  const timed = and(inWindow, inArray(calls.status, ["completed", "failed", "timeout"]), isNotNull(calls.durationMs));
 
-  const [byStatus, byBucket] = await ctx.db.batch([
+  const [byStatus, byBucket, timedCount] = await ctx.db.batch([
     ctx.db.select({ status: calls.status, n: count() }).from(calls).where(inWindow).groupBy(calls.status),
     ctx.db
       .select({
-        bucket: sql<number>`(${calls.createdAt} - ${from}) / ${bucketMs}`.as("bucket"),
+        // D1 binds numbers as REAL: the cast keeps the bucket a whole index.
+        bucket: sql<number>`CAST((${calls.createdAt} - ${from}) / ${bucketMs} AS INTEGER)`.as("bucket"),
         total: count(),
         completed: sql<number>`SUM(${calls.status} = 'completed')`,
         failed: sql<number>`SUM(${calls.status} = 'failed')`,
@@ -159,6 +164,7 @@ export async function functionMetrics(ctx: ServiceContext, functionId: string, w
       .from(calls)
       .where(inWindow)
       .groupBy(sql`bucket`),
+    ctx.db.select({ n: count() }).from(calls).where(timed),
   ]);
   const counts = Object.fromEntries(CALL_STATUSES.map((s) => [s, 0])) as Record<(typeof CALL_STATUSES)[number], number>;
   for (const { status, n } of byStatus) counts[status] = n;
@@ -166,19 +172,20 @@ export async function functionMetrics(ctx: ServiceContext, functionId: string, w
   const done = counts.completed + counts.failed + counts.timeout;
 
   // Percentiles by rank: the k-th shortest duration of the finished calls.
+  const ranked = timedCount[0]?.n ?? 0;
   const percentiles = { p50: 0.5, p95: 0.95, p99: 0.99 } as const;
   const durationMs: Record<keyof typeof percentiles, number | null> = { p50: null, p95: null, p99: null };
-  if (done > 0) {
+  if (ranked > 0) {
     const names = Object.keys(percentiles) as (keyof typeof percentiles)[];
     const values = await Promise.all(
       names.map((name) =>
         ctx.db
           .select({ d: calls.durationMs })
           .from(calls)
-          .where(finished)
+          .where(timed)
           .orderBy(calls.durationMs)
           .limit(1)
-          .offset(Math.max(0, Math.ceil(percentiles[name] * done) - 1))
+          .offset(Math.max(0, Math.ceil(percentiles[name] * ranked) - 1))
           .get(),
       ),
     );

@@ -4,7 +4,7 @@ import { type CallError, type CallLogLine, type CallRow, callLogs, calls, functi
 import type { Env } from "../../env";
 import { LIMITS } from "../../lib/limits";
 import { execute, LOST_GRACE_MS } from "../invoke";
-import { readArgs, recordExecution } from "./record";
+import { byteLength, readArgs, recordExecution } from "./record";
 
 /** Cloudflare Queues delay a message by at most 12 hours; a later call is re-queued until it is due. */
 const MAX_DELAY_S = 12 * 60 * 60;
@@ -44,7 +44,7 @@ async function failCall(db: Db, callId: string, error: CallError) {
  */
 export async function runQueuedCall(db: Db, env: Env, callId: string): Promise<void> {
   const row = await db.select().from(calls).where(eq(calls.id, callId)).get();
-  if (!row || row.status !== "queued") return;
+  if (row?.status !== "queued") return;
   const now = Date.now();
   if (row.scheduledAt !== null && row.scheduledAt > now + 1000) {
     await enqueueCall(env, callId, row.scheduledAt);
@@ -57,8 +57,13 @@ export async function runQueuedCall(db: Db, env: Env, callId: string): Promise<v
   if (!fn || fn.deletedAt !== null) {
     return failCall(db, callId, { name: "CallError", message: "The function was deleted before the call ran" });
   }
-  if (!version || version.status !== "ready") {
-    return failCall(db, callId, { name: "CallError", message: `Version ${row.versionId} is no longer ready` });
+  if (version?.status !== "ready") {
+    return failCall(db, callId, {
+      name: "CallError",
+      message: row.versionId
+        ? `Version ${row.versionId} is no longer ready`
+        : "The function had no ready version when the call was made: upload one",
+    });
   }
   let args: unknown;
   try {
@@ -75,10 +80,13 @@ export async function runQueuedCall(db: Db, env: Env, callId: string): Promise<v
     .returning({ id: calls.id });
   if (!claimed) return;
 
-  const run = await execute({ db, env }, { fn, version, args, argsJson: JSON.stringify(args) }, callId);
+  const call =
+    row.scheduleId && row.scheduledTime !== null
+      ? { scheduleId: row.scheduleId, scheduledTime: new Date(row.scheduledTime).toISOString() }
+      : undefined;
+  const run = await execute({ db, env }, { fn, version, args, argsJson: JSON.stringify(args), call }, callId);
   const earlier = row.attempt > 1 ? await earlierLogs(db, callId) : { items: [], truncated: false };
-  const items = [...earlier.items, ...run.logs];
-  const truncated = earlier.truncated || run.logsTruncated;
+  const { items, truncated } = appendLogs(earlier, run.logs, run.logsTruncated);
 
   if (!run.ok && run.retryable && row.attempt <= row.maxRetries) {
     const delay = backoffSeconds(env, row.attempt);
@@ -118,6 +126,32 @@ export async function runQueuedCall(db: Db, env: Env, callId: string): Promise<v
     return;
   }
   await recordExecution(db, env, row as CallRow, run, { items, truncated });
+}
+
+/** The earlier attempts' logs followed by this attempt's, all within the per-call cap. */
+function appendLogs(
+  earlier: { items: CallLogLine[]; truncated: boolean },
+  lines: CallLogLine[],
+  linesTruncated: boolean,
+): { items: CallLogLine[]; truncated: boolean } {
+  if (earlier.items.length === 0) return { items: [...lines], truncated: linesTruncated };
+  const items = [...earlier.items];
+  if (earlier.truncated) return { items, truncated: true };
+  let bytes = items.reduce((n, l) => n + byteLength(l.message), 0);
+  for (const line of lines) {
+    const size = byteLength(line.message);
+    if (bytes + size > LIMITS.logBytes) {
+      items.push({
+        timestamp: line.timestamp,
+        level: "warn",
+        message: `[edgefn] log output truncated at ${LIMITS.logBytes} bytes`,
+      });
+      return { items, truncated: true };
+    }
+    bytes += size;
+    items.push(line);
+  }
+  return { items, truncated: linesTruncated };
 }
 
 async function earlierLogs(db: Db, callId: string): Promise<{ items: CallLogLine[]; truncated: boolean }> {

@@ -1,10 +1,13 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { type CallLogLine, type CallRow, callLogs, calls, functions } from "../../db/schema";
 import type { Env } from "../../env";
 import type { Execution } from "../invoke";
 
 export type NewCall = typeof calls.$inferInsert;
+
+/** lastCalledAt is kept to within this many ms. */
+const LAST_CALLED_RESOLUTION_MS = 1_000;
 
 /** Results and args up to this size live in the call row; larger ones in R2. */
 export const INLINE_BYTES = 64 * 1024;
@@ -13,6 +16,10 @@ const encoder = new TextEncoder();
 export const byteLength = (text: string) => encoder.encode(text).byteLength;
 
 export const resultKeyOf = (callId: string) => `results/${callId}`;
+export const argsKeyOf = (callId: string) => `args/${callId}`;
+/** R2 objects a call owns (its own args and result); a scheduled call's args belong to its schedule. */
+export const ownedByCall = (key: string | null | undefined): key is string =>
+  !!key && (key.startsWith("args/") || key.startsWith("results/"));
 
 /**
  * Writes a finished run: the call row (inserted, or updated when it was written before it ran), its logs and
@@ -48,7 +55,7 @@ export async function recordExecution(
     args: null,
     argsKey: null,
   } satisfies Partial<NewCall>;
-  if (row.argsKey) await env.CODE.delete(row.argsKey);
+  if (ownedByCall(row.argsKey)) await env.CODE.delete(row.argsKey);
 
   const writes = [
     db
@@ -57,8 +64,14 @@ export async function recordExecution(
       .onConflictDoUpdate({ target: calls.id, set: outcome }),
     db
       .update(functions)
-      .set({ lastCalledAt: sql`MAX(IFNULL(${functions.lastCalledAt}, 0), ${run.startedAt})` })
-      .where(eq(functions.id, row.functionId)),
+      .set({ lastCalledAt: run.startedAt })
+      // At most one write a second per function: a busy function does not rewrite its row on every call.
+      .where(
+        and(
+          eq(functions.id, row.functionId),
+          sql`IFNULL(${functions.lastCalledAt}, 0) < ${run.startedAt - LAST_CALLED_RESOLUTION_MS}`,
+        ),
+      ),
   ] as const;
   if (logs.items.length === 0 && !logs.truncated) {
     await db.batch([...writes]);

@@ -2,6 +2,7 @@ import { and, eq, inArray, lt, notInArray, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { callLogs, calls, workspaces } from "../../db/schema";
 import type { Env } from "../../env";
+import { ownedByCall } from "./record";
 
 const DAY = 86_400_000;
 const BATCH = 500;
@@ -37,7 +38,7 @@ async function deleteCallsWhere(db: Db, env: Env, where: SQL | undefined, maxBat
       .where(where)
       .limit(BATCH);
     if (rows.length === 0) break;
-    const keys = rows.flatMap((r) => [r.resultKey, r.argsKey]).filter((k): k is string => k !== null);
+    const keys = rows.flatMap((r) => [r.resultKey, r.argsKey]).filter(ownedByCall);
     if (keys.length > 0) await env.CODE.delete(keys);
     const ids = JSON.stringify(rows.map((r) => r.id));
     await db.batch([

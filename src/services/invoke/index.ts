@@ -75,6 +75,8 @@ export interface Prepared {
   version: VersionRow;
   args: unknown;
   argsJson: string;
+  /** More for ctx.call: a scheduled call's scheduleId and scheduledTime. */
+  call?: Record<string, string>;
 }
 
 /** Checks the key, the function, the version and the args; everything a call needs before it runs. */
@@ -272,7 +274,7 @@ export async function execute(
   const startedAt = Date.now();
   const timeoutMs = timeoutOf(fn);
   const isolate = functionIsolate(ctx.env, fn, version);
-  const running = isolate.invoke(p.args, { call: { functionId: fn.id, callId } });
+  const running = isolate.invoke(p.args, { call: { functionId: fn.id, callId, ...p.call } });
   let timer: number | undefined;
   const outcome = await Promise.race([
     running.catch(

@@ -133,16 +133,20 @@ export async function dispatchSchedules(db: Db, env: Env, now: number): Promise<
 
 /**
  * Queued calls whose job was lost (the queue send failed after the call was written) are queued again once
- * they are well overdue; running a call is conditional on it being queued, so a second job runs nothing twice.
+ * they are five minutes overdue, and then at most every five minutes; running a call is conditional on it
+ * being queued, so a second job never runs it twice. For a queued call, deadline_at is when it is overdue.
  */
 export async function requeueStaleCalls(db: Db, env: Env, now: number): Promise<number> {
+  const overdue = 5 * TICK_MS;
   const stale = await db
-    .select({ id: calls.id })
-    .from(calls)
+    .update(calls)
+    .set({ deadlineAt: now + overdue })
     .where(
-      and(eq(calls.status, "queued"), sql`COALESCE(${calls.scheduledAt}, ${calls.createdAt}) < ${now - 5 * TICK_MS}`),
+      sql`${calls.id} IN (SELECT id FROM ${calls} WHERE ${calls.status} = 'queued'
+        AND COALESCE(${calls.deadlineAt}, COALESCE(${calls.scheduledAt}, ${calls.createdAt}) + ${overdue}) < ${now}
+        LIMIT 500)`,
     )
-    .limit(500);
+    .returning({ id: calls.id });
   for (let i = 0; i < stale.length; i += SEND) {
     await env.JOBS.sendBatch(stale.slice(i, i + SEND).map(({ id }) => ({ body: { type: "call", callId: id } })));
   }

@@ -25,7 +25,7 @@ export const scheduleEntity: EntityDef = {
     enabled: { column: schedules.enabled, type: "boolean" },
     catchUp: { column: schedules.catchUp, type: "string" },
     nextRunAt: { column: schedules.nextRunAt, type: "datetime" },
-    createdTime: { column: schedules.createdAt, type: "datetime" },
+    createdTime: { column: schedules.createdAt, type: "datetime", property: "createdAt" },
     createdAt: { column: schedules.createdAt, type: "datetime" },
   },
   defaultOrder: [{ field: "createdAt", direction: "desc" }],
