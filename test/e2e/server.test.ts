@@ -32,6 +32,8 @@ let server: ChildProcess;
 let output = "";
 let exited: Promise<number | null>;
 
+let greeter = "";
+
 async function call(method: string, path: string, body?: unknown, key: string | null = ADMIN_KEY) {
   const headers: Record<string, string> = {};
   if (key) headers.authorization = `Bearer ${key}`;
@@ -112,6 +114,7 @@ describe("npm start", () => {
     });
     expect(fn.status).toBe(201);
     expect(fn.body.secrets).toEqual({ token: "***" });
+    greeter = fn.body.id;
 
     const uploaded = await call("POST", `/api/functions/${fn.body.id}/versions`, {
       files: {
@@ -146,6 +149,34 @@ describe("npm start", () => {
     const deadline = Date.now() + 10_000;
     while (!output.includes('"event":"cron"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(output).toContain('{"event":"cron","cron":"* * * * *"');
+  });
+
+  it("runs a * * * * * schedule every minute by itself", { timeout: 150_000 }, async () => {
+    const schedule = await call("POST", "/api/schedules", {
+      functionId: greeter,
+      name: "every-minute",
+      cron: "* * * * *",
+      data: { name: "cron" },
+    });
+    expect(schedule.status).toBe(201);
+    // No manual trigger: npm start fires the Cron Trigger at every minute.
+    const ended = async (n: number) => {
+      const deadline = Date.now() + 140_000;
+      for (;;) {
+        const page = await call(
+          "GET",
+          `/api/functions/${greeter}/calls?scheduleId=${schedule.body.id}&status=completed`,
+        );
+        if (page.body.data.length >= n) return page.body.data;
+        if (Date.now() > deadline) throw new Error(`fewer than ${n} scheduled calls completed`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    };
+    const [first] = await ended(1);
+    expect(first).toMatchObject({ trigger: "schedule", scheduleId: schedule.body.id });
+    expect(new Date(first.scheduledTime).getUTCSeconds()).toBe(0);
+    const response = await call("GET", `/api/calls/${first.id}/response`);
+    expect(response.body.response).toMatchObject({ message: "HELLO, CRON" });
   });
 
   it("stops everything it started on Ctrl-C", async () => {
