@@ -1,4 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../../db/client";
 import { type CallLogLine, type CallRow, callLogs, calls, functions } from "../../db/schema";
 import type { Env } from "../../env";
@@ -21,17 +22,10 @@ export const argsKeyOf = (callId: string) => `args/${callId}`;
 export const ownedByCall = (key: string | null | undefined): key is string =>
   !!key && (key.startsWith("args/") || key.startsWith("results/"));
 
-/**
- * Writes a finished run: the call row (inserted, or updated when it was written before it ran), its logs and
- * the function's lastCalledAt, in one D1 batch. A large result goes to R2 first.
- */
-export async function recordExecution(
-  db: Db,
-  env: Env,
-  row: NewCall,
-  run: Execution,
-  logs: { items: CallLogLine[]; truncated: boolean } = { items: run.logs, truncated: run.logsTruncated },
-): Promise<void> {
+type Logs = { items: CallLogLine[]; truncated: boolean };
+
+/** The statements that record one finished run (after its large result, if any, is in R2). */
+async function recordStatements(db: Db, env: Env, row: NewCall, run: Execution, logs: Logs) {
   let result: string | null = null;
   let resultKey: string | null = null;
   const resultSize = run.resultJson === null ? null : byteLength(run.resultJson);
@@ -56,34 +50,93 @@ export async function recordExecution(
     argsKey: null,
   } satisfies Partial<NewCall>;
   if (ownedByCall(row.argsKey)) await env.CODE.delete(row.argsKey);
-
-  const writes = [
+  const statements: BatchItem<"sqlite">[] = [
     db
       .insert(calls)
       .values({ ...row, ...outcome })
       .onConflictDoUpdate({ target: calls.id, set: outcome }),
-    db
-      .update(functions)
-      .set({ lastCalledAt: run.startedAt })
-      // At most one write a second per function: a busy function does not rewrite its row on every call.
-      .where(
-        and(
-          eq(functions.id, row.functionId),
-          sql`IFNULL(${functions.lastCalledAt}, 0) < ${run.startedAt - LAST_CALLED_RESOLUTION_MS}`,
-        ),
-      ),
-  ] as const;
-  if (logs.items.length === 0 && !logs.truncated) {
-    await db.batch([...writes]);
-    return;
+  ];
+  if (logs.items.length > 0 || logs.truncated) {
+    statements.push(
+      db
+        .insert(callLogs)
+        .values({ callId: run.callId, items: logs.items, truncated: logs.truncated })
+        .onConflictDoUpdate({ target: callLogs.callId, set: { items: logs.items, truncated: logs.truncated } }),
+    );
   }
-  await db.batch([
-    ...writes,
-    db
-      .insert(callLogs)
-      .values({ callId: run.callId, items: logs.items, truncated: logs.truncated })
-      .onConflictDoUpdate({ target: callLogs.callId, set: { items: logs.items, truncated: logs.truncated } }),
-  ]);
+  return statements;
+}
+
+/** lastCalledAt, written at most once a second per function: a busy function does not rewrite its row per call. */
+function lastCalled(db: Db, functionId: string, at: number): BatchItem<"sqlite"> {
+  return db
+    .update(functions)
+    .set({ lastCalledAt: at })
+    .where(
+      and(eq(functions.id, functionId), sql`IFNULL(${functions.lastCalledAt}, 0) < ${at - LAST_CALLED_RESOLUTION_MS}`),
+    );
+}
+
+/**
+ * Writes a finished run now: the call row (inserted, or updated when it was written before it ran), its logs and
+ * the function's lastCalledAt, in one D1 batch. A large result goes to R2 first.
+ */
+export async function recordExecution(
+  db: Db,
+  env: Env,
+  row: NewCall,
+  run: Execution,
+  logs: Logs = { items: run.logs, truncated: run.logsTruncated },
+): Promise<void> {
+  const statements = await recordStatements(db, env, row, run, logs);
+  await db.batch([...statements, lastCalled(db, row.functionId, run.startedAt)] as [BatchItem<"sqlite">]);
+}
+
+/** Records wait this long to be written together with the records of the calls that end meanwhile. */
+const FLUSH_AFTER_MS = 10;
+/** At most this many records in one D1 batch. */
+const FLUSH_MAX = 50;
+
+interface PendingRecord {
+  row: NewCall;
+  run: Execution;
+}
+
+let pending: PendingRecord[] = [];
+let flushing: Promise<void> | null = null;
+
+/**
+ * Records a synchronous call after its answer: the records of calls ending within a few milliseconds of each
+ * other in this isolate go to D1 in one batch, with one lastCalledAt write per function. The promise (for
+ * waitUntil) settles when this call's record is written.
+ */
+export function recordAfterAnswer(db: Db, env: Env, row: NewCall, run: Execution): Promise<void> {
+  pending.push({ row, run });
+  if (pending.length >= FLUSH_MAX) return flush(db, env);
+  if (!flushing) {
+    flushing = new Promise<void>((resolve) => setTimeout(resolve, FLUSH_AFTER_MS)).then(() => flush(db, env));
+  }
+  return flushing;
+}
+
+async function flush(db: Db, env: Env): Promise<void> {
+  const records = pending;
+  pending = [];
+  flushing = null;
+  if (records.length === 0) return;
+  const statements = (
+    await Promise.all(
+      records.map(({ row, run }) =>
+        recordStatements(db, env, row, run, { items: run.logs, truncated: run.logsTruncated }),
+      ),
+    )
+  ).flat();
+  const latest = new Map<string, number>();
+  for (const { row, run } of records) {
+    latest.set(row.functionId, Math.max(latest.get(row.functionId) ?? 0, run.startedAt));
+  }
+  for (const [functionId, at] of latest) statements.push(lastCalled(db, functionId, at));
+  await db.batch(statements as [BatchItem<"sqlite">]);
 }
 
 /** The result a finished call returned (from its row or R2). */

@@ -6,7 +6,14 @@ import { LIMITS } from "../../lib/limits";
 import type { InvokeOutcome } from "../../runtime/entry";
 import { functionIsolate } from "../../runtime/loader";
 import { enqueueCall } from "../calls/queue";
-import { byteLength, INLINE_BYTES, type NewCall, readResult, recordExecution } from "../calls/record";
+import {
+  byteLength,
+  INLINE_BYTES,
+  type NewCall,
+  readResult,
+  recordAfterAnswer,
+  recordExecution,
+} from "../calls/record";
 import { requireRole, type ServiceContext, seesWorkspace } from "../context";
 import { violations } from "../schemas";
 import { functionForInvoke, versionForInvoke } from "./cache";
@@ -130,7 +137,7 @@ export async function invokeFunction(
   }
   const callId = newId("call");
   const run = await execute(ctx, prepared, callId);
-  waitUntil(recordExecution(ctx.db, ctx.env, callRecord(ctx, prepared, run), run).catch(reportRecordFailure(callId)));
+  waitUntil(recordAfterAnswer(ctx.db, ctx.env, callRecord(ctx, prepared, run), run).catch(reportRecordFailure(callId)));
   return answer(run);
 }
 
