@@ -582,6 +582,24 @@ describe("calls: the lost-call sweep", () => {
     expect(expectStatus(await api("GET", `/api/calls/${lost}`), 200).endTime).toBe(swept.endTime);
   });
 
+  it("keeps a lost call lost when the run the sweeper gave up on ends after all", async () => {
+    const fn = await fnWith();
+    const queued = expectStatus(await invoke(fn.id, { ms: 1_500, echo: "late" }, { async: true }), 202);
+    for (let i = 0; i < 200; i++) {
+      if (expectStatus(await api("GET", `/api/calls/${queued.callId}`), 200).status === "running") break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await env.DB.prepare("UPDATE calls SET deadline_at = ? WHERE id = ?")
+      .bind(Date.now() - 1, queued.callId)
+      .run();
+    expect(await sweepLostCalls(getDb(env.DB), Date.now())).toBeGreaterThanOrEqual(1);
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(expectStatus(await api("GET", `/api/calls/${queued.callId}`), 200)).toMatchObject({
+      status: "failed",
+      error: { name: "LostError" },
+    });
+  });
+
   it("is run by the worker's cron trigger", async () => {
     const fn = await fnWith();
     const now = Date.now();

@@ -54,7 +54,8 @@ async function recordStatements(db: Db, env: Env, row: NewCall, run: Execution, 
     db
       .insert(calls)
       .values({ ...row, ...outcome })
-      .onConflictDoUpdate({ target: calls.id, set: outcome }),
+      // A call the sweeper already ended (lost) or that was canceled keeps that ending.
+      .onConflictDoUpdate({ target: calls.id, set: outcome, setWhere: sql`${calls.status} IN ('queued', 'running')` }),
   ];
   if (logs.items.length > 0 || logs.truncated) {
     statements.push(
