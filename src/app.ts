@@ -12,6 +12,7 @@ import { registerHealthRoutes } from "./routes/health";
 import { registerInvokeRoutes } from "./routes/invoke";
 import { registerKeyRoutes } from "./routes/keys";
 import { registerPlatformRoutes } from "./routes/platform";
+import { registerRunRoutes } from "./routes/run";
 import { registerScheduleRoutes } from "./routes/schedules";
 import { registerSchemaRoutes } from "./routes/schemas-api";
 import { registerVersionRoutes } from "./routes/versions";
@@ -95,6 +96,7 @@ export function newApp(): App {
   registerScheduleRoutes(app);
   registerSchemaRoutes(app);
   registerPlatformRoutes(app);
+  registerRunRoutes(app);
 
   app.doc31("/api/openapi.json", {
     openapi: "3.1.0",

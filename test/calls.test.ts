@@ -119,6 +119,7 @@ describe("calls: the record", () => {
       error: null,
       argsSize: bytes(JSON.stringify({ echo: { hello: "world" } })),
       resultSize: bytes(JSON.stringify({ hello: "world" })),
+      http: null,
     });
     const start = Date.parse(record.startTime);
     const end = Date.parse(record.endTime);

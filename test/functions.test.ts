@@ -49,6 +49,7 @@ describe("functions: create and get", () => {
       configRevision: 1,
       maxRetries: null,
       lastCalledAt: null,
+      public: false,
       createdAt: expect.stringMatching(ISO),
       updatedAt: expect.stringMatching(ISO),
     });

@@ -36,6 +36,7 @@ export type FunctionPatch = Partial<
     | "cpuMs"
     | "allowedHosts"
     | "maxRetries"
+    | "public"
   >
 >;
 

@@ -36,6 +36,10 @@ export const CallSchema = z
     error: ErrorDetailSchema.nullable(),
     argsSize: z.number().int(),
     resultSize: z.number().int().nullable(),
+    http: z
+      .object({ method: z.string(), path: z.string(), status: z.number().int().nullable() })
+      .nullable()
+      .openapi({ description: "An HTTP call's request method and path, and the status it was answered with" }),
   })
   .openapi("Call");
 
@@ -58,6 +62,7 @@ const toApi = (row: CallRow) => ({
   error: row.error,
   argsSize: row.argsSize,
   resultSize: row.resultSize,
+  http: row.httpMethod ? { method: row.httpMethod, path: row.httpPath ?? "/", status: row.httpStatus } : null,
 });
 
 const tags = ["calls"];

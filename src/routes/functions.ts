@@ -59,6 +59,7 @@ export const FunctionSchema = z
         description: `How often a failed async call is tried again when the failure is retryable (default ${LIMITS.maxRetries.default})`,
       }),
     lastCalledAt: TimestampSchema.nullable().openapi({ description: "When the function was last called" }),
+    public: z.boolean().openapi({ description: "Whether /run/{workspace}/{function} accepts requests without a key" }),
     createdAt: TimestampSchema,
     updatedAt: TimestampSchema,
   })
@@ -88,6 +89,7 @@ export const toApiFunction = (row: FunctionRow) => ({
   configRevision: row.configRevision,
   maxRetries: row.maxRetries,
   lastCalledAt: iso(row.lastCalledAt),
+  public: row.public,
   createdAt: iso(row.createdAt) as string,
   updatedAt: iso(row.updatedAt) as string,
 });
@@ -152,6 +154,9 @@ const mutable = {
     .nullish()
     .openapi({ description: "Hosts the function may fetch (`*.example.com` for subdomains); none: no network" }),
   maxRetries: z.number().int().min(LIMITS.maxRetries.min).max(LIMITS.maxRetries.max).nullish(),
+  public: z.boolean().optional().openapi({
+    description: "Let /run/{workspace}/{function} accept anonymous requests (default false: an invoker key is needed)",
+  }),
   retentionTier: z.enum(RETENTION_TIERS).optional().openapi({
     description: "How long a soft-deleted function is kept before the sweeper purges it: 30 days, 90 days or forever",
   }),

@@ -156,7 +156,12 @@ export default class extends WorkerEntrypoint {
     if (!user.default || typeof user.default.fetch !== "function") {
       return new Response("This function has no fetch handler", { status: 501 });
     }
-    return user.default.fetch(request, this.env, this.ctx);
+    // An HTTP call: its logs (while the response streams too) are kept for the host, which takes them at the end.
+    const callId = request.headers.get("edgefn-call-id");
+    if (!callId) return user.default.fetch(request, this.env, this.ctx);
+    const store = { logs: [], bytes: 0, truncated: false };
+    live.set(callId, store);
+    return calls.run(store, () => user.default.fetch(request, this.env, this.ctx));
   }
 }
 `;

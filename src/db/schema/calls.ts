@@ -52,6 +52,10 @@ export const calls = sqliteTable(
     args: text("args"),
     argsKey: text("args_key"),
     idempotencyKey: text("idempotency_key"),
+    /** An HTTP call (trigger http): the request's method and path, and the status the function answered. */
+    httpMethod: text("http_method"),
+    httpPath: text("http_path"),
+    httpStatus: integer("http_status"),
     createdBy: text("created_by"),
   },
   (t) => [

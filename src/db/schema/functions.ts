@@ -31,6 +31,8 @@ export const functions = sqliteTable(
     cpuMs: integer("cpu_ms"),
     /** Hosts the function may fetch; null: no network at all. */
     allowedHosts: text("allowed_hosts", { mode: "json" }).$type<string[]>(),
+    /** Whether /run accepts requests without an API key. */
+    public: integer("public", { mode: "boolean" }).notNull().default(false),
     /** How often a failed async call is tried again (null: the platform default). */
     maxRetries: integer("max_retries"),
     /** When the function was last called (Cognite's lastCalled). */

@@ -154,6 +154,7 @@ export async function createFunction(ctx: ServiceContext, input: CreateFunctionI
     cpuMs: input.cpuMs ?? null,
     allowedHosts: input.allowedHosts ?? null,
     maxRetries: input.maxRetries ?? null,
+    public: input.public ?? false,
     lastCalledAt: null,
     configRevision: 1,
     deletedAt: null,

@@ -1,0 +1,4 @@
+ALTER TABLE `calls` ADD `http_method` text;--> statement-breakpoint
+ALTER TABLE `calls` ADD `http_path` text;--> statement-breakpoint
+ALTER TABLE `calls` ADD `http_status` integer;--> statement-breakpoint
+ALTER TABLE `functions` ADD `public` integer DEFAULT false NOT NULL;

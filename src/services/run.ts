@@ -1,0 +1,177 @@
+import { and, eq, isNull, or } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { functions, workspaces } from "../db/schema";
+import type { Env, Principal } from "../env";
+import { authenticate } from "../lib/auth";
+import { ApiError, conflict, notFound } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { LIMITS } from "../lib/limits";
+import { functionIsolate } from "../runtime/loader";
+import { type NewCall, recordAfterAnswer } from "./calls/record";
+import { requireRole, type ServiceContext, seesWorkspace } from "./context";
+import type { Execution } from "./invoke";
+import { functionForInvoke, versionForInvoke } from "./invoke/cache";
+
+/** Headers the platform reads and does not pass on. */
+const VERSION_HEADER = "edgefn-version";
+const CALL_HEADER = "edgefn-call-id";
+
+export interface RunTarget {
+  workspace: string;
+  fn: string;
+  /** The path after /run/{workspace}/{function}, starting with "/". */
+  path: string;
+}
+
+/** The live function a /run path names, by workspace name or id and function name or id. */
+async function resolve(db: Db, target: RunTarget): Promise<string> {
+  const row = await db
+    .select({ id: functions.id })
+    .from(functions)
+    .innerJoin(workspaces, eq(workspaces.id, functions.workspaceId))
+    .where(
+      and(
+        or(eq(workspaces.id, target.workspace), eq(workspaces.name, target.workspace)),
+        or(eq(functions.id, target.fn), eq(functions.name, target.fn)),
+        isNull(functions.deletedAt),
+      ),
+    )
+    .get();
+  if (!row) throw notFound("function", `${target.workspace}/${target.fn}`);
+  return row.id;
+}
+
+/**
+ * Forwards an HTTP request to the function's `fetch` handler in its isolate and streams the answer back. A
+ * function is protected unless it is public: then any invoker key that sees its workspace may call it. The
+ * platform's key is not passed on; the call is recorded (trigger http) once the response body has been sent.
+ */
+export async function runHttp(
+  env: Env,
+  db: Db,
+  request: Request,
+  target: RunTarget,
+  waitUntil: (p: Promise<unknown>) => void,
+): Promise<Response> {
+  const functionId = await resolve(db, target);
+  const entry = await functionForInvoke(db, functionId, Date.now());
+  if (!entry || entry.fn.deletedAt !== null) throw notFound("function", `${target.workspace}/${target.fn}`);
+  const { fn } = entry;
+
+  let principal: Principal | null = null;
+  const authorization = request.headers.get("authorization");
+  if (!fn.public) {
+    principal = await authenticate(env, authorization ?? undefined);
+    const ctx = { db, env, principal, now: Date.now() } satisfies ServiceContext;
+    requireRole(ctx, "invoker", "run functions");
+    if (!(fn.system || seesWorkspace(ctx, fn.workspaceId))) {
+      throw notFound("function", `${target.workspace}/${target.fn}`);
+    }
+  }
+
+  const url = new URL(request.url);
+  const pinned = url.searchParams.get("version") ?? request.headers.get(VERSION_HEADER);
+  url.searchParams.delete("version");
+  let version = entry.version;
+  if (pinned) {
+    const v = await versionForInvoke(db, pinned);
+    if (!v || v.functionId !== fn.id) throw notFound("version", pinned);
+    version = v;
+  }
+  if (!version) throw conflict(`Function ${fn.id} has no ready version yet: upload one and wait for its build`);
+  if (version.status !== "ready") throw conflict(`Version ${version.id} is ${version.status}, not ready`);
+
+  const callId = newId("call");
+  const headers = new Headers(request.headers);
+  headers.delete(VERSION_HEADER);
+  // The platform key authorized this request; the function never sees it.
+  if (!fn.public) headers.delete("authorization");
+  headers.set(CALL_HEADER, callId);
+  const forwarded = new Request(`${url.origin}${target.path}${url.search}`, {
+    method: request.method,
+    headers,
+    body: request.method === "GET" || request.method === "HEAD" ? undefined : request.body,
+    redirect: "manual",
+  });
+
+  const isolate = functionIsolate(env, fn, version);
+  const startedAt = Date.now();
+  const timeoutMs = fn.timeoutMs ?? LIMITS.timeoutMs.default;
+  const row: NewCall = {
+    id: callId,
+    functionId: fn.id,
+    workspaceId: fn.workspaceId,
+    versionId: version.id,
+    status: "running",
+    trigger: "http",
+    createdAt: startedAt,
+    argsSize: Number(request.headers.get("content-length") ?? 0) || 0,
+    createdBy: principal?.keyId ?? null,
+    httpMethod: request.method,
+    httpPath: target.path.slice(0, 2048),
+  };
+  const record = async (status: number, failure: Execution["errorDetail"], timedOut = false) => {
+    const endedAt = Date.now();
+    const logs = await isolate.takeLogs(callId).catch(() => ({ logs: [], logsTruncated: false }));
+    const run: Execution = {
+      callId,
+      ok: !failure && status < 500,
+      error: failure ? `${failure.name}: ${failure.message}` : null,
+      errorDetail: failure,
+      status: timedOut ? "timeout" : !failure && status < 500 ? "completed" : "failed",
+      durationMs: endedAt - startedAt,
+      versionId: version.id,
+      resultJson: null,
+      startedAt,
+      endedAt,
+      logs: logs.logs,
+      logsTruncated: logs.logsTruncated,
+      retryable: false,
+    };
+    await recordAfterAnswer(db, env, { ...row, httpStatus: status }, run);
+  };
+
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let response: Response;
+  try {
+    const answer = await Promise.race([
+      isolate.fetch(forwarded),
+      new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), timeoutMs);
+      }),
+    ]);
+    if (answer === null) {
+      const message = `The function did not answer within ${timeoutMs} ms`;
+      waitUntil(record(504, { name: "TimeoutError", message }, true));
+      throw new ApiError("function_failed", message);
+    }
+    response = answer;
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    const e = err instanceof Error ? err : new Error(String(err));
+    const failure = { name: e.name || "Error", message: e.message.slice(0, 16 * 1024) };
+    waitUntil(record(502, failure));
+    throw new ApiError("function_failed", `The function's fetch handler threw ${failure.name}: ${failure.message}`);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+
+  if (!response.body) {
+    waitUntil(record(response.status, null));
+    return new Response(null, response);
+  }
+  // Recorded when the body has been sent (or the stream broke), so the duration covers the whole answer.
+  let done: () => void = () => {};
+  const ended = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  const { readable, writable } = new TransformStream();
+  waitUntil(
+    response.body
+      .pipeTo(writable)
+      .catch(() => {})
+      .finally(() => done()),
+  );
+  waitUntil(ended.then(() => record(response.status, null)));
+  return new Response(readable, response);
+}

@@ -1,0 +1,170 @@
+/**
+ * Functions as web endpoints: ANY /run/{workspace}/{function}/* forwards the request to the function's fetch
+ * handler and streams its answer back; every request is a call with trigger http.
+ */
+import { exports } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ADMIN_KEY, api, expectError, expectStatus, newFunction, tenant, unique } from "./support/api";
+import { deploy } from "./support/deploy";
+
+type Tenant = Awaited<ReturnType<typeof tenant>>;
+
+const ECHO = {
+  "index.js": `
+    export default {
+      async fetch(request, env) {
+        const url = new URL(request.url);
+        if (url.pathname === "/throw") throw new RangeError("no such page");
+        if (url.pathname === "/slow") await new Promise((r) => setTimeout(r, 5000));
+        console.log("serving", request.method, url.pathname);
+        const body = request.method === "GET" ? null : await request.text();
+        return new Response(JSON.stringify({
+          method: request.method,
+          path: url.pathname,
+          query: Object.fromEntries(url.searchParams),
+          hello: request.headers.get("x-hello"),
+          authorization: request.headers.get("authorization"),
+          versionHeader: request.headers.get("edgefn-version"),
+          body,
+          v: env.V ?? null,
+        }), { status: url.pathname === "/created" ? 201 : 200, headers: { "content-type": "application/json", "x-served-by": "echo" } });
+      },
+    };`,
+};
+
+/** A raw request to the platform, as an HTTP client would send it. */
+async function run(path: string, init: RequestInit & { key?: string | null } = {}) {
+  const headers = new Headers(init.headers);
+  const key = init.key === undefined ? ADMIN_KEY : init.key;
+  if (key) headers.set("authorization", `Bearer ${key}`);
+  return exports.default.fetch(`http://edgefn.test${path}`, { ...init, headers });
+}
+
+async function waitForHttpCall(functionId: string, n = 1) {
+  for (let i = 0; i < 200; i++) {
+    const page = expectStatus(await api("GET", `/api/functions/${functionId}/calls?trigger=http`), 200);
+    if (page.data.length >= n && page.data.every((c: { status: string }) => c.status !== "running")) return page.data;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error("no http call recorded");
+}
+
+let t: Tenant;
+let fn: { id: string; name: string };
+beforeAll(async () => {
+  t = await tenant();
+  fn = await newFunction(t.ws.id, { name: unique("echo"), envVars: { V: "one" } });
+  await deploy(fn.id, ECHO);
+});
+
+describe("/run: forwarding", () => {
+  it("passes method, path, query, headers and body, and answers with the function's status, headers and body", async () => {
+    const res = await run(`/run/${t.ws.name}/${fn.name}/created?x=1&y=two`, {
+      method: "POST",
+      headers: { "x-hello": "world", "content-type": "text/plain" },
+      body: "a body",
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get("x-served-by")).toBe("echo");
+    expect(await res.json()).toEqual({
+      method: "POST",
+      path: "/created",
+      query: { x: "1", y: "two" },
+      hello: "world",
+      authorization: null,
+      versionHeader: null,
+      body: "a body",
+      v: "one",
+    });
+  });
+
+  it("finds the function by ids as well as names, and serves its root", async () => {
+    for (const path of [`/run/${t.ws.id}/${fn.id}`, `/run/${t.ws.id}/${fn.name}/`]) {
+      const res = await run(path);
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { path: string }).path).toBe("/");
+    }
+  });
+
+  it("runs a pinned version, by ?version= or the edgefn-version header, without passing either on", async () => {
+    const f = await newFunction(t.ws.id, { name: unique("pinned") });
+    const v1 = await deploy(f.id, ECHO);
+    await deploy(f.id, { "index.js": "export default { fetch() { return new Response('v2'); } };" });
+    expect(await (await run(`/run/${t.ws.name}/${f.name}/x`)).text()).toBe("v2");
+    const byQuery = await (await run(`/run/${t.ws.name}/${f.name}/x?version=${v1.id}&keep=1`)).json();
+    expect(byQuery).toMatchObject({ path: "/x", query: { keep: "1" } });
+    const byHeader = await (
+      await run(`/run/${t.ws.name}/${f.name}/x`, { headers: { "edgefn-version": v1.id } })
+    ).json();
+    expect(byHeader).toMatchObject({ path: "/x", versionHeader: null });
+    const other = await newFunction(t.ws.id);
+    const foreign = await deploy(other.id, ECHO);
+    expectError(await api("GET", `/run/${t.ws.name}/${f.name}/x?version=${foreign.id}`), 404, "not_found");
+  });
+
+  it("records each request as a call with trigger http, its method, path, status, duration and logs", async () => {
+    const f = await newFunction(t.ws.id, { name: unique("logged") });
+    await deploy(f.id, ECHO);
+    expect((await run(`/run/${t.ws.name}/${f.name}/created?q=1`, { method: "PUT", body: "x" })).status).toBe(201);
+    const [call] = await waitForHttpCall(f.id);
+    expect(call).toMatchObject({
+      trigger: "http",
+      status: "completed",
+      http: { method: "PUT", path: "/created", status: 201 },
+    });
+    expect(call.durationMs).toBeGreaterThanOrEqual(0);
+    const logs = expectStatus(await api("GET", `/api/calls/${call.id}/logs`), 200);
+    expect(logs.items.map((l: { message: string }) => l.message)).toEqual(["serving PUT /created"]);
+    expect(expectStatus(await api("GET", `/api/functions/${f.id}`), 200).lastCalledAt).not.toBeNull();
+  });
+
+  it("answers 502 in the error shape when the handler throws, 504 past the timeout, and records both", async () => {
+    const f = await newFunction(t.ws.id, { name: unique("broken"), timeoutMs: 300 });
+    await deploy(f.id, ECHO);
+    const thrown = expectError(await api("GET", `/run/${t.ws.name}/${f.name}/throw`), 502, "function_failed");
+    expect(thrown.message).toMatch(/RangeError: no such page/);
+    const slow = expectError(await api("GET", `/run/${t.ws.name}/${f.name}/slow`), 502, "function_failed");
+    expect(slow.message).toMatch(/did not answer within 300 ms/);
+    const calls = await waitForHttpCall(f.id, 2);
+    expect(calls.map((c: { status: string; http: unknown }) => [c.status, c.http])).toEqual(
+      expect.arrayContaining([
+        ["failed", { method: "GET", path: "/throw", status: 502 }],
+        ["timeout", { method: "GET", path: "/slow", status: 504 }],
+      ]),
+    );
+  });
+
+  it("answers 404 for an unknown or deleted function and 409 before a version is ready", async () => {
+    expectError(await api("GET", `/run/${t.ws.name}/no-such-function/`), 404, "not_found");
+    const empty = await newFunction(t.ws.id, { name: unique("empty") });
+    expectError(await api("GET", `/run/${t.ws.name}/${empty.name}/`), 409, "conflict");
+    expectStatus(await api("DELETE", `/api/functions/${empty.id}`), 200);
+    expectError(await api("GET", `/run/${t.ws.name}/${empty.name}/`), 404, "not_found");
+  });
+});
+
+describe("/run: who may call", () => {
+  it("needs an invoker key of the workspace, unless the function is public", async () => {
+    const other = await tenant();
+    const path = `/run/${t.ws.name}/${fn.name}/`;
+    expectError(await api("GET", path, { key: null }), 401, "unauthorized");
+    expectError(await api("GET", path, { key: "efn_nope" }), 401, "unauthorized");
+    expectError(await api("GET", path, { key: t.keys.viewer }), 403, "forbidden");
+    expectError(await api("GET", path, { key: other.keys.admin }), 404, "not_found");
+    expect((await run(path, { key: t.keys.invoker })).status).toBe(200);
+
+    const open = await newFunction(t.ws.id, { name: unique("open"), public: true });
+    expect(open.public).toBe(true);
+    await deploy(open.id, ECHO);
+    const anonymous = await run(`/run/${t.ws.name}/${open.name}/hi`, {
+      key: null,
+      headers: { authorization: "Bearer the-caller-s-own-token" },
+    });
+    expect(anonymous.status).toBe(200);
+    // A public function's own Authorization scheme reaches it untouched.
+    expect(((await anonymous.json()) as { authorization: string }).authorization).toBe("Bearer the-caller-s-own-token");
+    expectStatus(await api("PATCH", `/api/functions/${open.id}`, { body: { public: false } }), 200);
+    await new Promise((r) => setTimeout(r, 2_100)); // the invoke metadata cache
+    expectError(await api("GET", `/run/${t.ws.name}/${open.name}/hi`, { key: null }), 401, "unauthorized");
+  });
+});
