@@ -23,8 +23,23 @@ export interface RunTarget {
   path: string;
 }
 
+/** /run paths resolved in this isolate, kept as briefly as the invoke cache keeps a function. */
+const resolved = new Map<string, { id: string; at: number }>();
+const RESOLVE_TTL_MS = 2_000;
+
 /** The live function a /run path names, by workspace name or id and function name or id. */
 async function resolve(db: Db, target: RunTarget): Promise<string> {
+  const key = `${target.workspace}/${target.fn}`;
+  const hit = resolved.get(key);
+  const now = Date.now();
+  if (hit && now - hit.at < RESOLVE_TTL_MS) return hit.id;
+  const id = await lookup(db, target);
+  if (resolved.size >= 5_000) resolved.clear();
+  resolved.set(key, { id, at: now });
+  return id;
+}
+
+async function lookup(db: Db, target: RunTarget): Promise<string> {
   const row = await db
     .select({ id: functions.id })
     .from(functions)
