@@ -50,6 +50,8 @@ describe("functions: create and get", () => {
       maxRetries: null,
       lastCalledAt: null,
       public: false,
+      rateLimitPerMinute: null,
+      corsOrigins: null,
       createdAt: expect.stringMatching(ISO),
       updatedAt: expect.stringMatching(ISO),
     });

@@ -168,3 +168,64 @@ describe("/run: who may call", () => {
     expectError(await api("GET", `/run/${t.ws.name}/${open.name}/hi`, { key: null }), 401, "unauthorized");
   });
 });
+
+describe("/run: rate limits and CORS", () => {
+  it("answers 429 with Retry-After past the function's requests per minute", async () => {
+    const f = await newFunction(t.ws.id, { name: unique("limited"), rateLimitPerMinute: 3 });
+    expect(f.rateLimitPerMinute).toBe(3);
+    await deploy(f.id, ECHO);
+    // Stay inside one clock minute: the limit counts per minute.
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 55_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute));
+    for (let i = 0; i < 3; i++) expect((await run(`/run/${t.ws.name}/${f.name}/`)).status).toBe(200);
+    const limited = await run(`/run/${t.ws.name}/${f.name}/`);
+    expect(limited.status).toBe(429);
+    const retryAfter = Number(limited.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    const body = (await limited.json()) as { error: { code: string; message: string } };
+    expect(body.error).toMatchObject({ code: "rate_limited", message: expect.stringMatching(/More than 3 requests/) });
+    // Other functions are not limited by it.
+    expect((await run(`/run/${t.ws.name}/${fn.name}/`)).status).toBe(200);
+    expectError(await api("PATCH", `/api/functions/${f.id}`, { body: { rateLimitPerMinute: 0 } }), 400, "bad_request");
+  });
+
+  it("answers preflights and tags answers for the function's CORS origins only", async () => {
+    const f = await newFunction(t.ws.id, {
+      name: unique("cors"),
+      public: true,
+      corsOrigins: ["https://app.example.com"],
+    });
+    await deploy(f.id, ECHO);
+    const path = `/run/${t.ws.name}/${f.name}/data`;
+    const preflight = (origin: string) =>
+      run(path, {
+        method: "OPTIONS",
+        key: null,
+        headers: {
+          origin,
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "content-type",
+        },
+      });
+    const ok = await preflight("https://app.example.com");
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    expect(ok.headers.get("access-control-allow-methods")).toBe("POST");
+    expect(ok.headers.get("access-control-allow-headers")).toBe("content-type");
+    const denied = await preflight("https://evil.example.net");
+    expect(denied.status).toBe(204);
+    expect(denied.headers.get("access-control-allow-origin")).toBeNull();
+
+    const tagged = await run(path, { key: null, headers: { origin: "https://app.example.com" } });
+    expect(tagged.status).toBe(200);
+    expect(tagged.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    const untagged = await run(path, { key: null, headers: { origin: "https://evil.example.net" } });
+    expect(untagged.headers.get("access-control-allow-origin")).toBeNull();
+    expectError(
+      await api("PATCH", `/api/functions/${f.id}`, { body: { corsOrigins: ["javascript:alert(1)"] } }),
+      400,
+      "bad_request",
+    );
+  });
+});

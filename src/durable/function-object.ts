@@ -37,6 +37,8 @@ export type FunctionPatch = Partial<
     | "allowedHosts"
     | "maxRetries"
     | "public"
+    | "rateLimitPerMinute"
+    | "corsOrigins"
   >
 >;
 
@@ -56,6 +58,22 @@ const STATE_KEY = "state";
 export class FunctionObject extends DurableObject<Env> {
   private tail: Promise<unknown> = Promise.resolve();
   private state: LifecycleState | null | undefined;
+
+  private window = { minute: -1, count: 0 };
+
+  /**
+   * Admits one /run request under a per-minute limit, counted in this object's memory (a fixed window of the
+   * clock's minute; an evicted object starts counting again).
+   */
+  admit(limit: number, now: number): { ok: true } | { ok: false; retryAfterSeconds: number } {
+    const minute = Math.floor(now / 60_000);
+    if (this.window.minute !== minute) this.window = { minute, count: 0 };
+    if (this.window.count >= limit) {
+      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(((minute + 1) * 60_000 - now) / 1000)) };
+    }
+    this.window.count++;
+    return { ok: true };
+  }
 
   private serially<T>(op: () => Promise<T>): Promise<T> {
     const run = this.tail.then(op, op);

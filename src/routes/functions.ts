@@ -60,6 +60,8 @@ export const FunctionSchema = z
       }),
     lastCalledAt: TimestampSchema.nullable().openapi({ description: "When the function was last called" }),
     public: z.boolean().openapi({ description: "Whether /run/{workspace}/{function} accepts requests without a key" }),
+    rateLimitPerMinute: z.number().int().nullable(),
+    corsOrigins: z.array(z.string()).nullable(),
     createdAt: TimestampSchema,
     updatedAt: TimestampSchema,
   })
@@ -90,6 +92,8 @@ export const toApiFunction = (row: FunctionRow) => ({
   maxRetries: row.maxRetries,
   lastCalledAt: iso(row.lastCalledAt),
   public: row.public,
+  rateLimitPerMinute: row.rateLimitPerMinute,
+  corsOrigins: row.corsOrigins,
   createdAt: iso(row.createdAt) as string,
   updatedAt: iso(row.updatedAt) as string,
 });
@@ -154,6 +158,23 @@ const mutable = {
     .nullish()
     .openapi({ description: "Hosts the function may fetch (`*.example.com` for subdomains); none: no network" }),
   maxRetries: z.number().int().min(LIMITS.maxRetries.min).max(LIMITS.maxRetries.max).nullish(),
+  rateLimitPerMinute: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .nullish()
+    .openapi({ description: "Requests per minute /run accepts; more are answered 429 with Retry-After" }),
+  corsOrigins: z
+    .array(
+      z
+        .string()
+        .max(200)
+        .regex(/^(\*|https?:\/\/[a-z0-9.-]+(:\d{1,5})?)$/i, 'an origin such as https://app.example.com, or "*"'),
+    )
+    .max(20)
+    .nullish()
+    .openapi({ description: 'Origins whose browsers may call /run for this function; "*" for any' }),
   public: z.boolean().optional().openapi({
     description: "Let /run/{workspace}/{function} accept anonymous requests (default false: an invoker key is needed)",
   }),

@@ -73,6 +73,21 @@ export async function runHttp(
   if (!entry || entry.fn.deletedAt !== null) throw notFound("function", `${target.workspace}/${target.fn}`);
   const { fn } = entry;
 
+  // A browser's preflight carries no credentials: the platform answers it from the function's CORS origins.
+  const origin = request.headers.get("origin");
+  const allowedOrigin = origin && fn.corsOrigins?.some((o) => o === "*" || o.toLowerCase() === origin.toLowerCase());
+  if (request.method === "OPTIONS" && origin && request.headers.has("access-control-request-method")) {
+    const headers = new Headers({ vary: "Origin" });
+    if (allowedOrigin) {
+      headers.set("access-control-allow-origin", origin);
+      headers.set("access-control-allow-methods", request.headers.get("access-control-request-method") ?? "GET");
+      const asked = request.headers.get("access-control-request-headers");
+      if (asked) headers.set("access-control-allow-headers", asked);
+      headers.set("access-control-max-age", "600");
+    }
+    return new Response(null, { status: 204, headers });
+  }
+
   let principal: Principal | null = null;
   const authorization = request.headers.get("authorization");
   if (!fn.public) {
@@ -81,6 +96,15 @@ export async function runHttp(
     requireRole(ctx, "invoker", "run functions");
     if (!(fn.system || seesWorkspace(ctx, fn.workspaceId))) {
       throw notFound("function", `${target.workspace}/${target.fn}`);
+    }
+  }
+
+  if (fn.rateLimitPerMinute) {
+    const admitted = await env.FUNCTIONS.get(env.FUNCTIONS.idFromName(fn.id)).admit(fn.rateLimitPerMinute, Date.now());
+    if (!admitted.ok) {
+      throw new ApiError("rate_limited", `More than ${fn.rateLimitPerMinute} requests this minute; retry later`, {
+        retryAfterSeconds: admitted.retryAfterSeconds,
+      });
     }
   }
 
@@ -171,9 +195,16 @@ export async function runHttp(
     if (timer !== undefined) clearTimeout(timer);
   }
 
+  const withCors = (res: Response) => {
+    if (allowedOrigin) {
+      res.headers.set("access-control-allow-origin", origin);
+      res.headers.append("vary", "Origin");
+    }
+    return res;
+  };
   if (!response.body) {
     waitUntil(record(response.status, null));
-    return new Response(null, response);
+    return withCors(new Response(null, response));
   }
   // Recorded when the body has been sent (or the stream broke), so the duration covers the whole answer.
   let done: () => void = () => {};
@@ -188,5 +219,5 @@ export async function runHttp(
       .finally(() => done()),
   );
   waitUntil(ended.then(() => record(response.status, null)));
-  return new Response(readable, response);
+  return withCors(new Response(readable, response));
 }

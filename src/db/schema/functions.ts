@@ -33,6 +33,10 @@ export const functions = sqliteTable(
     allowedHosts: text("allowed_hosts", { mode: "json" }).$type<string[]>(),
     /** Whether /run accepts requests without an API key. */
     public: integer("public", { mode: "boolean" }).notNull().default(false),
+    /** Requests per minute /run accepts for this function (null: no limit). */
+    rateLimitPerMinute: integer("rate_limit_per_minute"),
+    /** Origins whose browsers may call /run for this function ("*": any). */
+    corsOrigins: text("cors_origins", { mode: "json" }).$type<string[]>(),
     /** How often a failed async call is tried again (null: the platform default). */
     maxRetries: integer("max_retries"),
     /** When the function was last called (Cognite's lastCalled). */

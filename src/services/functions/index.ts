@@ -155,6 +155,8 @@ export async function createFunction(ctx: ServiceContext, input: CreateFunctionI
     allowedHosts: input.allowedHosts ?? null,
     maxRetries: input.maxRetries ?? null,
     public: input.public ?? false,
+    rateLimitPerMinute: input.rateLimitPerMinute ?? null,
+    corsOrigins: input.corsOrigins ?? null,
     lastCalledAt: null,
     configRevision: 1,
     deletedAt: null,
