@@ -9,6 +9,7 @@ import { failBuild, runBuild } from "./services/versions/build";
 
 export { FunctionObject } from "./durable/function-object";
 export { EgressGateway } from "./runtime/egress";
+export { PlatformGateway } from "./runtime/platform";
 
 const app = newApp();
 

@@ -119,6 +119,7 @@ describe("calls: the record", () => {
       error: null,
       argsSize: bytes(JSON.stringify({ echo: { hello: "world" } })),
       resultSize: bytes(JSON.stringify({ hello: "world" })),
+      createdBy: expect.stringMatching(/^key_/),
       http: null,
     });
     const start = Date.parse(record.startTime);

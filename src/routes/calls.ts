@@ -36,6 +36,10 @@ export const CallSchema = z
     error: ErrorDetailSchema.nullable(),
     argsSize: z.number().int(),
     resultSize: z.number().int().nullable(),
+    createdBy: z.string().nullable().openapi({
+      description:
+        "Who made the call: an API key id, or call:<callId> for a call made by a function through ctx.client",
+    }),
     http: z
       .object({ method: z.string(), path: z.string(), status: z.number().int().nullable() })
       .nullable()
@@ -62,6 +66,7 @@ const toApi = (row: CallRow) => ({
   error: row.error,
   argsSize: row.argsSize,
   resultSize: row.resultSize,
+  createdBy: row.createdBy,
   http: row.httpMethod ? { method: row.httpMethod, path: row.httpPath ?? "/", status: row.httpStatus } : null,
 });
 

@@ -2,6 +2,9 @@ import { GUARD_MODULE } from "./guard";
 
 export const ENTRY_MODULE = "__edgefn/entry.js";
 
+/** The env key the entry module receives the platform gateway under (ctx.client); user code never sees it. */
+export const PLATFORM_BINDING = "__EDGEFN_PLATFORM";
+
 export interface EntryOptions {
   /** The built user module to wrap (a loader module name). */
   userModule: string;
@@ -90,12 +93,38 @@ class ResultError extends Error {
   }
 }
 
+const PLATFORM = ${JSON.stringify(PLATFORM_BINDING)};
+
+/** The env user code sees: its vars and secrets, without the platform's own binding. */
+function userEnv(env) {
+  const copy = { ...env };
+  delete copy[PLATFORM];
+  return copy;
+}
+
+/** ctx.client: the platform, reached through the host's entrypoint, as this function's identity. */
+function client(env, call) {
+  const platform = env[PLATFORM];
+  const depth = Number(call.depth ?? 0);
+  return {
+    invoke: (fn, args) => {
+      if (!platform) throw new Error("ctx.client is not available here");
+      return platform.invoke(call.callId, depth, fn, args === undefined ? null : args);
+    },
+    calls: (limit) => {
+      if (!platform) throw new Error("ctx.client is not available here");
+      return platform.calls(call.callId, limit);
+    },
+  };
+}
+
 async function run(env, ctx, args, info) {
   if (typeof user.handle === "function") {
     const secrets = {};
     for (const name of SECRET_NAMES) secrets[name] = env[name];
     const log = (...parts) => console.info(...parts);
-    return user.handle(args, { env, secrets, call: info.call, log });
+    const { depth, ...call } = info.call;
+    return user.handle(args, { env: userEnv(env), secrets, call, log, client: client(env, info.call) });
   }
   if (user.default && typeof user.default.fetch === "function") {
     const request = new Request("https://function.invalid/", {
@@ -103,7 +132,7 @@ async function run(env, ctx, args, info) {
       headers: { "content-type": "application/json" },
       body: JSON.stringify(args === undefined ? null : args),
     });
-    const response = await user.default.fetch(request, env, ctx);
+    const response = await user.default.fetch(request, userEnv(env), ctx);
     const text = await response.text();
     let body = text;
     try { body = text === "" ? null : JSON.parse(text); } catch {}
@@ -158,10 +187,10 @@ export default class extends WorkerEntrypoint {
     }
     // An HTTP call: its logs (while the response streams too) are kept for the host, which takes them at the end.
     const callId = request.headers.get("edgefn-call-id");
-    if (!callId) return user.default.fetch(request, this.env, this.ctx);
+    if (!callId) return user.default.fetch(request, userEnv(this.env), this.ctx);
     const store = { logs: [], bytes: 0, truncated: false };
     live.set(callId, store);
-    return calls.run(store, () => user.default.fetch(request, this.env, this.ctx));
+    return calls.run(store, () => user.default.fetch(request, userEnv(this.env), this.ctx));
   }
 }
 `;

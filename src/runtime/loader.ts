@@ -4,7 +4,7 @@ import type { Env } from "../env";
 import { LIMITS } from "../lib/limits";
 import { decryptAll } from "../lib/secrets";
 import type { BuiltBundle } from "./build";
-import { ENTRY_MODULE, entryModuleSource, type InvokeOutcome } from "./entry";
+import { ENTRY_MODULE, entryModuleSource, type InvokeOutcome, PLATFORM_BINDING } from "./entry";
 import { GUARD_MODULE, guardModuleSource } from "./guard";
 
 /** The compatibility settings of every function isolate. */
@@ -12,7 +12,7 @@ export const ISOLATE_COMPAT = { compatibilityDate: "2026-11-01", compatibilityFl
 
 export type RuntimeFunction = Pick<
   FunctionRow,
-  "id" | "configRevision" | "envVars" | "secrets" | "allowedHosts" | "cpuMs"
+  "id" | "workspaceId" | "configRevision" | "envVars" | "secrets" | "allowedHosts" | "cpuMs"
 >;
 export type RuntimeVersion = Pick<VersionRow, "id" | "bundleKey">;
 
@@ -62,7 +62,11 @@ export function functionIsolate(env: Env, fn: RuntimeFunction, version: RuntimeV
       ...ISOLATE_COMPAT,
       mainModule: ENTRY_MODULE,
       modules: isolateModules(env, bundle, Object.keys(secrets)),
-      env: { ...(fn.envVars ?? {}), ...secrets },
+      env: {
+        ...(fn.envVars ?? {}),
+        ...secrets,
+        [PLATFORM_BINDING]: exports.PlatformGateway({ props: { functionId: fn.id, workspaceId: fn.workspaceId } }),
+      },
       globalOutbound: fn.allowedHosts?.length
         ? exports.EgressGateway({ props: { functionId: fn.id, allowedHosts: fn.allowedHosts } })
         : null,

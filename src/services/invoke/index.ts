@@ -27,6 +27,8 @@ export interface InvokeInput {
   scheduledAt?: number;
   /** The same key within 24 h answers with the same call, which runs once. */
   idempotencyKey?: string;
+  /** How many calls deep this one is made through ctx.client (0: from outside). */
+  depth?: number;
 }
 
 export type FinishedStatus = "completed" | "failed" | "timeout";
@@ -136,6 +138,7 @@ export async function invokeFunction(
     return claimedInvoke(ctx, prepared, input);
   }
   const callId = newId("call");
+  if (input.depth) prepared.call = { ...prepared.call, depth: String(input.depth) };
   const run = await execute(ctx, prepared, callId);
   waitUntil(recordAfterAnswer(ctx.db, ctx.env, callRecord(ctx, prepared, run), run).catch(reportRecordFailure(callId)));
   return answer(run);
