@@ -229,3 +229,31 @@ describe("/run: rate limits and CORS", () => {
     );
   });
 });
+
+describe("/run: what a request cannot do", () => {
+  it("keeps encoded traversal inside the function: the path reaches the handler as sent", async () => {
+    const res = await run(`/run/${t.ws.name}/${fn.name}/..%2F..%2Fapi%2Fkeys`, { key: t.keys.invoker });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { path: string };
+    expect(body.path).toBe("/..%2F..%2Fapi%2Fkeys");
+  });
+
+  it("does not let a function of one workspace be reached through another workspace's path", async () => {
+    const other = await tenant();
+    // The other workspace's name with this function's id, and the other way round: neither resolves.
+    expectError(await api("GET", `/run/${other.ws.name}/${fn.id}/`, { key: other.keys.admin }), 404, "not_found");
+    expectError(await api("GET", `/run/${other.ws.id}/${fn.name}/`, { key: other.keys.admin }), 404, "not_found");
+  });
+
+  it("never shows the caller's key or the function's secrets in an error", async () => {
+    const f = await newFunction(t.ws.id, { name: unique("secretive"), secrets: { token: "s3cr3t-value" } });
+    await deploy(f.id, {
+      "index.js": "export default { fetch(request, env) { throw new Error('failed while holding a secret'); } };",
+    });
+    const res = await run(`/run/${t.ws.name}/${f.name}/`, { key: t.keys.invoker });
+    expect(res.status).toBe(502);
+    const text = await res.text();
+    expect(text).not.toContain("s3cr3t-value");
+    expect(text).not.toContain(t.keys.invoker);
+  });
+});
