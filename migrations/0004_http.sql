@@ -1,3 +1,4 @@
+ALTER TABLE `api_keys` ADD `function_ids` text;--> statement-breakpoint
 ALTER TABLE `calls` ADD `http_method` text;--> statement-breakpoint
 ALTER TABLE `calls` ADD `http_path` text;--> statement-breakpoint
 ALTER TABLE `calls` ADD `http_status` integer;--> statement-breakpoint

@@ -25,6 +25,8 @@ export interface Principal {
   role: "viewer" | "invoker" | "developer" | "admin";
   /** null: the key sees every workspace. */
   workspaceId: string | null;
+  /** Set: the key sees only these functions (of its workspace). */
+  functionIds?: string[] | null;
 }
 
 export interface AppVariables {

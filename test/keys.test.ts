@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, expectError, expectStatus, newKey, newWorkspace, tenant } from "./support/api";
+import { api, expectError, expectStatus, newFunction, newKey, newWorkspace, tenant } from "./support/api";
+import { deploy, invoke } from "./support/deploy";
 
 async function sha256(value: string) {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value));
@@ -104,5 +105,56 @@ describe("API keys", () => {
       403,
       "forbidden",
     );
+  });
+});
+
+describe("API keys scoped to functions", () => {
+  it("read and invoke only their functions; everything else does not exist for them", async () => {
+    const { ws } = await tenant();
+    const mine = await newFunction(ws.id);
+    const other = await newFunction(ws.id);
+    for (const f of [mine, other]) await deploy(f.id, { "index.js": "export function handle() { return 'hi'; }" });
+    const scoped = expectStatus(
+      await api("POST", "/api/keys", {
+        body: { name: "one-function", role: "invoker", workspaceId: ws.id, functionIds: [mine.id] },
+      }),
+      201,
+    );
+    expect(scoped.functionIds).toEqual([mine.id]);
+    const key = scoped.key as string;
+
+    expect(expectStatus(await invoke(mine.id, null, {}, key), 200).ok).toBe(true);
+    expectStatus(await api("GET", `/api/functions/${mine.id}`, { key }), 200);
+    const listed = expectStatus(await api("GET", `/api/functions?workspace_id=${ws.id}`, { key }), 200);
+    expect(listed.data.map((f: { id: string }) => f.id)).toEqual([mine.id]);
+
+    expectError(await invoke(other.id, null, {}, key), 404, "not_found");
+    expectError(await api("GET", `/api/functions/${other.id}`, { key }), 404, "not_found");
+    expectError(await api("GET", `/api/functions/${other.id}/calls`, { key }), 404, "not_found");
+    expectError(await api("GET", `/api/functions/${other.id}/versions`, { key }), 404, "not_found");
+    const otherCall = expectStatus(await invoke(other.id), 200).callId;
+    for (let i = 0; i < 100 && (await api("GET", `/api/calls/${otherCall}`)).status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expectError(await api("GET", `/api/calls/${otherCall}`, { key }), 404, "not_found");
+    expectError(await api("GET", `/run/${ws.name}/${other.name}/`, { key }), 404, "not_found");
+  });
+
+  it("are viewer or invoker keys of one workspace, naming functions of it", async () => {
+    const { ws } = await tenant();
+    const fn = await newFunction(ws.id);
+    const foreign = await newFunction((await newWorkspace()).id);
+    const bad = async (body: Record<string, unknown>, pattern: RegExp) => {
+      const err = expectError(
+        await api("POST", "/api/keys", { body: { name: "k", role: "invoker", workspaceId: ws.id, ...body } }),
+        400,
+        "bad_request",
+      );
+      expect(err.message).toMatch(pattern);
+    };
+    await bad({ role: "developer", functionIds: [fn.id] }, /viewer or an invoker/);
+    await bad({ workspaceId: null, functionIds: [fn.id] }, /needs a workspaceId/);
+    await bad({ functionIds: [foreign.id] }, /no function/);
+    await bad({ functionIds: [] }, /functionIds/);
   });
 });

@@ -298,12 +298,34 @@ async function setup() {
     await new Promise((r) => setTimeout(r, 20));
   }
 
+  // A key of workspace A scoped to another function of A: A's function objects do not exist for it.
+  const elsewhere = (await newFunction(a.ws.id)).id as string;
+  const scopedKey = expectStatus(
+    await api("POST", "/api/keys", {
+      body: { name: "scoped", role: "invoker", workspaceId: a.ws.id, functionIds: [elsewhere] },
+    }),
+    201,
+  ).key as string;
+
   // An expired key can only be made by aging one: the API refuses an expiry in the past.
   const expired = await newKey("admin", null, { expiresAt: new Date(Date.now() + 60_000).toISOString() });
   await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?")
     .bind(Date.now() - 1000, expired.id)
     .run();
-  return { a, b, live, deleted, keyInA, version, schema, call, queuedCall, schedule, expiredKey: expired.key };
+  return {
+    a,
+    b,
+    live,
+    deleted,
+    keyInA,
+    version,
+    schema,
+    call,
+    queuedCall,
+    schedule,
+    scopedKey,
+    expiredKey: expired.key,
+  };
 }
 
 /** What the objects of workspace A look like, to prove a rejected request changed nothing. */
@@ -399,6 +421,17 @@ describe("every route: authentication, roles and workspace walls", () => {
         expect(await stateOfA(f)).toEqual(before);
       });
     }
+  }
+
+  const FUNCTION_OBJECTS = /^\/api\/(functions\/\{id\}|calls\/|schedules\/\{id\})/;
+  for (const route of ROUTES.filter((r) => FUNCTION_OBJECTS.test(r.path))) {
+    it(`${route.method} ${route.path}: 403 or 404 for a key scoped to another function`, async () => {
+      const before = await stateOfA(f);
+      const res = await api(route.method, route.url(f), { key: f.scopedKey, body: route.body?.(f) });
+      if (res.status === 403) expect(ROLES.indexOf("invoker")).toBeLessThan(ROLES.indexOf(route.role));
+      else expectError(res, 404, "not_found");
+      expect(await stateOfA(f)).toEqual(before);
+    });
   }
 
   it("covers every route of the OpenAPI document", async () => {

@@ -49,7 +49,7 @@ export async function authenticate(env: Env, header: string | undefined, now = D
       throw new ApiError("unauthorized", "Invalid API key");
     }
     entry = {
-      principal: { keyId: row.id, role: row.role, workspaceId: row.workspaceId },
+      principal: { keyId: row.id, role: row.role, workspaceId: row.workspaceId, functionIds: row.functionIds },
       expiresAt: row.expiresAt,
       cachedAt: now,
     };

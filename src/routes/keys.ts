@@ -23,6 +23,10 @@ const KeySchema = z
     prefix: z.string().openapi({ description: "The first characters of the secret, to tell keys apart" }),
     role: z.enum(ROLES),
     workspaceId: z.string().nullable().openapi({ description: "null: every workspace" }),
+    functionIds: z
+      .array(z.string())
+      .nullable()
+      .openapi({ description: "null: every function of its scope; else only these functions" }),
     createdBy: z.string().nullable(),
     expiresAt: TimestampSchema.nullable(),
     createdAt: TimestampSchema,
@@ -38,6 +42,10 @@ const CreateKeySchema = z
     name: z.string().min(1).max(LIMITS.keyName.max),
     role: z.enum(ROLES),
     workspaceId: z.string().max(64).nullish().openapi({ description: "Limit the key to one workspace" }),
+    functionIds: z.array(z.string().min(1).max(64)).min(1).max(100).nullish().openapi({
+      description:
+        "Limit the key to these functions of its workspace (viewer or invoker keys only): it reads and invokes them, nothing else",
+    }),
     expiresAt: z.string().nullish().openapi({ description: "ISO 8601 time after which the key stops working" }),
   })
   .openapi("CreateApiKey");
@@ -48,6 +56,7 @@ const toApi = (row: ApiKeyRow) => ({
   prefix: row.prefix,
   role: row.role,
   workspaceId: row.workspaceId,
+  functionIds: row.functionIds,
   createdBy: row.createdBy,
   expiresAt: iso(row.expiresAt),
   createdAt: iso(row.createdAt) as string,

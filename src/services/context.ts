@@ -24,6 +24,23 @@ export function seesWorkspace(ctx: ServiceContext, workspaceId: string): boolean
   return ctx.principal.workspaceId === null || ctx.principal.workspaceId === workspaceId;
 }
 
+/** Whether the key may see this function: its workspace (system functions: every workspace), and its function scope. */
+export function seesFunction(
+  ctx: Pick<ServiceContext, "principal">,
+  fn: { id: string; workspaceId: string; system?: boolean },
+): boolean {
+  const scope = ctx.principal.functionIds;
+  if (scope && !scope.includes(fn.id)) return false;
+  return fn.system === true || seesWorkspace(ctx as ServiceContext, fn.workspaceId);
+}
+
+/** A key scoped to functions manages nothing: it reads and invokes those functions only. */
+export function requireUnscopedToFunctions(ctx: ServiceContext, action: string): void {
+  if (ctx.principal.functionIds) {
+    throw new ApiError("forbidden", `A key scoped to single functions cannot ${action}`);
+  }
+}
+
 /** 403 unless the key is an admin key for every workspace. */
 export function requireGlobalAdmin(ctx: ServiceContext, action: string): void {
   requireRole(ctx, "admin", action);

@@ -8,7 +8,7 @@ import { newId } from "../lib/ids";
 import { LIMITS } from "../lib/limits";
 import { functionIsolate } from "../runtime/loader";
 import { type NewCall, recordAfterAnswer } from "./calls/record";
-import { requireRole, type ServiceContext, seesWorkspace } from "./context";
+import { requireRole, type ServiceContext, seesFunction } from "./context";
 import type { Execution } from "./invoke";
 import { functionForInvoke, versionForInvoke } from "./invoke/cache";
 
@@ -94,7 +94,7 @@ export async function runHttp(
     principal = await authenticate(env, authorization ?? undefined);
     const ctx = { db, env, principal, now: Date.now() } satisfies ServiceContext;
     requireRole(ctx, "invoker", "run functions");
-    if (!(fn.system || seesWorkspace(ctx, fn.workspaceId))) {
+    if (!seesFunction(ctx, fn)) {
       throw notFound("function", `${target.workspace}/${target.fn}`);
     }
   }

@@ -15,6 +15,8 @@ export const apiKeys = sqliteTable(
     role: text("role", { enum: ROLES }).notNull(),
     /** null: every workspace. */
     workspaceId: text("workspace_id"),
+    /** null: every function the key's workspace scope allows; else only these functions (viewer or invoker keys). */
+    functionIds: text("function_ids", { mode: "json" }).$type<string[]>(),
     createdBy: text("created_by"),
     expiresAt: integer("expires_at"),
     createdAt: integer("created_at").notNull(),

@@ -94,6 +94,9 @@ export async function listCalls(ctx: ServiceContext, functionId: string, params:
 export async function getCall(ctx: ServiceContext, callId: string): Promise<CallRow> {
   const row = await ctx.db.select().from(calls).where(eq(calls.id, callId)).get();
   if (!row || !seesWorkspace(ctx, row.workspaceId)) throw notFound("call", callId);
+  if (ctx.principal.functionIds && !ctx.principal.functionIds.includes(row.functionId)) {
+    throw notFound("call", callId);
+  }
   return row;
 }
 

@@ -5,7 +5,7 @@ import { ApiError, badRequest, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { type ListParams, paginate, parseListParams } from "../../lib/list/page";
 import { encryptSecret } from "../../lib/secrets";
-import { requireRole, type ServiceContext, seesWorkspace } from "../context";
+import { requireRole, type ServiceContext, seesFunction, seesWorkspace } from "../context";
 import { forgetFunction } from "../invoke/cache";
 import { assertSchemaUsable } from "../schemas";
 import { getWorkspace } from "../workspaces";
@@ -27,7 +27,9 @@ export interface FunctionListParams extends ListParams {
 /** Functions this key can see: those of its workspaces, plus system functions, which every workspace sees. */
 function visible(ctx: ServiceContext): SQL | undefined {
   const ws = ctx.principal.workspaceId;
-  return ws === null ? undefined : or(eq(functions.workspaceId, ws), eq(functions.system, true));
+  const scope = ctx.principal.functionIds;
+  const inScope = scope ? sql`${functions.id} IN (SELECT value FROM json_each(${JSON.stringify(scope)}))` : undefined;
+  return and(ws === null ? undefined : or(eq(functions.workspaceId, ws), eq(functions.system, true)), inScope);
 }
 
 export async function listFunctions(ctx: ServiceContext, params: FunctionListParams) {
@@ -70,7 +72,7 @@ export async function listFunctions(ctx: ServiceContext, params: FunctionListPar
 /** The function if this key can see it (deleted ones included); otherwise 404. */
 export async function getFunction(ctx: ServiceContext, id: string): Promise<FunctionRow> {
   const row = await ctx.db.select().from(functions).where(eq(functions.id, id)).get();
-  if (!row || !(row.system || seesWorkspace(ctx, row.workspaceId))) throw notFound("function", id);
+  if (!row || !seesFunction(ctx, row)) throw notFound("function", id);
   return row;
 }
 

@@ -14,7 +14,7 @@ import {
   recordAfterAnswer,
   recordExecution,
 } from "../calls/record";
-import { requireRole, type ServiceContext, seesWorkspace } from "../context";
+import { requireRole, type ServiceContext, seesFunction } from "../context";
 import { violations } from "../schemas";
 import { functionForInvoke, versionForInvoke } from "./cache";
 
@@ -92,7 +92,7 @@ export interface Prepared {
 async function prepare(ctx: ServiceContext, functionId: string, input: InvokeInput): Promise<Prepared> {
   requireRole(ctx, "invoker", "invoke functions");
   const entry = await functionForInvoke(ctx.db, functionId, ctx.now);
-  if (!entry || entry.fn.deletedAt !== null || !(entry.fn.system || seesWorkspace(ctx, entry.fn.workspaceId))) {
+  if (!entry || entry.fn.deletedAt !== null || !seesFunction(ctx, entry.fn)) {
     throw notFound("function", functionId);
   }
   const { fn } = entry;

@@ -1,5 +1,5 @@
-import { and, eq, type SQL } from "drizzle-orm";
-import { type ApiKeyRow, apiKeys, type Role, workspaces } from "../../db/schema";
+import { and, eq, type SQL, sql } from "drizzle-orm";
+import { type ApiKeyRow, apiKeys, functions, type Role, workspaces } from "../../db/schema";
 import { forgetKey } from "../../lib/auth";
 import { newKeySecret, sha256Hex } from "../../lib/crypto";
 import { ApiError, badRequest, notFound } from "../../lib/errors";
@@ -26,6 +26,7 @@ export interface CreateKeyInput {
   name: string;
   role: Role;
   workspaceId?: string | null;
+  functionIds?: string[] | null;
   expiresAt?: string | null;
 }
 
@@ -43,6 +44,24 @@ export async function createKey(ctx: ServiceContext, input: CreateKeyInput) {
     const ws = await ctx.db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.id, workspaceId)).get();
     if (!ws) throw notFound("workspace", workspaceId);
   }
+  const functionIds = input.functionIds ? [...new Set(input.functionIds)] : null;
+  if (functionIds) {
+    if (!workspaceId) throw badRequest("functionIds: a key scoped to functions needs a workspaceId");
+    if (RANK[input.role] > RANK.invoker) {
+      throw badRequest("functionIds: a key scoped to functions is a viewer or an invoker key");
+    }
+    const found = await ctx.db
+      .select({ id: functions.id })
+      .from(functions)
+      .where(
+        and(
+          eq(functions.workspaceId, workspaceId),
+          sql`${functions.id} IN (SELECT value FROM json_each(${JSON.stringify(functionIds)}))`,
+        ),
+      );
+    const missing = functionIds.filter((id) => !found.some((f) => f.id === id));
+    if (missing.length > 0) throw badRequest(`functionIds: no function ${missing[0]} in workspace ${workspaceId}`);
+  }
   let expiresAt: number | null = null;
   if (input.expiresAt) {
     expiresAt = Date.parse(input.expiresAt);
@@ -57,6 +76,7 @@ export async function createKey(ctx: ServiceContext, input: CreateKeyInput) {
     prefix: secret.slice(0, 10),
     role: input.role,
     workspaceId: workspaceId ?? null,
+    functionIds,
     createdBy: ctx.principal.keyId,
     expiresAt,
     createdAt: ctx.now,

@@ -112,6 +112,9 @@ export async function createSchedule(ctx: ServiceContext, input: ScheduleInput &
 export async function getSchedule(ctx: ServiceContext, id: string): Promise<ScheduleRow> {
   const row = await ctx.db.select().from(schedules).where(eq(schedules.id, id)).get();
   if (!row || !seesWorkspace(ctx, row.workspaceId)) throw notFound("schedule", id);
+  if (ctx.principal.functionIds && !ctx.principal.functionIds.includes(row.functionId)) {
+    throw notFound("schedule", id);
+  }
   return row;
 }
 
@@ -128,6 +131,8 @@ export async function listSchedules(ctx: ServiceContext, params: ScheduleListPar
   const { query, filter } = parseListParams(scheduleEntity, params);
   const ws = ctx.principal.workspaceId;
   const where: (SQL | undefined)[] = [ws ? eq(schedules.workspaceId, ws) : undefined, filter];
+  const scope = ctx.principal.functionIds;
+  if (scope) where.push(sql`${schedules.functionId} IN (SELECT value FROM json_each(${JSON.stringify(scope)}))`);
   if (params.functionId !== undefined) where.push(eq(schedules.functionId, params.functionId));
   if (params.name !== undefined) where.push(sql`instr(lower(${schedules.name}), lower(${params.name})) > 0`);
   if (params.cron !== undefined) where.push(eq(schedules.cron, params.cron));
