@@ -86,3 +86,51 @@ describe("ctx.client", () => {
     expect(second.result[0]).toMatchObject({ status: "completed", trigger: "api" });
   });
 });
+
+describe("ctx.client: identity", () => {
+  it("acts with the rights of the function's runtime user, while that key lasts", async () => {
+    const ws = await newWorkspace();
+    const target = await newFunction(ws.id, { name: unique("target") });
+    await deploy(target.id, { "index.js": "export function handle() { return 'reached'; }" });
+    const viewer = expectStatus(
+      await api("POST", "/api/keys", { body: { name: "ro", role: "viewer", workspaceId: ws.id } }),
+      201,
+    );
+    const invoker = expectStatus(
+      await api("POST", "/api/keys", { body: { name: "rw", role: "invoker", workspaceId: ws.id } }),
+      201,
+    );
+    const code = `export async function handle(d, ctx) { return ctx.client.invoke(${JSON.stringify(target.name)}); }`;
+    const asViewer = await newFunction(ws.id, { runtimeUserId: viewer.id });
+    await deploy(asViewer.id, { "index.js": code });
+    const refused = expectStatus(await invoke(asViewer.id), 200).result;
+    expect(refused).toMatchObject({ ok: false, errorDetail: { name: "ClientError", code: "forbidden" } });
+
+    const asInvoker = await newFunction(ws.id, { runtimeUserId: invoker.id });
+    await deploy(asInvoker.id, { "index.js": code });
+    expect(expectStatus(await invoke(asInvoker.id), 200).result).toMatchObject({ ok: true, result: "reached" });
+    expectStatus(await api("DELETE", `/api/keys/${invoker.id}`), 200);
+    const revoked = expectStatus(await invoke(asInvoker.id), 200).result;
+    expect(revoked).toMatchObject({ ok: false, errorDetail: { code: "forbidden" } });
+  });
+
+  it("cannot act for a call that has ended: a client kept by the isolate stops working", async () => {
+    const ws = await newWorkspace();
+    const target = await newFunction(ws.id, { name: unique("target") });
+    await deploy(target.id, { "index.js": "export function handle() { return 'reached'; }" });
+    const keeper = await newFunction(ws.id, { timeoutMs: 100 });
+    await deploy(keeper.id, {
+      "index.js": `let kept;
+        export async function handle(d, ctx) {
+          if (!kept) { kept = ctx.client; return "kept"; }
+          return kept.invoke(${JSON.stringify(target.name)});
+        }`,
+    });
+    expect(expectStatus(await invoke(keeper.id), 200).result).toBe("kept");
+    // The first call's token was good for its timeout plus a few seconds.
+    await new Promise((r) => setTimeout(r, 5_500));
+    const late = expectStatus(await invoke(keeper.id), 200).result;
+    expect(late).toMatchObject({ ok: false, errorDetail: { name: "ClientError", code: "unauthorized" } });
+    expect(late.error).toMatch(/only while the call that uses it runs/);
+  });
+});

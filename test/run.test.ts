@@ -257,3 +257,30 @@ describe("/run: what a request cannot do", () => {
     expect(text).not.toContain(t.keys.invoker);
   });
 });
+
+describe("/run: header injection and key comparison", () => {
+  it("cannot smuggle a header into the answer through a header value", async () => {
+    const f = await newFunction(t.ws.id, { name: unique("smuggle"), public: true });
+    await deploy(f.id, {
+      "index.js": `export default {
+        fetch(request) {
+          const v = new URL(request.url).searchParams.get("v");
+          return new Response("ok", { headers: { "x-echo": v } });
+        },
+      };`,
+    });
+    const res = await run(`/run/${t.ws.name}/${f.name}/?v=${encodeURIComponent("a\r\nset-cookie: session=evil")}`, {
+      key: null,
+    });
+    expect(res.headers.get("set-cookie")).toBeNull();
+    expect(res.status).toBe(502);
+  });
+
+  it("compares key digests in constant time, whole and only when their lengths match", async () => {
+    const { digestsEqual } = await import("../src/lib/crypto");
+    expect(digestsEqual("ab12", "ab12")).toBe(true);
+    expect(digestsEqual("ab12", "ab13")).toBe(false);
+    expect(digestsEqual("ab12", "bb12")).toBe(false);
+    expect(digestsEqual("ab12", "ab12ff")).toBe(false);
+  });
+});

@@ -102,18 +102,18 @@ function userEnv(env) {
   return copy;
 }
 
-/** ctx.client: the platform, reached through the host's entrypoint, as this function's identity. */
-function client(env, call) {
+/** ctx.client: the platform, reached through the host's entrypoint with this call's short-lived token. */
+function client(env, call, token) {
   const platform = env[PLATFORM];
   const depth = Number(call.depth ?? 0);
   return {
     invoke: (fn, args) => {
       if (!platform) throw new Error("ctx.client is not available here");
-      return platform.invoke(call.callId, depth, fn, args === undefined ? null : args);
+      return platform.invoke(token, call.callId, depth, fn, args === undefined ? null : args);
     },
     calls: (limit) => {
       if (!platform) throw new Error("ctx.client is not available here");
-      return platform.calls(call.callId, limit);
+      return platform.calls(token, call.callId, limit);
     },
   };
 }
@@ -124,7 +124,7 @@ async function run(env, ctx, args, info) {
     for (const name of SECRET_NAMES) secrets[name] = env[name];
     const log = (...parts) => console.info(...parts);
     const { depth, ...call } = info.call;
-    return user.handle(args, { env: userEnv(env), secrets, call, log, client: client(env, info.call) });
+    return user.handle(args, { env: userEnv(env), secrets, call, log, client: client(env, info.call, info.token) });
   }
   if (user.default && typeof user.default.fetch === "function") {
     const request = new Request("https://function.invalid/", {

@@ -17,7 +17,7 @@ export type RuntimeFunction = Pick<
 export type RuntimeVersion = Pick<VersionRow, "id" | "bundleKey">;
 
 export interface IsolateEntrypoint {
-  invoke(args: unknown, info: { call: Record<string, unknown> }): Promise<InvokeOutcome>;
+  invoke(args: unknown, info: { call: Record<string, unknown>; token?: string }): Promise<InvokeOutcome>;
   describe(): Promise<{ handle: boolean; fetch: boolean }>;
   takeLogs(callId: string): Promise<Pick<InvokeOutcome, "logs" | "logsTruncated">>;
   fetch(request: Request): Promise<Response>;

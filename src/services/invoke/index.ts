@@ -1,5 +1,6 @@
 import { and, eq, lt } from "drizzle-orm";
 import { type CallRow, calls, type FunctionRow, type VersionRow } from "../../db/schema";
+import { issueCallToken } from "../../lib/call-token";
 import { ApiError, conflict, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { LIMITS } from "../../lib/limits";
@@ -272,6 +273,10 @@ async function finishedAnswer(ctx: ServiceContext, call: CallRow, waitMs: number
   };
 }
 
+/** The secret call tokens are signed with. */
+export const tokenSecret = (env: Pick<ServiceContext["env"], "EDGEFN_SECRETS_KEY" | "EDGEFN_ADMIN_KEY">) =>
+  env.EDGEFN_SECRETS_KEY ?? env.EDGEFN_ADMIN_KEY ?? "";
+
 const timeoutOf = (fn: FunctionRow): number => fn.timeoutMs ?? LIMITS.timeoutMs.default;
 
 /** Runs the call in the function's isolate, within its timeout; never throws for what the user's code does. */
@@ -284,7 +289,8 @@ export async function execute(
   const startedAt = Date.now();
   const timeoutMs = timeoutOf(fn);
   const isolate = functionIsolate(ctx.env, fn, version);
-  const running = isolate.invoke(p.args, { call: { functionId: fn.id, callId, ...p.call } });
+  const token = await issueCallToken(tokenSecret(ctx.env), fn.id, callId, startedAt + timeoutMs + 5_000);
+  const running = isolate.invoke(p.args, { call: { functionId: fn.id, callId, ...p.call }, token });
   let timer: number | undefined;
   const outcome = await Promise.race([
     running.catch(
