@@ -17,8 +17,6 @@ import { calls } from "../src/db/schema";
 import { newId } from "../src/lib/ids";
 import { encodeCursor } from "../src/lib/list/cursor";
 import { afterCondition, orderByClause, resolveSort, reverseSort, sortSignature } from "../src/lib/list/order";
-import { ENTRY_MODULE } from "../src/runtime/entry";
-import { ISOLATE_COMPAT, isolateModules, readBundle } from "../src/runtime/loader";
 import { CALLS_COUNT_CAP, callEntity } from "../src/services/calls";
 import { byteLength, type NewCall, recordExecution } from "../src/services/calls/record";
 import type { ServiceContext } from "../src/services/context";
@@ -26,6 +24,7 @@ import { execute, invokeFunction, type Prepared } from "../src/services/invoke";
 import { functionForInvoke } from "../src/services/invoke/cache";
 import { api, expectStatus, newFunction, newWorkspace } from "../test/support/api";
 import { deploy, invoke } from "../test/support/deploy";
+import { directIsolate } from "./direct";
 import { compare, report } from "./support";
 
 const TOTAL_CALLS = 1_000_000;
@@ -207,17 +206,7 @@ it("lists calls with 1,000,000 call rows: page 1 vs page 1,000; the cost of reco
   const version = await deploy(invoked.id, {
     "index.js": "export async function handle(data) {\n  return { hello: data.name };\n}",
   });
-  const bundleRow = await env.DB.prepare("SELECT bundle_key FROM versions WHERE id = ?")
-    .bind(version.id)
-    .first<{ bundle_key: string }>();
-  const bundle = await readBundle(env, (bundleRow as { bundle_key: string }).bundle_key);
-  const direct = env.LOADER.get(`bench:${version.id}`, () => ({
-    ...ISOLATE_COMPAT,
-    mainModule: ENTRY_MODULE,
-    modules: isolateModules(env, bundle, []),
-    env: {},
-    globalOutbound: null,
-  })).getEntrypoint() as unknown as { invoke(a: unknown, i: unknown): Promise<{ ok: boolean }> };
+  const direct = await directIsolate(version.id, "bench");
 
   const args = { name: "bench" };
   const ctx: ServiceContext = {

@@ -3,12 +3,10 @@
  * bundle in the same process (the floor: one RPC into a warm isolate), the first call after a new version
  * becomes the default against a warm call, and the time from upload to a ready version.
  */
-import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
-import { ENTRY_MODULE } from "../src/runtime/entry";
-import { ISOLATE_COMPAT, isolateModules, readBundle } from "../src/runtime/loader";
 import { api, expectStatus, newFunction, newWorkspace } from "../test/support/api";
 import { invoke, waitForBuild } from "../test/support/deploy";
+import { directIsolate } from "./direct";
 import { compare, median, report } from "./support";
 
 const code = (n: number) => `// revision ${n}
@@ -31,19 +29,8 @@ it("invokes: warm call vs direct loader call, first call after activate, upload 
   const ws = await newWorkspace();
   const fn = await newFunction(ws.id);
   const { version } = await uploadVersion(fn.id, 0);
-  const row = (await env.DB.prepare("SELECT bundle_key FROM versions WHERE id = ?").bind(version.id).first()) as {
-    bundle_key: string;
-  };
-  const bundle = await readBundle(env, row.bundle_key);
-
   // The floor: the same bundle in a warm isolate, called directly through the loader.
-  const direct = env.LOADER.get(`bench:${version.id}`, () => ({
-    ...ISOLATE_COMPAT,
-    mainModule: ENTRY_MODULE,
-    modules: isolateModules(env, bundle, []),
-    env: {},
-    globalOutbound: null,
-  })).getEntrypoint() as unknown as { invoke(a: unknown, i: unknown): Promise<{ ok: boolean }> };
+  const direct = await directIsolate(version.id, "bench");
   const args = { name: "bench" };
   const m = await compare(
     {

@@ -2,12 +2,11 @@
  * What /run adds: GET /run/{workspace}/{function}/... through the platform (resolve, auth, forward, stream back,
  * record) against the same bundle's fetch handler called directly through the Worker Loader in the same process.
  */
-import { env, exports } from "cloudflare:workers";
+import { exports } from "cloudflare:workers";
 import { expect, it } from "vitest";
-import { ENTRY_MODULE } from "../src/runtime/entry";
-import { ISOLATE_COMPAT, isolateModules, readBundle } from "../src/runtime/loader";
 import { ADMIN_KEY, newFunction, newWorkspace } from "../test/support/api";
 import { deploy } from "../test/support/deploy";
+import { directIsolate } from "./direct";
 import { compare, report } from "./support";
 
 const HANDLER = `export default {
@@ -22,17 +21,7 @@ it("serves /run: through the platform vs. the fetch handler called directly", as
   const open = await newFunction(ws.id, { name: "web-public", public: true });
   const version = await deploy(fn.id, { "index.js": HANDLER });
   await deploy(open.id, { "index.js": HANDLER });
-  const row = (await env.DB.prepare("SELECT bundle_key FROM versions WHERE id = ?").bind(version.id).first()) as {
-    bundle_key: string;
-  };
-  const bundle = await readBundle(env, row.bundle_key);
-  const direct = env.LOADER.get(`bench-run:${version.id}`, () => ({
-    ...ISOLATE_COMPAT,
-    mainModule: ENTRY_MODULE,
-    modules: isolateModules(env, bundle, []),
-    env: {},
-    globalOutbound: null,
-  })).getEntrypoint() as unknown as { fetch(r: Request): Promise<Response> };
+  const direct = await directIsolate(version.id, "bench-run");
 
   const read = async (res: Response) => {
     const text = await res.text();

@@ -170,3 +170,30 @@ export function toDb(field: FieldDef, value: unknown, path: string): string | nu
     }
   }
 }
+
+/**
+ * A `{"min": t, "max": t}` query parameter on one field (both ends inclusive, each optional), compiled through
+ * the filter language so its values are checked as a filter's are. `param` names it in error messages.
+ */
+export function parseRange(entity: EntityDef, field: string, param: string, raw: string | undefined): SQL | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  let range: unknown;
+  try {
+    range = JSON.parse(raw);
+  } catch {
+    throw badRequest(`${param} is not valid JSON: expected {"min": value, "max": value}`);
+  }
+  if (!isPlainObject(range)) throw badRequest(`${param}: expected {"min": value, "max": value}`);
+  const extra = Object.keys(range).find((k) => k !== "min" && k !== "max");
+  if (extra !== undefined) throw badRequest(`${param}: unknown key '${extra.slice(0, 40)}'; use min and max`);
+  const parts = [
+    ...(range.min === undefined ? [] : [{ [field]: { gte: range.min } }]),
+    ...(range.max === undefined ? [] : [{ [field]: { lte: range.max } }]),
+  ];
+  if (parts.length === 0) return undefined;
+  try {
+    return compileFilter(entity, { and: parts });
+  } catch (err) {
+    throw badRequest(`${param}: ${(err as Error).message.replace(/^filter\.and\[\d\]\.\w+\.\w+: /, "")}`);
+  }
+}

@@ -2,7 +2,7 @@ import { and, count, eq, inArray, isNotNull, type SQL, sql } from "drizzle-orm";
 import { CALL_STATUSES, CALL_TRIGGERS, type CallRow, callLogs, calls } from "../../db/schema";
 import { badRequest, conflict, notFound } from "../../lib/errors";
 import type { EntityDef } from "../../lib/list/entity";
-import { compileFilter } from "../../lib/list/filter";
+import { parseRange } from "../../lib/list/filter";
 import { type ListParams, paginate, parseListParams } from "../../lib/list/page";
 import { requireRole, type ServiceContext, seesWorkspace } from "../context";
 import { getFunction } from "../functions";
@@ -46,47 +46,21 @@ function oneOf<T extends string>(name: string, value: string, allowed: readonly 
   return value as T;
 }
 
-/** `{"min": t, "max": t}` on a time field, compiled through the filter language so values are checked alike. */
-function timeRange(field: "startTime" | "endTime", raw: string | undefined): SQL | undefined {
-  if (raw === undefined || raw === "") return undefined;
-  let range: unknown;
-  try {
-    range = JSON.parse(raw);
-  } catch {
-    throw badRequest(`${field} is not valid JSON: expected {"min": time, "max": time}`);
-  }
-  if (typeof range !== "object" || range === null || Array.isArray(range)) {
-    throw badRequest(`${field}: expected {"min": time, "max": time}`);
-  }
-  const extra = Object.keys(range).filter((k) => k !== "min" && k !== "max");
-  if (extra.length > 0) throw badRequest(`${field}: unknown key '${extra[0]?.slice(0, 40)}'; use min and max`);
-  const { min, max } = range as { min?: unknown; max?: unknown };
-  const parts = [
-    ...(min === undefined ? [] : [{ [field]: { gte: min } }]),
-    ...(max === undefined ? [] : [{ [field]: { lte: max } }]),
-  ];
-  if (parts.length === 0) return undefined;
-  try {
-    return compileFilter(callEntity, { and: parts });
-  } catch (err) {
-    throw badRequest(`${field}: ${(err as Error).message.replace(/^filter\.and\[\d\]\.\w+\.\w+: /, "")}`);
-  }
-}
-
 /** A function's calls, newest first by default, with the shared list language plus Cognite's call filters. */
 export async function listCalls(ctx: ServiceContext, functionId: string, params: CallListParams) {
   const fn = await getFunction(ctx, functionId);
   const { query, filter } = parseListParams(callEntity, params);
   const where: (SQL | undefined)[] = [eq(calls.functionId, fn.id), filter];
-  if (!fn.system || ctx.principal.workspaceId !== null) {
-    // A system function's calls are seen by the workspace that made them only.
-    if (fn.system && ctx.principal.workspaceId) where.push(eq(calls.workspaceId, ctx.principal.workspaceId));
-  }
+  // A system function's calls are seen by the workspace that made them only.
+  if (fn.system && ctx.principal.workspaceId) where.push(eq(calls.workspaceId, ctx.principal.workspaceId));
   if (params.status !== undefined) where.push(eq(calls.status, oneOf("status", params.status, CALL_STATUSES)));
   if (params.trigger !== undefined) where.push(eq(calls.trigger, oneOf("trigger", params.trigger, CALL_TRIGGERS)));
   if (params.scheduleId !== undefined) where.push(eq(calls.scheduleId, params.scheduleId));
   if (params.versionId !== undefined) where.push(eq(calls.versionId, params.versionId));
-  where.push(timeRange("startTime", params.startTime), timeRange("endTime", params.endTime));
+  where.push(
+    parseRange(callEntity, "startTime", "startTime", params.startTime),
+    parseRange(callEntity, "endTime", "endTime", params.endTime),
+  );
   return paginate<CallRow>(ctx.db, calls, callEntity, and(...where), query, CALLS_COUNT_CAP);
 }
 

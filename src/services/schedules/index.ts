@@ -6,7 +6,7 @@ import { badRequest, conflict, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { LIMITS } from "../../lib/limits";
 import type { EntityDef } from "../../lib/list/entity";
-import { compileFilter } from "../../lib/list/filter";
+import { parseRange } from "../../lib/list/filter";
 import { type ListParams, paginate, parseListParams } from "../../lib/list/page";
 import { requireRole, type ServiceContext, seesWorkspace } from "../context";
 import { getFunction } from "../functions";
@@ -140,32 +140,7 @@ export async function listSchedules(ctx: ServiceContext, params: ScheduleListPar
     if (params.enabled !== "true" && params.enabled !== "false") throw badRequest("enabled must be true or false");
     where.push(eq(schedules.enabled, params.enabled === "true"));
   }
-  if (params.createdTime !== undefined && params.createdTime !== "") {
-    let range: unknown;
-    try {
-      range = JSON.parse(params.createdTime);
-    } catch {
-      throw badRequest('createdTime is not valid JSON: expected {"min": time, "max": time}');
-    }
-    const { min, max, ...rest } = (typeof range === "object" && range !== null ? range : { bad: 1 }) as Record<
-      string,
-      unknown
-    >;
-    if (Object.keys(rest).length > 0 || Array.isArray(range)) {
-      throw badRequest('createdTime: expected {"min": time, "max": time}');
-    }
-    const parts = [
-      ...(min === undefined ? [] : [{ createdTime: { gte: min } }]),
-      ...(max === undefined ? [] : [{ createdTime: { lte: max } }]),
-    ];
-    if (parts.length > 0) {
-      try {
-        where.push(compileFilter(scheduleEntity, { and: parts }));
-      } catch (err) {
-        throw badRequest(`createdTime: ${(err as Error).message.replace(/^filter\.and\[\d\]\.\w+\.\w+: /, "")}`);
-      }
-    }
-  }
+  where.push(parseRange(scheduleEntity, "createdTime", "createdTime", params.createdTime));
   return paginate<ScheduleRow>(ctx.db, schedules, scheduleEntity, and(...where), query);
 }
 
