@@ -261,6 +261,15 @@ const ROUTES: RouteCase[] = [
     object: true,
   },
   { method: "GET", path: "/api/limits", url: () => "/api/limits", role: "viewer" },
+  ...["GET", "POST", "PUT", "PATCH", "DELETE"].map(
+    (method): RouteCase => ({
+      method,
+      path: "/run/{workspace}/{function}/{path}",
+      url: (f) => `/run/${f.a.ws.id}/${f.live}/x`,
+      role: "invoker",
+      object: true,
+    }),
+  ),
   { method: "GET", path: "/api/runtimes", url: () => "/api/runtimes", role: "viewer" },
 ];
 
@@ -423,7 +432,7 @@ describe("every route: authentication, roles and workspace walls", () => {
     }
   }
 
-  const FUNCTION_OBJECTS = /^\/api\/(functions\/\{id\}|calls\/|schedules\/\{id\})/;
+  const FUNCTION_OBJECTS = /^\/(api\/(functions\/\{id\}|calls\/|schedules\/\{id\})|run\/)/;
   for (const route of ROUTES.filter((r) => FUNCTION_OBJECTS.test(r.path))) {
     it(`${route.method} ${route.path}: 403 or 404 for a key scoped to another function`, async () => {
       const before = await stateOfA(f);

@@ -1,3 +1,4 @@
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { App } from "../app";
 import { getDb } from "../db/client";
@@ -5,6 +6,7 @@ import type { AppEnv } from "../env";
 import { ApiError } from "../lib/errors";
 import { renderError } from "../lib/respond";
 import { runHttp } from "../services/run";
+import { errors } from "./schemas";
 
 /**
  * `ANY /run/{workspace}/{function}/*`: the function as a web endpoint. The request goes to its `fetch` handler
@@ -31,4 +33,29 @@ export function registerRunRoutes(app: App) {
   };
   app.all("/run/:workspace/:fn", handler);
   app.all("/run/:workspace/:fn/*", handler);
+
+  // Described for the reference; any method is forwarded, the common ones are listed.
+  for (const method of ["get", "post", "put", "patch", "delete"] as const) {
+    app.openAPIRegistry.registerPath({
+      method,
+      path: "/run/{workspace}/{function}/{path}",
+      tags: ["functions"],
+      summary: "Call a function's fetch handler as a web endpoint",
+      description:
+        "The request (method, the path after the function, query, headers, streamed body) goes to the function's `fetch` " +
+        "handler and its answer streams back. Needs an invoker key of the workspace unless the function is public. " +
+        "`?version=` or an `edgefn-version` header runs that version. Each request is recorded as a call with trigger `http`.",
+      request: {
+        params: z.object({
+          workspace: z.string().openapi({ description: "The workspace's name or id" }),
+          function: z.string().openapi({ description: "The function's name or id" }),
+          path: z.string().openapi({ description: "The rest of the path, passed to the function" }),
+        }),
+      },
+      responses: {
+        200: { description: "Whatever the function answers" },
+        ...errors("forbidden", "not_found", "conflict", "rate_limited", "function_failed"),
+      },
+    });
+  }
 }

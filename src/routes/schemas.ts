@@ -18,6 +18,8 @@ const DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
   not_found: "No such object, or it is in a workspace this key cannot see",
   conflict: "The request conflicts with the object's current state",
   payload_too_large: "The body is larger than the limit",
+  rate_limited: "Too many requests: retry after the Retry-After header's seconds",
+  function_failed: "The function's handler threw or did not answer in time",
 };
 
 /** OpenAPI response entries for the errors a route can answer with. */
