@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 export const TEST_ADMIN_KEY = "efn_test-admin-key-for-the-test-runtime-only";
 
 /** The Workers runtime the in-process tests (and the benchmarks) run in: real D1, R2, DOs, Queues, Loader. */
-export async function workersProject(name: string, include: string[]) {
+export async function workersProject(name: string, include: string[], extraBindings: Record<string, string> = {}) {
   const migrations = await readD1Migrations("migrations");
   return {
     plugins: [
@@ -18,6 +18,7 @@ export async function workersProject(name: string, include: string[]) {
             EDGEFN_ENV: "test",
             // Retries of async calls run at once in tests (the backoff doubles from this many seconds).
             EDGEFN_RETRY_BACKOFF_S: "0",
+            ...extraBindings,
           },
         },
       }),
@@ -36,7 +37,7 @@ export default defineConfig(async () => ({
     projects: [
       await workersProject("workers", ["test/**/*.test.ts"]).then((p) => ({
         ...p,
-        test: { ...p.test, exclude: ["test/e2e/**"] },
+        test: { ...p.test, exclude: ["test/e2e/**", "test/reliability/**"] },
       })),
       {
         // Black-box: the real local server, started the way `npm start` starts it.

@@ -5,7 +5,7 @@ import { deadLetterCall, runQueuedCall } from "./services/calls/queue";
 import { sweepLostCalls, sweepOldCalls } from "./services/calls/sweep";
 import { sweepDeletedFunctions } from "./services/functions/sweep";
 import { dispatchSchedules, requeueStaleCalls } from "./services/schedules/dispatch";
-import { failBuild, runBuild } from "./services/versions/build";
+import { failBuild, runBuild, sweepStaleBuilds } from "./services/versions/build";
 
 export { FunctionObject } from "./durable/function-object";
 export { EgressGateway } from "./runtime/egress";
@@ -27,7 +27,8 @@ export default {
         sweepLostCalls(db, now),
         sweepOldCalls(db, env, now),
         requeueStaleCalls(db, env, now),
-      ]).then(([purgedFunctions, lostCalls, deletedCalls, requeuedCalls]) => {
+        sweepStaleBuilds(db, env, now),
+      ]).then(([purgedFunctions, lostCalls, deletedCalls, requeuedCalls, builds]) => {
         console.log(
           JSON.stringify({
             event: "cron",
@@ -39,6 +40,8 @@ export default {
             lostCalls,
             deletedCalls,
             requeuedCalls,
+            requeuedBuilds: builds.requeued,
+            interruptedBuilds: builds.failed,
           }),
         );
       }),

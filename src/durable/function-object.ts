@@ -1,11 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
-import { and, eq, inArray, isNotNull, max, ne, or, sql } from "drizzle-orm";
+import { and, eq, isNotNull, max, sql } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { type FunctionRow, functions, type VersionRow, versions } from "../db/schema";
 import type { Env } from "../env";
 import { deleteCallsOfFunction } from "../services/calls/sweep";
 import { isUniqueViolation } from "../services/context";
 import { deleteSchedulesOfFunction } from "../services/schedules";
+import { releaseCode } from "../services/versions/code";
 
 /** What the object keeps of its function; D1 holds the full row, written through in the same operation. */
 export interface LifecycleState {
@@ -298,8 +299,9 @@ export class FunctionObject extends DurableObject<Env> {
         this.db.delete(versions).where(eq(versions.functionId, functionId)),
         this.db.delete(functions).where(and(eq(functions.id, functionId), isNotNull(functions.deletedAt))),
       ]);
-      await this.releaseCode(
-        functionId,
+      await releaseCode(
+        this.db,
+        this.env,
         held.flatMap((v) => [v.sourceKey, v.bundleKey]),
       );
       await deleteCallsOfFunction(this.db, this.env, functionId);
@@ -308,24 +310,6 @@ export class FunctionObject extends DurableObject<Env> {
       this.state = null;
       return { ok: true, value: true as const };
     });
-  }
-
-  /** Deletes content-addressed R2 objects that no other function's version still uses. */
-  private async releaseCode(functionId: string, keys: (string | null)[]) {
-    const unique = [...new Set(keys.filter((k): k is string => k !== null))];
-    if (unique.length === 0) return;
-    const shared = await this.db
-      .select({ sourceKey: versions.sourceKey, bundleKey: versions.bundleKey })
-      .from(versions)
-      .where(
-        and(
-          ne(versions.functionId, functionId),
-          or(inArray(versions.sourceKey, unique), inArray(versions.bundleKey, unique)),
-        ),
-      );
-    const stillUsed = new Set(shared.flatMap((v) => [v.sourceKey, v.bundleKey]));
-    const orphans = unique.filter((k) => !stillUsed.has(k));
-    if (orphans.length > 0) await this.env.CODE.delete(orphans);
   }
 
   /** The object's view of its function, for consistency checks. */

@@ -148,7 +148,7 @@ const mutable = {
       z
         .string()
         .max(253)
-        .regex(/^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$/i, "a host name, optionally starting with *.")
+        .regex(/^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/, "a host name, optionally starting with *.")
         .refine(
           (host) => host.split(".").every((label) => label.length <= 63),
           "a host name's labels are at most 63 characters",
@@ -170,7 +170,10 @@ const mutable = {
       z
         .string()
         .max(200)
-        .regex(/^(\*|https?:\/\/[a-z0-9.-]+(:\d{1,5})?)$/i, 'an origin such as https://app.example.com, or "*"'),
+        .regex(
+          /^(\*|[Hh][Tt][Tt][Pp][Ss]?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?)$/,
+          'an origin such as https://app.example.com, or "*"',
+        ),
     )
     .max(20)
     .nullish()

@@ -168,7 +168,8 @@ export default class extends WorkerEntrypoint {
         if (wasTripped()) throw new StretchLimitError();
         const json = value === undefined ? "null" : JSON.stringify(value);
         if (json === undefined) throw new ResultError("The result is not JSON-serializable", "invalid_result");
-        if (encoder.encode(json).byteLength > MAX_RESULT) {
+        // A string's UTF-8 size is between its length and three times it: encode only when that cannot tell.
+        if (json.length > MAX_RESULT || (json.length * 3 > MAX_RESULT && encoder.encode(json).byteLength > MAX_RESULT)) {
           throw new ResultError("The result is larger than " + MAX_RESULT + " bytes", "result_too_large");
         }
         return { ok: true, result: json, logs: store.logs, logsTruncated: store.truncated };

@@ -23,6 +23,9 @@ export interface RunTarget {
   path: string;
 }
 
+/** The function a /run path names, as error messages repeat it (names are clipped: a path can be long). */
+const named = (target: RunTarget) => `${target.workspace.slice(0, 100)}/${target.fn.slice(0, 160)}`;
+
 /** /run paths resolved in this isolate, kept as briefly as the invoke cache keeps a function. */
 const resolved = new Map<string, { id: string; at: number }>();
 const RESOLVE_TTL_MS = 2_000;
@@ -52,7 +55,7 @@ async function lookup(db: Db, target: RunTarget): Promise<string> {
       ),
     )
     .get();
-  if (!row) throw notFound("function", `${target.workspace}/${target.fn}`);
+  if (!row) throw notFound("function", named(target));
   return row.id;
 }
 
@@ -70,13 +73,15 @@ export async function runHttp(
 ): Promise<Response> {
   const functionId = await resolve(db, target);
   const entry = await functionForInvoke(db, functionId, Date.now());
-  if (!entry || entry.fn.deletedAt !== null) throw notFound("function", `${target.workspace}/${target.fn}`);
+  if (!entry || entry.fn.deletedAt !== null) throw notFound("function", named(target));
   const { fn } = entry;
 
   // A browser's preflight carries no credentials: the platform answers it from the function's CORS origins.
   const origin = request.headers.get("origin");
   const allowedOrigin = origin && fn.corsOrigins?.some((o) => o === "*" || o.toLowerCase() === origin.toLowerCase());
   if (request.method === "OPTIONS" && origin && request.headers.has("access-control-request-method")) {
+    // Nor does it reveal a function that is not public to an origin the function does not allow.
+    if (!allowedOrigin && !fn.public) throw notFound("function", named(target));
     const headers = new Headers({ vary: "Origin" });
     if (allowedOrigin) {
       headers.set("access-control-allow-origin", origin);
@@ -93,10 +98,11 @@ export async function runHttp(
   if (!fn.public) {
     principal = await authenticate(env, authorization ?? undefined);
     const ctx = { db, env, principal, now: Date.now() } satisfies ServiceContext;
-    requireRole(ctx, "invoker", "run functions");
+    // A function the key cannot see does not exist for it, whatever the key's role.
     if (!seesFunction(ctx, fn)) {
-      throw notFound("function", `${target.workspace}/${target.fn}`);
+      throw notFound("function", named(target));
     }
+    requireRole(ctx, "invoker", "run functions");
   }
 
   if (fn.rateLimitPerMinute) {
@@ -119,6 +125,10 @@ export async function runHttp(
   }
   if (!version) throw conflict(`Function ${fn.id} has no ready version yet: upload one and wait for its build`);
   if (version.status !== "ready") throw conflict(`Version ${version.id} is ${version.status}, not ready`);
+  // A module without a fetch handler cannot serve HTTP: a 409 in the one error shape, and no call is recorded.
+  if (version.handlers && !version.handlers.includes("fetch")) {
+    throw conflict(`Version ${version.id} has no fetch handler: export default { fetch(request) } to serve /run`);
+  }
 
   const callId = newId("call");
   const headers = new Headers(request.headers);
@@ -167,7 +177,8 @@ export async function runHttp(
       logsTruncated: logs.logsTruncated,
       retryable: false,
     };
-    await recordAfterAnswer(db, env, { ...row, httpStatus: status }, run);
+    const recording = recordAfterAnswer(env, { ...row, httpStatus: status }, run);
+    if (recording.owner) await recording.written;
   };
 
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -211,7 +222,10 @@ export async function runHttp(
   const ended = new Promise<void>((resolve) => {
     done = resolve;
   });
-  const { readable, writable } = new TransformStream();
+  // A native stream (no JavaScript runs per chunk); a fixed-length one keeps the answer's Content-Length.
+  const length = Number(response.headers.get("content-length") ?? Number.NaN);
+  const { readable, writable } =
+    Number.isSafeInteger(length) && length >= 0 ? new FixedLengthStream(length) : new IdentityTransformStream();
   waitUntil(
     response.body
       .pipeTo(writable)

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const VERSION_STATUSES = ["queued", "building", "ready", "failed", "canceled"] as const;
@@ -40,6 +41,8 @@ export const versions = sqliteTable(
   (t) => [
     uniqueIndex("versions_function_id_number_idx").on(t.functionId, t.number),
     index("versions_function_id_created_at_idx").on(t.functionId, t.createdAt, t.id),
+    // The cron's sweep for builds a stopped runtime left behind reads only the few unfinished versions.
+    index("versions_status_updated_at_idx").on(t.status, t.updatedAt).where(sql`${t.status} IN ('queued', 'building')`),
   ],
 );
 

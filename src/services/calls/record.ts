@@ -1,5 +1,6 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, getTableName, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Db } from "../../db/client";
 import { type CallLogLine, type CallRow, callLogs, calls, functions } from "../../db/schema";
 import type { Env } from "../../env";
@@ -24,8 +25,8 @@ export const ownedByCall = (key: string | null | undefined): key is string =>
 
 type Logs = { items: CallLogLine[]; truncated: boolean };
 
-/** The statements that record one finished run (after its large result, if any, is in R2). */
-async function recordStatements(db: Db, env: Env, row: NewCall, run: Execution, logs: Logs) {
+/** What a finished run adds to its call row (after its large result, if any, is in R2). */
+async function outcomeOf(env: Env, row: NewCall, run: Execution) {
   let result: string | null = null;
   let resultKey: string | null = null;
   const resultSize = run.resultJson === null ? null : byteLength(run.resultJson);
@@ -35,7 +36,8 @@ async function recordStatements(db: Db, env: Env, row: NewCall, run: Execution, 
       await env.CODE.put(resultKey, run.resultJson);
     } else result = run.resultJson;
   }
-  const outcome = {
+  if (ownedByCall(row.argsKey)) await env.CODE.delete(row.argsKey);
+  return {
     status: run.status,
     versionId: run.versionId,
     startedAt: run.startedAt,
@@ -49,7 +51,13 @@ async function recordStatements(db: Db, env: Env, row: NewCall, run: Execution, 
     args: null,
     argsKey: null,
   } satisfies Partial<NewCall>;
-  if (ownedByCall(row.argsKey)) await env.CODE.delete(row.argsKey);
+}
+
+const hasLogs = (logs: Logs) => logs.items.length > 0 || logs.truncated;
+
+/** The statements that record one finished run, updating its row when it was written before it ran. */
+async function recordStatements(db: Db, env: Env, row: NewCall, run: Execution, logs: Logs) {
+  const outcome = await outcomeOf(env, row, run);
   const statements: BatchItem<"sqlite">[] = [
     db
       .insert(calls)
@@ -57,7 +65,7 @@ async function recordStatements(db: Db, env: Env, row: NewCall, run: Execution, 
       // A call the sweeper already ended (lost) or that was canceled keeps that ending.
       .onConflictDoUpdate({ target: calls.id, set: outcome, setWhere: sql`${calls.status} IN ('queued', 'running')` }),
   ];
-  if (logs.items.length > 0 || logs.truncated) {
+  if (hasLogs(logs)) {
     statements.push(
       db
         .insert(callLogs)
@@ -65,6 +73,50 @@ async function recordStatements(db: Db, env: Env, row: NewCall, run: Execution, 
         .onConflictDoUpdate({ target: callLogs.callId, set: { items: logs.items, truncated: logs.truncated } }),
     );
   }
+  return statements;
+}
+
+/** Keeps each statement's one JSON parameter well inside D1's 2 MB value limit. */
+const BULK_BYTES = 1024 * 1024;
+
+/**
+ * New rows of `table` inserted by as few statements as fit: the rows travel as one JSON parameter read with
+ * json_each, so a statement stays within D1's 100 bound parameters however many rows it writes, and writing
+ * 30 rows costs about what one costs. Values are mapped as drizzle would (JSON columns, booleans, defaults).
+ */
+function insertRows(
+  d1: D1Database,
+  table: SQLiteTable,
+  rows: Record<string, unknown>[],
+  /** Only rows for which this holds (SQL over `j.value`, the row as JSON) are inserted. */
+  where = "true",
+): D1PreparedStatement[] {
+  const columns = Object.entries(getTableColumns(table));
+  const names = columns.map(([, c]) => `"${c.name}"`).join(", ");
+  const values = columns.map(([, c]) => `j.value ->> '${c.name}'`).join(", ");
+  const insert = d1.prepare(
+    `INSERT OR IGNORE INTO "${getTableName(table)}" (${names}) SELECT ${values} FROM json_each(?) AS j WHERE ${where}`,
+  );
+  const statement = (json: string) => insert.bind(json);
+  const statements: D1PreparedStatement[] = [];
+  let chunk: string[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    const driverRow: Record<string, unknown> = {};
+    for (const [key, column] of columns) {
+      const value = row[key] ?? (column.defaultFn ? column.defaultFn() : column.default) ?? null;
+      driverRow[column.name] = value === null ? null : column.mapToDriverValue(value);
+    }
+    const json = JSON.stringify(driverRow);
+    if (chunk.length > 0 && bytes + json.length > BULK_BYTES) {
+      statements.push(statement(`[${chunk.join(",")}]`));
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(json);
+    bytes += json.length;
+  }
+  if (chunk.length > 0) statements.push(statement(`[${chunk.join(",")}]`));
   return statements;
 }
 
@@ -90,54 +142,114 @@ export async function recordExecution(
   logs: Logs = { items: run.logs, truncated: run.logsTruncated },
 ): Promise<void> {
   const statements = await recordStatements(db, env, row, run, logs);
-  await db.batch([...statements, lastCalled(db, row.functionId, run.startedAt)] as [BatchItem<"sqlite">]);
+  // A call that ends after its function was purged must not come back: the purge deleted the function's calls,
+  // and this record would be a row (and logs) of a function that no longer exists. Last in the batch, these take
+  // such rows back; a purge that comes later deletes the rows itself.
+  const takeBack = db
+    .delete(calls)
+    .where(
+      and(
+        eq(calls.id, run.callId),
+        sql`NOT EXISTS (SELECT 1 FROM ${functions} WHERE ${functions.id} = ${calls.functionId})`,
+      ),
+    );
+  const takeBackLogs = db
+    .delete(callLogs)
+    .where(
+      and(eq(callLogs.callId, run.callId), sql`NOT EXISTS (SELECT 1 FROM ${calls} WHERE ${calls.id} = ${run.callId})`),
+    );
+  statements.push(lastCalled(db, row.functionId, run.startedAt), takeBack, takeBackLogs);
+  await db.batch(statements as [BatchItem<"sqlite">]);
+  const big = run.resultJson !== null && byteLength(run.resultJson) > INLINE_BYTES;
+  await dropResultsOfPurged(env, [{ functionId: row.functionId, resultKey: big ? resultKeyOf(run.callId) : null }]);
 }
 
-/** Records wait this long to be written together with the records of the calls that end meanwhile. */
-const FLUSH_AFTER_MS = 10;
-/** At most this many records in one D1 batch. */
-const FLUSH_MAX = 50;
+/** The large results of calls not kept (their function is gone) go too. */
+async function dropResultsOfPurged(env: Env, records: { functionId: string; resultKey: string | null }[]) {
+  const keyed = records.filter((r) => r.resultKey !== null);
+  if (keyed.length === 0) return;
+  const { results } = await env.DB.prepare("SELECT id FROM functions WHERE id IN (SELECT value FROM json_each(?))")
+    .bind(JSON.stringify([...new Set(keyed.map((r) => r.functionId))]))
+    .all<{ id: string }>();
+  const alive = new Set(results.map((r) => r.id));
+  const gone = keyed.filter((r) => !alive.has(r.functionId)).map((r) => r.resultKey as string);
+  if (gone.length > 0) await env.CODE.delete(gone);
+}
+
+/** Records wait this long to be written together with the records of calls that end meanwhile. */
+const FLUSH_AFTER_MS = 0;
 
 interface PendingRecord {
   row: NewCall;
   run: Execution;
 }
 
+/** Records waiting for the next write, and that write (null: none scheduled yet). */
 let pending: PendingRecord[] = [];
-let flushing: Promise<void> | null = null;
+let next: Promise<void> | null = null;
 
-/**
- * Records a synchronous call after its answer: the records of calls ending within a few milliseconds of each
- * other in this isolate go to D1 in one batch, with one lastCalledAt write per function. The promise (for
- * waitUntil) settles when this call's record is written.
- */
-export function recordAfterAnswer(db: Db, env: Env, row: NewCall, run: Execution): Promise<void> {
-  pending.push({ row, run });
-  if (pending.length >= FLUSH_MAX) return flush(db, env);
-  if (!flushing) {
-    flushing = new Promise<void>((resolve) => setTimeout(resolve, FLUSH_AFTER_MS)).then(() => flush(db, env));
-  }
-  return flushing;
+export interface Recording {
+  /** Settles when this call's record is written (or its failure logged: it never rejects). */
+  written: Promise<void>;
+  /**
+   * This call's request scheduled the write and must keep it alive (`waitUntil(written)`); the records of calls
+   * ending meanwhile ride along in it. Holding every request open until the shared write is over would cost
+   * throughput for nothing (locally a request held by waitUntil holds its connection too). The write runs in the
+   * scheduling request's context and depends on no other request's promise: a continuation of a request that has
+   * ended may never run.
+   */
+  owner: boolean;
 }
 
-async function flush(db: Db, env: Env): Promise<void> {
-  const records = pending;
-  pending = [];
-  flushing = null;
-  if (records.length === 0) return;
-  const statements = (
-    await Promise.all(
-      records.map(({ row, run }) =>
-        recordStatements(db, env, row, run, { items: run.logs, truncated: run.logsTruncated }),
+/**
+ * Records a synchronous call after its answer. Records go to D1 in bulk: every call that ends before the scheduled
+ * write starts is in it, as one D1 batch with one lastCalledAt update per function.
+ */
+export function recordAfterAnswer(env: Env, row: NewCall, run: Execution): Recording {
+  pending.push({ row, run });
+  if (next) return { written: next, owner: false };
+  next = new Promise<void>((resolve) => setTimeout(resolve, FLUSH_AFTER_MS)).then(() => {
+    const records = pending;
+    pending = [];
+    next = null;
+    return writeRecords(env, records).catch((err: unknown) =>
+      // Nobody waits on this answer any more: the operators' log is where a lost record is told.
+      console.error(
+        JSON.stringify({
+          error: "could not record calls",
+          callIds: records.map((r) => r.run.callId),
+          cause: String(err),
+        }),
       ),
-    )
-  ).flat();
+    );
+  });
+  return { written: next, owner: true };
+}
+
+async function writeRecords(env: Env, records: PendingRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  // These calls were never written before they ran: new rows, inserted in bulk. A call whose function was purged
+  // while it ran is not written: the purge deleted the function's calls, and this one must not come back.
+  const rows = await Promise.all(
+    records.map(async ({ row, run }) => ({ ...row, ...(await outcomeOf(env, row, run)) })),
+  );
+  const logRows = records
+    .filter(({ run }) => hasLogs({ items: run.logs, truncated: run.logsTruncated }))
+    .map(({ run }) => ({ callId: run.callId, items: run.logs, truncated: run.logsTruncated }));
+  const statements = [
+    ...insertRows(env.DB, calls, rows, "EXISTS (SELECT 1 FROM functions f WHERE f.id = j.value ->> 'function_id')"),
+    ...insertRows(env.DB, callLogs, logRows, "EXISTS (SELECT 1 FROM calls c WHERE c.id = j.value ->> 'call_id')"),
+  ];
   const latest = new Map<string, number>();
   for (const { row, run } of records) {
     latest.set(row.functionId, Math.max(latest.get(row.functionId) ?? 0, run.startedAt));
   }
-  for (const [functionId, at] of latest) statements.push(lastCalled(db, functionId, at));
-  await db.batch(statements as [BatchItem<"sqlite">]);
+  const touch = env.DB.prepare(
+    "UPDATE functions SET last_called_at = ?1 WHERE id = ?2 AND IFNULL(last_called_at, 0) < ?1 - ?3",
+  );
+  for (const [functionId, at] of latest) statements.push(touch.bind(at, functionId, LAST_CALLED_RESOLUTION_MS));
+  await env.DB.batch(statements);
+  await dropResultsOfPurged(env, rows);
 }
 
 /** The result a finished call returned (from its row or R2). */

@@ -90,7 +90,7 @@ export interface Prepared {
 }
 
 /** Checks the key, the function, the version and the args; everything a call needs before it runs. */
-async function prepare(ctx: ServiceContext, functionId: string, input: InvokeInput): Promise<Prepared> {
+export async function prepare(ctx: ServiceContext, functionId: string, input: InvokeInput): Promise<Prepared> {
   requireRole(ctx, "invoker", "invoke functions");
   const entry = await functionForInvoke(ctx.db, functionId, ctx.now);
   if (!entry || entry.fn.deletedAt !== null || !seesFunction(ctx, entry.fn)) {
@@ -141,11 +141,12 @@ export async function invokeFunction(
   const callId = newId("call");
   if (input.depth) prepared.call = { ...prepared.call, depth: String(input.depth) };
   const run = await execute(ctx, prepared, callId);
-  waitUntil(recordAfterAnswer(ctx.db, ctx.env, callRecord(ctx, prepared, run), run).catch(reportRecordFailure(callId)));
+  const recording = recordAfterAnswer(ctx.env, callRecord(ctx, prepared, run), run);
+  if (recording.owner) waitUntil(recording.written);
   return answer(run);
 }
 
-const answer = (run: Execution): InvokeResult => ({
+export const answer = (run: Execution): InvokeResult => ({
   callId: run.callId,
   ok: run.ok,
   ...(run.ok ? { result: run.result } : {}),
@@ -155,9 +156,6 @@ const answer = (run: Execution): InvokeResult => ({
   durationMs: run.durationMs,
   versionId: run.versionId,
 });
-
-const reportRecordFailure = (callId: string) => (err: unknown) =>
-  console.error(JSON.stringify({ callId, error: "could not record the call", cause: String(err) }));
 
 /** The call row of a finished synchronous run. */
 function callRecord(ctx: ServiceContext, p: Prepared, run: Execution): NewCall {
@@ -205,8 +203,8 @@ async function claimedInvoke(
   };
   if (isAsync) {
     if (byteLength(p.argsJson) > INLINE_BYTES) {
+      // Stored once the row holds the idempotency key: a replay or a refusal leaves no object behind.
       row.argsKey = `args/${callId}`;
-      await ctx.env.CODE.put(row.argsKey, p.argsJson);
     } else row.args = p.argsJson;
   }
 
@@ -217,6 +215,7 @@ async function claimedInvoke(
     return { ...(await finishedAnswer(ctx, claimed, timeoutOf(p.fn) + LOST_GRACE_MS)), replayed: true };
   }
   if (isAsync) {
+    if (row.argsKey) await ctx.env.CODE.put(row.argsKey, p.argsJson);
     await enqueueCall(ctx.env, callId, input.scheduledAt);
     return { callId, status: "queued", queued: true, replayed: false };
   }

@@ -63,7 +63,8 @@ export async function createKey(ctx: ServiceContext, input: CreateKeyInput) {
     if (missing.length > 0) throw badRequest(`functionIds: no function ${missing[0]} in workspace ${workspaceId}`);
   }
   let expiresAt: number | null = null;
-  if (input.expiresAt) {
+  // null or absent: no expiry; any string, "" included, must be a time (an empty one is not "never").
+  if (input.expiresAt !== undefined && input.expiresAt !== null) {
     expiresAt = Date.parse(input.expiresAt);
     if (!Number.isFinite(expiresAt)) throw badRequest("expiresAt: expected an ISO 8601 time");
     if (expiresAt <= ctx.now) throw badRequest("expiresAt: must be in the future");

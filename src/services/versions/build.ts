@@ -1,4 +1,4 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, lt } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { type BuildLogLine, versions } from "../../db/schema";
 import type { Env } from "../../env";
@@ -8,6 +8,7 @@ import { ENTRY_MODULE } from "../../runtime/entry";
 import { ISOLATE_COMPAT, type IsolateEntrypoint, isolateModules } from "../../runtime/loader";
 import { lifecycle } from "../functions";
 import { forgetFunction } from "../invoke/cache";
+import { confirmCode, releaseCode } from "./code";
 
 /**
  * Runs one build, from the queue: claims the queued version, builds its sources, stores the bundle in R2 by
@@ -40,14 +41,16 @@ export async function runBuild(db: Db, env: Env, versionId: string, now = Date.n
 
     const body = JSON.stringify(bundle);
     const bundleKey = `bundles/${await sha256Hex(body)}`;
-    // Always written (see the upload): content-addressed objects may be shared with a function being purged.
-    await env.CODE.put(bundleKey, body);
-    log(`Bundle ${bundleKey} (${body.length} bytes)`);
-
+    // Checked before it is stored, so a module that fails to load leaves no object behind.
     const handlers = await checkInIsolate(env, bundleKey, bundle);
     log(`Loaded in an isolate; exports ${handlers.join(" and ")}`);
+    // Always written, even when the object exists; confirmed once the row refers to it (see ./code).
+    await env.CODE.put(bundleKey, body);
+    log(`Bundle ${bundleKey} (${body.length} bytes)`);
     const [ready] = await finish({ status: "ready", bundleKey, bundleSize: body.length, handlers, error: null });
-    if (!ready) return;
+    // Canceled meanwhile, or its function purged: the object goes unless another version uses it.
+    if (!ready) return await releaseCode(db, env, [bundleKey]);
+    await confirmCode(env, bundleKey, body);
     await lifecycle({ env }, version.functionId).versionReady(version.functionId, versionId, now());
     forgetFunction(version.functionId);
   } catch (err) {
@@ -100,4 +103,41 @@ export async function failBuild(db: Db, versionId: string, message: string, now 
     .update(versions)
     .set({ status: "failed", error: { message, trace: "" }, buildFinishedAt: now, updatedAt: now })
     .where(and(eq(versions.id, versionId), inArray(versions.status, ["queued", "building"])));
+}
+
+/** A build not finished this long after it started or was queued was interrupted (or its job was lost). */
+const STALE_BUILD_MS = 5 * 60_000;
+
+/**
+ * Builds a stopped runtime left behind: a queued version whose job never arrived is queued again (a second
+ * delivery is harmless: runBuild claims the version once); a version still building long after its build
+ * started was interrupted, and fails saying so rather than staying "building" forever.
+ */
+export async function sweepStaleBuilds(
+  db: Db,
+  env: Env,
+  now = Date.now(),
+): Promise<{ requeued: number; failed: number }> {
+  const requeue = await db
+    .update(versions)
+    .set({ updatedAt: now })
+    .where(and(eq(versions.status, "queued"), lt(versions.updatedAt, now - STALE_BUILD_MS)))
+    .returning({ id: versions.id });
+  if (requeue.length > 0) {
+    await env.JOBS.sendBatch(requeue.map(({ id }) => ({ body: { type: "build", versionId: id } })));
+  }
+  const interrupted = await db
+    .update(versions)
+    .set({
+      status: "failed",
+      error: {
+        message: "The build was interrupted (the runtime stopped while it ran): upload the code again",
+        trace: "",
+      },
+      buildFinishedAt: now,
+      updatedAt: now,
+    })
+    .where(and(eq(versions.status, "building"), lt(versions.buildStartedAt, now - STALE_BUILD_MS)))
+    .returning({ id: versions.id });
+  return { requeued: requeue.length, failed: interrupted.length };
 }

@@ -10,6 +10,7 @@ import { BuildError, normalizePath, type SourceBundle } from "../../runtime/buil
 import type { ServiceContext } from "../context";
 import { getFunction, lifecycle, requireWrite, unwrap } from "../functions";
 import { forgetFunction } from "../invoke/cache";
+import { confirmCode, releaseCode } from "./code";
 
 export const versionEntity: EntityDef = {
   name: "version",
@@ -45,7 +46,14 @@ const ENTRY_CANDIDATES = [
 /** The entry file: as given, else package.json's main, else a conventional name, else the only code file. */
 function pickEntrypoint(files: Record<string, string>, given?: string): string {
   if (given) {
-    const path = normalizePath(given);
+    let path: string;
+    try {
+      path = normalizePath(given);
+    } catch (err) {
+      // "../x": a path out of the upload is the caller's mistake, not an internal error.
+      if (err instanceof BuildError) throw badRequest(`entrypoint: ${err.message}`);
+      throw err;
+    }
     if (!Object.hasOwn(files, path)) throw badRequest(`entrypoint '${given}' is not among the uploaded files`);
     return path;
   }
@@ -94,8 +102,9 @@ export async function createVersion(ctx: ServiceContext, functionId: string, upl
   const source: SourceBundle = { files: sorted, entrypoint };
   const body = JSON.stringify(source);
   const sourceKey = `sources/${await sha256Hex(body)}`;
-  // Always written, even when the object exists: a purge of another function that shared it may be deleting it.
-  await ctx.env.CODE.put(sourceKey, body, { httpMetadata: { contentType: "application/json" } });
+  // Always written, even when the object exists; confirmed once the row refers to it (see ./code).
+  const stored = { httpMetadata: { contentType: "application/json" } };
+  await ctx.env.CODE.put(sourceKey, body, stored);
 
   const outcome = await lifecycle(ctx, functionId).createVersion({
     id: newId("ver", ctx.now),
@@ -117,7 +126,10 @@ export async function createVersion(ctx: ServiceContext, functionId: string, upl
     buildStartedAt: null,
     buildFinishedAt: null,
   });
+  // Refused (the function was deleted or purged meanwhile): the object goes unless another version uses it.
+  if (!outcome.ok) await releaseCode(ctx.db, ctx.env, [sourceKey]);
   const version = unwrap(outcome);
+  await confirmCode(ctx.env, sourceKey, body, stored);
   await ctx.env.JOBS.send({ type: "build", versionId: version.id });
   return version;
 }

@@ -1,0 +1,1 @@
+CREATE INDEX `versions_status_updated_at_idx` ON `versions` (`status`,`updated_at`) WHERE "versions"."status" IN ('queued', 'building');
