@@ -6,6 +6,7 @@ import type { AppEnv } from "./env";
 import { requireAuth } from "./lib/auth";
 import { ApiError, type ErrorCode } from "./lib/errors";
 import { renderError } from "./lib/respond";
+import { registerBenchRoutes } from "./routes/bench";
 import { registerCallRoutes } from "./routes/calls";
 import { registerFunctionRoutes } from "./routes/functions";
 import { registerHealthRoutes } from "./routes/health";
@@ -97,6 +98,7 @@ export function newApp(): App {
   registerSchemaRoutes(app);
   registerPlatformRoutes(app);
   registerRunRoutes(app);
+  registerBenchRoutes(app);
 
   app.doc31("/api/openapi.json", {
     openapi: "3.1.0",

@@ -11,7 +11,10 @@ export interface Env {
   DEAD_LETTERS: Queue<unknown>;
   /** The admin API key (a Worker secret; `.dev.vars` locally). */
   EDGEFN_ADMIN_KEY?: string;
+  /** "local" under `npm start` and the benchmarks; "production" (wrangler.toml) otherwise. */
   EDGEFN_ENV?: string;
+  /** Set (with EDGEFN_ENV=local) only by `npm run bench`: enables the /__bench routes for requests carrying it. */
+  EDGEFN_BENCH?: string;
   /** Encrypts function secrets at rest (a Worker secret; `.dev.vars` locally). */
   EDGEFN_SECRETS_KEY?: string;
   /** Overrides the loop guard's longest synchronous stretch, in ms. */

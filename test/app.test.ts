@@ -47,6 +47,21 @@ describe("the app", () => {
     expectError(await api("PUT", "/api/functions"), 404, "not_found");
   });
 
+  it("has no benchmark routes unless the platform runs locally with a bench token", async () => {
+    // The test runtime is not a local platform started by `npm run bench`: these are unknown routes here, even
+    // with a token header, and they are not in the API document.
+    for (const [method, path] of [
+      ["POST", "/__bench/direct/ver_x"],
+      ["GET", "/__bench/direct/ver_x/fetch/"],
+      ["POST", "/__bench/unrecorded/fun_x"],
+    ]) {
+      const res = await api(method as string, path as string, { headers: { "x-edgefn-bench": "a".repeat(32) } });
+      expectError(res, 404, "not_found");
+    }
+    const doc = expectStatus(await api("GET", "/api/openapi.json", { key: null }), 200);
+    expect(Object.keys(doc.paths).some((p) => p.startsWith("/__bench"))).toBe(false);
+  });
+
   it("tags every response with a request id that errors repeat", async () => {
     const res = await api("GET", "/api/functions/fun_missing");
     const err = expectError(res, 404, "not_found");
