@@ -121,8 +121,6 @@ describe("runaway code", () => {
     console.log(
       `runaway durations: ${JSON.stringify(outcomes.map(({ name, res }) => [name, res.body.durationMs, res.body.status]))}`,
     );
-    // A spinning isolate holds the local runtime's thread for at most one stretch (200 ms) at a time.
-    expect(percentile(during.latencies, 99)).toBeLessThan(5_000);
   });
 
   it("records each runaway call with its ending, and caps a log flood", async () => {
