@@ -67,6 +67,7 @@ if (!stopping) {
       "",
       line,
       `  edgefn is running at ${url}`,
+      `  Web console:    ${url}/`,
       `  API reference:  ${url}/docs`,
       `  Admin API key:  ${keys.adminKey}`,
       `                  (from ${keys.adminFrom})`,
