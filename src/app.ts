@@ -8,6 +8,7 @@ import { ApiError, type ErrorCode } from "./lib/errors";
 import { renderError } from "./lib/respond";
 import { registerBenchRoutes } from "./routes/bench";
 import { registerCallRoutes } from "./routes/calls";
+import { registerCompatRoutes } from "./routes/compat";
 import { registerFunctionRoutes } from "./routes/functions";
 import { registerHealthRoutes } from "./routes/health";
 import { registerInvokeRoutes } from "./routes/invoke";
@@ -77,9 +78,12 @@ export function newApp(): App {
   });
   app.notFound((c) => renderError(c, new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`)));
 
-  // Everything under /api needs a key, except the API description itself.
+  // Everything under /api needs a key, except the API description itself and the Cognite surface under /api/v1,
+  // which checks keys itself and answers in Cognite's error shape.
   const PUBLIC = new Set(["/api/openapi.json"]);
-  app.use("/api/*", (c, next) => (PUBLIC.has(c.req.path) ? next() : requireAuth(c, next)));
+  app.use("/api/*", (c, next) =>
+    PUBLIC.has(c.req.path) || c.req.path.startsWith("/api/v1/") ? next() : requireAuth(c, next),
+  );
 
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
     type: "http",
@@ -99,6 +103,7 @@ export function newApp(): App {
   registerPlatformRoutes(app);
   registerRunRoutes(app);
   registerBenchRoutes(app);
+  registerCompatRoutes(app);
 
   app.doc31("/api/openapi.json", {
     openapi: "3.1.0",

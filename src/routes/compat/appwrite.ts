@@ -1,0 +1,4 @@
+import type { App } from "../../app";
+
+/** The appwrite compatibility surface (see docs/compat.md). */
+export function registerAppwriteRoutes(_app: App): void {}
