@@ -55,6 +55,8 @@ export function newApp(): App {
   const app = newRouter();
 
   app.use("*", async (c, next) => {
+    // Once per request: the router can match a path such as "/*" to this middleware twice.
+    if (c.get("requestId")) return next();
     const requestId = c.req.header("cf-ray") ?? crypto.randomUUID();
     c.set("requestId", requestId);
     await next();
@@ -82,7 +84,7 @@ export function newApp(): App {
   // which checks keys itself and answers in Cognite's error shape.
   const PUBLIC = new Set(["/api/openapi.json"]);
   app.use("/api/*", (c, next) =>
-    PUBLIC.has(c.req.path) || c.req.path.startsWith("/api/v1/") ? next() : requireAuth(c, next),
+    PUBLIC.has(c.req.path) || /^\/api\/v1(\/|$)/.test(c.req.path) ? next() : requireAuth(c, next),
   );
 
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {

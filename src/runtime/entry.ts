@@ -118,7 +118,84 @@ function client(env, call, token) {
   };
 }
 
+// Appwrite-style handlers: \`export default async ({ req, res, log, error }) => res.json(...)\`.
+const APPWRITE = "$appwrite";
+const isAppwrite = () => typeof user.handle !== "function" && typeof user.default === "function";
+const decoder = new TextDecoder();
+
+/** The context an Appwrite handler receives, for one request {method, url, headers, bodyText}. */
+function appwriteContext(request, env) {
+  const url = new URL(request.url);
+  const headers = {};
+  for (const [k, v] of Object.entries(request.headers)) headers[k.toLowerCase()] = String(v);
+  const bodyText = request.bodyText;
+  let bodyJson = null;
+  try { bodyJson = bodyText === "" ? null : JSON.parse(bodyText); } catch {}
+  const isJson = (headers["content-type"] || "").includes("application/json");
+  const query = {};
+  for (const [k, v] of url.searchParams) query[k] = v;
+  const scheme = url.protocol.replace(":", "");
+  const req = {
+    bodyText, bodyRaw: bodyText, bodyJson, body: isJson ? bodyJson : bodyText,
+    bodyBinary: encoder.encode(bodyText),
+    headers, method: request.method, path: url.pathname, query, queryString: url.search.replace(/^\\?/, ""),
+    scheme, host: url.hostname, port: Number(url.port || (scheme === "https" ? 443 : 80)), url: url.href,
+  };
+  const reply = (body, statusCode, headers) => ({ body, statusCode: statusCode ?? 200, headers: headers ?? {} });
+  const res = {
+    send: (body, statusCode, headers) => reply(body === undefined || body === null ? "" : String(body), statusCode, headers),
+    text: (body, statusCode, headers) => reply(String(body), statusCode, { "content-type": "text/plain", ...headers }),
+    json: (obj, statusCode, headers) => reply(JSON.stringify(obj), statusCode, { "content-type": "application/json", ...headers }),
+    binary: (bytes, statusCode, headers) => reply(bytes, statusCode, { "content-type": "application/octet-stream", ...headers }),
+    empty: () => reply("", 204, {}),
+    redirect: (location, statusCode, headers) => reply("", statusCode ?? 301, { ...headers, location: String(location) }),
+  };
+  const log = (...parts) => console.info(...parts);
+  const error = (...parts) => console.error(...parts);
+  return { req, res, log, error, env: userEnv(env) };
+}
+
+/** Runs an Appwrite handler; its answer as {statusCode, headers, body} (body: string or bytes). */
+async function runAppwrite(env, request) {
+  const context = appwriteContext(request, env);
+  if (globalThis.process && globalThis.process.env) Object.assign(globalThis.process.env, context.env);
+  const out = await user.default(context);
+  if (!out || typeof out !== "object" || !("statusCode" in out)) {
+    throw new ResultError("The Appwrite handler must return one of res.send/json/text/binary/empty/redirect", "no_response");
+  }
+  const headers = {};
+  for (const [k, v] of Object.entries(out.headers || {})) headers[k.toLowerCase()] = String(v);
+  return { statusCode: Number(out.statusCode) || 200, headers, body: out.body };
+}
+
+const bodyToText = (body) => (typeof body === "string" ? body : body instanceof Uint8Array || body instanceof ArrayBuffer ? decoder.decode(body) : String(body ?? ""));
+
 async function run(env, ctx, args, info) {
+  if (isAppwrite()) {
+    // An Appwrite execution sends {"$appwrite": {method, path, headers, body}} and gets the whole response back;
+    // a plain invoke is a POST of the args as JSON and gets the answer's body, as the fetch contract does.
+    const given = args && typeof args === "object" && !Array.isArray(args) ? args[APPWRITE] : undefined;
+    const request = given
+      ? {
+          method: String(given.method || "POST").toUpperCase(),
+          url: new URL(String(given.path || "/"), "https://function.invalid").href,
+          headers: given.headers || {},
+          bodyText: typeof given.body === "string" ? given.body : "",
+        }
+      : {
+          method: "POST",
+          url: "https://function.invalid/",
+          headers: { "content-type": "application/json" },
+          bodyText: args === undefined || args === null ? "" : JSON.stringify(args),
+        };
+    const out = await runAppwrite(env, request);
+    const text = bodyToText(out.body);
+    if (given) return { [APPWRITE]: { statusCode: out.statusCode, headers: out.headers, body: text } };
+    let body = text;
+    try { body = text === "" ? null : JSON.parse(text); } catch {}
+    if (out.statusCode >= 300) throw new ResultError("The Appwrite handler answered " + out.statusCode + ": " + show(body).slice(0, 500), "http_" + out.statusCode);
+    return body;
+  }
   if (typeof user.handle === "function") {
     const secrets = {};
     for (const name of SECRET_NAMES) secrets[name] = env[name];
@@ -127,6 +204,24 @@ async function run(env, ctx, args, info) {
     return user.handle(args, { env: userEnv(env), secrets, call, log, client: client(env, info.call, info.token) });
   }
   if (user.default && typeof user.default.fetch === "function") {
+    const given = args && typeof args === "object" && !Array.isArray(args) ? args[APPWRITE] : undefined;
+    if (given) {
+      // An Appwrite execution of a fetch handler: the request as described, the whole response back.
+      const method = String(given.method || "POST").toUpperCase();
+      const hasBody = method !== "GET" && method !== "HEAD";
+      const response = await user.default.fetch(
+        new Request(new URL(String(given.path || "/"), "https://function.invalid").href, {
+          method,
+          headers: given.headers || {},
+          body: hasBody && typeof given.body === "string" ? given.body : undefined,
+        }),
+        userEnv(env),
+        ctx,
+      );
+      const headers = {};
+      for (const [k, v] of response.headers) headers[k] = v;
+      return { [APPWRITE]: { statusCode: response.status, headers, body: await response.text() } };
+    }
     const request = new Request("https://function.invalid/", {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -146,7 +241,7 @@ export default class extends WorkerEntrypoint {
   describe() {
     return {
       handle: typeof user.handle === "function",
-      fetch: !!user.default && typeof user.default.fetch === "function",
+      fetch: isAppwrite() || (!!user.default && typeof user.default.fetch === "function"),
     };
   }
 
@@ -183,6 +278,7 @@ export default class extends WorkerEntrypoint {
 
   fetch(request) {
     enter();
+    if (isAppwrite()) return this.appwriteFetch(request);
     if (!user.default || typeof user.default.fetch !== "function") {
       return new Response("This function has no fetch handler", { status: 501 });
     }
@@ -192,6 +288,24 @@ export default class extends WorkerEntrypoint {
     const store = { logs: [], bytes: 0, truncated: false };
     live.set(callId, store);
     return calls.run(store, () => user.default.fetch(request, userEnv(this.env), this.ctx));
+  }
+
+  /** An HTTP request (/run) to an Appwrite handler. */
+  async appwriteFetch(request) {
+    const headers = {};
+    for (const [k, v] of request.headers) if (k !== "edgefn-call-id") headers[k] = v;
+    const bodyText = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
+    // A throw is the platform's to answer (502 function_failed), as for a fetch handler.
+    const go = async () => {
+      const out = await runAppwrite(this.env, { method: request.method, url: request.url, headers, bodyText });
+      const empty = out.statusCode === 204 || out.statusCode === 304 || request.method === "HEAD";
+      return new Response(empty ? null : out.body, { status: out.statusCode, headers: out.headers });
+    };
+    const callId = request.headers.get("edgefn-call-id");
+    if (!callId) return go();
+    const store = { logs: [], bytes: 0, truncated: false };
+    live.set(callId, store);
+    return calls.run(store, go);
   }
 }
 `;

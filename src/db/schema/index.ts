@@ -1,5 +1,6 @@
 export * from "./api-keys";
 export * from "./calls";
+export * from "./cognite";
 export * from "./functions";
 export * from "./schedules";
 export * from "./schemas";
