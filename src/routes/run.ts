@@ -3,8 +3,7 @@ import type { Context } from "hono";
 import type { App } from "../app";
 import { getDb } from "../db/client";
 import type { AppEnv } from "../env";
-import { ApiError } from "../lib/errors";
-import { renderError } from "../lib/respond";
+import { withRetryAfter } from "../lib/respond";
 import { runHttp } from "../services/run";
 import { errors } from "./schemas";
 
@@ -18,18 +17,9 @@ export function registerRunRoutes(app: App) {
     // "/run/{workspace}/{function}/a/b" -> "/a/b", kept as sent (still percent-encoded).
     const segments = new URL(c.req.url).pathname.split("/");
     const path = `/${segments.slice(4).join("/")}`;
-    try {
-      return await runHttp(c.env, getDb(c.env.DB), c.req.raw, { workspace, fn, path }, (p) =>
-        c.executionCtx.waitUntil(p),
-      );
-    } catch (err) {
-      if (err instanceof ApiError && err.code === "rate_limited") {
-        const res = renderError(c, err);
-        res.headers.set("retry-after", String((err.details as { retryAfterSeconds: number }).retryAfterSeconds));
-        return res;
-      }
-      throw err;
-    }
+    return withRetryAfter(c, () =>
+      runHttp(c.env, getDb(c.env.DB), c.req.raw, { workspace, fn, path }, (p) => c.executionCtx.waitUntil(p)),
+    );
   };
   app.all("/run/:workspace/:fn", handler);
   app.all("/run/:workspace/:fn/*", handler);

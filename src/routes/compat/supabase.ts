@@ -2,8 +2,7 @@ import type { Context } from "hono";
 import type { App } from "../../app";
 import { getDb } from "../../db/client";
 import type { AppEnv } from "../../env";
-import { ApiError } from "../../lib/errors";
-import { renderError } from "../../lib/respond";
+import { withRetryAfter } from "../../lib/respond";
 import { invokeSupabase } from "../../services/compat/supabase";
 
 /**
@@ -15,23 +14,16 @@ export function registerSupabaseRoutes(app: App): void {
     const name = c.req.param("name") ?? "";
     // "/functions/v1/{name}/a/b" -> "/a/b", kept as sent (still percent-encoded).
     const path = `/${new URL(c.req.url).pathname.split("/").slice(4).join("/")}`;
-    try {
-      return await invokeSupabase(
+    return withRetryAfter(c, () =>
+      invokeSupabase(
         c.env,
         { db: getDb(c.env.DB), env: c.env, now: Date.now() },
         c.req.raw,
         { name, path },
         c.get("requestId"),
         (p) => c.executionCtx.waitUntil(p),
-      );
-    } catch (err) {
-      if (err instanceof ApiError && err.code === "rate_limited") {
-        const res = renderError(c, err);
-        res.headers.set("retry-after", String((err.details as { retryAfterSeconds: number }).retryAfterSeconds));
-        return res;
-      }
-      throw err;
-    }
+      ),
+    );
   };
   app.all("/functions/v1/:name", handler);
   app.all("/functions/v1/:name/*", handler);
