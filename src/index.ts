@@ -3,6 +3,7 @@ import { getDb } from "./db/client";
 import type { Env } from "./env";
 import { deadLetterCall, runQueuedCall } from "./services/calls/queue";
 import { sweepLostCalls, sweepOldCalls } from "./services/calls/sweep";
+import { sweepAbandonedUploads } from "./services/compat/appwrite/uploads";
 import { sweepDeletedFunctions } from "./services/functions/sweep";
 import { dispatchSchedules, requeueStaleCalls } from "./services/schedules/dispatch";
 import { failBuild, runBuild, sweepStaleBuilds } from "./services/versions/build";
@@ -28,7 +29,8 @@ export default {
         sweepOldCalls(db, env, now),
         requeueStaleCalls(db, env, now),
         sweepStaleBuilds(db, env, now),
-      ]).then(([purgedFunctions, lostCalls, deletedCalls, requeuedCalls, builds]) => {
+        sweepAbandonedUploads(env, now),
+      ]).then(([purgedFunctions, lostCalls, deletedCalls, requeuedCalls, builds, abandonedUploadParts]) => {
         console.log(
           JSON.stringify({
             event: "cron",
@@ -42,6 +44,7 @@ export default {
             requeuedCalls,
             requeuedBuilds: builds.requeued,
             interruptedBuilds: builds.failed,
+            abandonedUploadParts,
           }),
         );
       }),

@@ -1,4 +1,4 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { gzipSync } from "fflate";
 import { createTar } from "nanotar";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -418,6 +418,36 @@ describe("Appwrite: deployments, executions, variables", () => {
       201,
     );
     expect(fexec).toMatchObject({ status: "completed", responseStatusCode: 202, responseBody: "PATCH /p abc" });
+  });
+
+  it("clears the parts of a chunked upload abandoned halfway, a day later, at the cron tick", async () => {
+    const id = unique("abandoned");
+    expectStatus(await aw("POST", "/functions", { functionId: id, name: id, runtime: "node-22" }), 201);
+    const big = tgz({ "index.js": `export async function handle() { return 1; }\n// ${"y".repeat(3000)}` });
+    const half = Math.floor(big.byteLength / 2);
+    const first = expectStatus(
+      await aw("POST", `/functions/${id}/deployments`, form(big.slice(0, half), { activate: "false" }), {
+        headers: { "content-range": `bytes 0-${half - 1}/${big.byteLength}` },
+      }),
+      202,
+    );
+    expect(first.$id).toMatch(/^upl_/);
+    const parts = async () => (await env.CODE.list({ prefix: "appwrite-chunks/" })).objects.length;
+    expect(await parts()).toBeGreaterThan(0);
+
+    const tick = async (scheduledTime: number) => {
+      const { default: worker } = await import("../../src/index");
+      const { createExecutionContext, createScheduledController, waitOnExecutionContext } = await import(
+        "cloudflare:test"
+      );
+      const ctx = createExecutionContext();
+      await worker.scheduled(createScheduledController({ scheduledTime, cron: "* * * * *" }), env, ctx);
+      await waitOnExecutionContext(ctx);
+    };
+    await tick(Date.now());
+    expect(await parts(), "an upload in progress keeps its parts").toBeGreaterThan(0);
+    await tick(Date.now() + 25 * 60 * 60 * 1000);
+    expect(await parts()).toBe(0);
   });
 
   it("accepts chunked uploads in any order, activates and cancels", async () => {

@@ -32,6 +32,7 @@ import {
   syncSchedule,
   toListParams,
 } from "../../services/compat/appwrite";
+import { CHUNK_PREFIX } from "../../services/compat/appwrite/uploads";
 import type { ServiceContext } from "../../services/context";
 import { createFunction, deleteFunction, listFunctions, purgeFunction, updateFunction } from "../../services/functions";
 import { invokeFunction } from "../../services/invoke";
@@ -46,8 +47,6 @@ import {
 
 type AwEnv = AppEnv & { Variables: AppEnv["Variables"] & { ctx: ServiceContext; workspaceId: string } };
 type C = Context<AwEnv>;
-
-const CHUNK_PREFIX = "appwrite-chunks/";
 
 /** Reads a JSON body and validates it; a failure is a 400 naming the field. */
 async function input<T extends z.ZodType>(c: C, schema: T): Promise<z.infer<T>> {
