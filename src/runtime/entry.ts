@@ -121,7 +121,6 @@ function client(env, call, token) {
 // Appwrite-style handlers: \`export default async ({ req, res, log, error }) => res.json(...)\`.
 const APPWRITE = "$appwrite";
 const isAppwrite = () => typeof user.handle !== "function" && typeof user.default === "function";
-const decoder = new TextDecoder();
 
 /** The context an Appwrite handler receives, for one request {method, url, headers, bodyText}. */
 function appwriteContext(request, env) {
@@ -168,34 +167,24 @@ async function runAppwrite(env, request) {
   return { statusCode: Number(out.statusCode) || 200, headers, body: out.body };
 }
 
-const bodyToText = (body) => (typeof body === "string" ? body : body instanceof Uint8Array || body instanceof ArrayBuffer ? decoder.decode(body) : String(body ?? ""));
+/** An HTTP request to an Appwrite handler, answered as a Response. */
+async function appwriteResponse(env, request) {
+  const headers = {};
+  for (const [k, v] of request.headers) if (k !== "edgefn-call-id") headers[k] = v;
+  const bodyText = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
+  const out = await runAppwrite(env, { method: request.method, url: request.url, headers, bodyText });
+  const empty = out.statusCode === 204 || out.statusCode === 304 || request.method === "HEAD";
+  return new Response(empty ? null : out.body, { status: out.statusCode, headers: out.headers });
+}
+
+const hasHttpHandler = () => isAppwrite() || (!!user.default && typeof user.default.fetch === "function");
+
+/** The module's answer to an HTTP request: its Appwrite handler's or its fetch handler's. */
+function serveHttp(env, ctx, request) {
+  return isAppwrite() ? appwriteResponse(env, request) : user.default.fetch(request, userEnv(env), ctx);
+}
 
 async function run(env, ctx, args, info) {
-  if (isAppwrite()) {
-    // An Appwrite execution sends {"$appwrite": {method, path, headers, body}} and gets the whole response back;
-    // a plain invoke is a POST of the args as JSON and gets the answer's body, as the fetch contract does.
-    const given = args && typeof args === "object" && !Array.isArray(args) ? args[APPWRITE] : undefined;
-    const request = given
-      ? {
-          method: String(given.method || "POST").toUpperCase(),
-          url: new URL(String(given.path || "/"), "https://function.invalid").href,
-          headers: given.headers || {},
-          bodyText: typeof given.body === "string" ? given.body : "",
-        }
-      : {
-          method: "POST",
-          url: "https://function.invalid/",
-          headers: { "content-type": "application/json" },
-          bodyText: args === undefined || args === null ? "" : JSON.stringify(args),
-        };
-    const out = await runAppwrite(env, request);
-    const text = bodyToText(out.body);
-    if (given) return { [APPWRITE]: { statusCode: out.statusCode, headers: out.headers, body: text } };
-    let body = text;
-    try { body = text === "" ? null : JSON.parse(text); } catch {}
-    if (out.statusCode >= 300) throw new ResultError("The Appwrite handler answered " + out.statusCode + ": " + show(body).slice(0, 500), "http_" + out.statusCode);
-    return body;
-  }
   if (typeof user.handle === "function") {
     const secrets = {};
     for (const name of SECRET_NAMES) secrets[name] = env[name];
@@ -203,35 +192,36 @@ async function run(env, ctx, args, info) {
     const { depth, ...call } = info.call;
     return user.handle(args, { env: userEnv(env), secrets, call, log, client: client(env, info.call, info.token) });
   }
-  if (user.default && typeof user.default.fetch === "function") {
+  if (hasHttpHandler()) {
+    // An Appwrite execution sends {"$appwrite": {method, path, headers, body}} and gets the whole response back.
     const given = args && typeof args === "object" && !Array.isArray(args) ? args[APPWRITE] : undefined;
     if (given) {
-      // An Appwrite execution of a fetch handler: the request as described, the whole response back.
       const method = String(given.method || "POST").toUpperCase();
       const hasBody = method !== "GET" && method !== "HEAD";
-      const response = await user.default.fetch(
-        new Request(new URL(String(given.path || "/"), "https://function.invalid").href, {
-          method,
-          headers: given.headers || {},
-          body: hasBody && typeof given.body === "string" ? given.body : undefined,
-        }),
-        userEnv(env),
-        ctx,
-      );
+      const response = await serveHttp(env, ctx, new Request(new URL(String(given.path || "/"), "https://function.invalid").href, {
+        method,
+        headers: given.headers || {},
+        body: hasBody && typeof given.body === "string" ? given.body : undefined,
+      }));
       const headers = {};
       for (const [k, v] of response.headers) headers[k] = v;
       return { [APPWRITE]: { statusCode: response.status, headers, body: await response.text() } };
     }
-    const request = new Request("https://function.invalid/", {
+    // A plain invoke is a POST of the args as JSON; the answer's body is the result. (No args: an Appwrite handler
+    // sees an empty body, as Appwrite gives it.)
+    const none = args === undefined || args === null;
+    const response = await serveHttp(env, ctx, new Request("https://function.invalid/", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify(args === undefined ? null : args),
-    });
-    const response = await user.default.fetch(request, userEnv(env), ctx);
+      body: none && isAppwrite() ? undefined : JSON.stringify(none ? null : args),
+    }));
     const text = await response.text();
     let body = text;
     try { body = text === "" ? null : JSON.parse(text); } catch {}
-    if (!response.ok) throw new ResultError("The fetch handler answered " + response.status + ": " + show(body).slice(0, 500), "http_" + response.status);
+    if (!response.ok) {
+      const who = isAppwrite() ? "The Appwrite handler" : "The fetch handler";
+      throw new ResultError(who + " answered " + response.status + ": " + show(body).slice(0, 500), "http_" + response.status);
+    }
     return body;
   }
   throw new ResultError("The module exports neither handle(data, ctx) nor a default object with fetch()", "no_handler");
@@ -241,7 +231,7 @@ export default class extends WorkerEntrypoint {
   describe() {
     return {
       handle: typeof user.handle === "function",
-      fetch: isAppwrite() || (!!user.default && typeof user.default.fetch === "function"),
+      fetch: hasHttpHandler(),
     };
   }
 
@@ -278,34 +268,13 @@ export default class extends WorkerEntrypoint {
 
   fetch(request) {
     enter();
-    if (isAppwrite()) return this.appwriteFetch(request);
-    if (!user.default || typeof user.default.fetch !== "function") {
-      return new Response("This function has no fetch handler", { status: 501 });
-    }
+    if (!hasHttpHandler()) return new Response("This function has no fetch handler", { status: 501 });
     // An HTTP call: its logs (while the response streams too) are kept for the host, which takes them at the end.
     const callId = request.headers.get("edgefn-call-id");
-    if (!callId) return user.default.fetch(request, userEnv(this.env), this.ctx);
+    if (!callId) return serveHttp(this.env, this.ctx, request);
     const store = { logs: [], bytes: 0, truncated: false };
     live.set(callId, store);
-    return calls.run(store, () => user.default.fetch(request, userEnv(this.env), this.ctx));
-  }
-
-  /** An HTTP request (/run) to an Appwrite handler. */
-  async appwriteFetch(request) {
-    const headers = {};
-    for (const [k, v] of request.headers) if (k !== "edgefn-call-id") headers[k] = v;
-    const bodyText = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
-    // A throw is the platform's to answer (502 function_failed), as for a fetch handler.
-    const go = async () => {
-      const out = await runAppwrite(this.env, { method: request.method, url: request.url, headers, bodyText });
-      const empty = out.statusCode === 204 || out.statusCode === 304 || request.method === "HEAD";
-      return new Response(empty ? null : out.body, { status: out.statusCode, headers: out.headers });
-    };
-    const callId = request.headers.get("edgefn-call-id");
-    if (!callId) return go();
-    const store = { logs: [], bytes: 0, truncated: false };
-    live.set(callId, store);
-    return calls.run(store, go);
+    return calls.run(store, () => serveHttp(this.env, this.ctx, request));
   }
 }
 `;
