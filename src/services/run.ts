@@ -30,8 +30,8 @@ const named = (target: RunTarget) => `${target.workspace.slice(0, 100)}/${target
 const resolved = new Map<string, { id: string; at: number }>();
 const RESOLVE_TTL_MS = 2_000;
 
-/** The live function a /run path names, by workspace name or id and function name or id. */
-async function resolve(db: Db, target: RunTarget): Promise<string> {
+/** The live function a /run path names, by workspace name or id and function name or id (cached briefly). */
+export async function resolve(db: Db, target: RunTarget): Promise<string> {
   const key = `${target.workspace}/${target.fn}`;
   const hit = resolved.get(key);
   const now = Date.now();

@@ -1,4 +1,4 @@
-import { and, count, eq } from "drizzle-orm";
+import { and, count, eq, or } from "drizzle-orm";
 import { apiKeys, functions, type WorkspaceRow, workspaces } from "../../db/schema";
 import { conflict, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
@@ -33,6 +33,17 @@ export async function getWorkspace(ctx: ServiceContext, id: string): Promise<Wor
     : undefined;
   if (!row) throw notFound("workspace", id);
   return row;
+}
+
+/** The workspace with this id or name (an id wins), if this key can see it; the compatibility surfaces name them so. */
+export async function findWorkspace(ctx: ServiceContext, idOrName: string): Promise<WorkspaceRow | undefined> {
+  const rows = await ctx.db
+    .select()
+    .from(workspaces)
+    .where(or(eq(workspaces.id, idOrName), eq(workspaces.name, idOrName)))
+    .all();
+  const row = rows.find((r) => r.id === idOrName) ?? rows[0];
+  return row && seesWorkspace(ctx, row.id) ? row : undefined;
 }
 
 export async function createWorkspace(

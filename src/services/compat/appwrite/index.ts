@@ -4,16 +4,17 @@
  * services.
  */
 import { and, eq, isNull, or } from "drizzle-orm";
-import { type CallRow, type FunctionRow, functions, type VersionRow, workspaces } from "../../../db/schema";
+import { type CallRow, type FunctionRow, functions, type VersionRow } from "../../../db/schema";
 import { ApiError, badRequest, type ErrorCode, notFound } from "../../../lib/errors";
 import { LIMITS } from "../../../lib/limits";
 import type { ListParams } from "../../../lib/list/page";
 import { getCallLogs } from "../../calls";
 import { readResult } from "../../calls/record";
-import { type ServiceContext, seesWorkspace } from "../../context";
+import type { ServiceContext } from "../../context";
 import { getFunction } from "../../functions";
 import { createSchedule, deleteSchedule, listSchedules, updateSchedule } from "../../schedules";
 import { cronProblem } from "../../schedules/cron";
+import { findWorkspace } from "../../workspaces";
 
 export const APPWRITE_VERSION = "1.7.4";
 /** The key of the args that ask the entry module for an HTTP-style run (see src/runtime/entry.ts). */
@@ -67,12 +68,8 @@ export function appwriteError(err: ApiError): { message: string; code: number; t
 /** The workspace named by X-Appwrite-Project (an id or a name), if the key sees it; else 404. */
 export async function resolveProject(ctx: ServiceContext, project: string | undefined): Promise<string> {
   if (!project) throw badRequest("Missing the X-Appwrite-Project header: send the edgefn workspace id or name");
-  const row = await ctx.db
-    .select({ id: workspaces.id })
-    .from(workspaces)
-    .where(or(eq(workspaces.id, project), eq(workspaces.name, project)))
-    .get();
-  if (!row || !seesWorkspace(ctx, row.id)) throw notFound("project", project);
+  const row = await findWorkspace(ctx, project);
+  if (!row) throw notFound("project", project);
   return row.id;
 }
 

@@ -14,7 +14,6 @@ import {
   type VersionRow,
   versions,
   type WorkspaceRow,
-  workspaces,
 } from "../../../db/schema";
 import type { Env } from "../../../env";
 import { authenticate } from "../../../lib/auth";
@@ -22,12 +21,13 @@ import { ApiError } from "../../../lib/errors";
 import { LIMITS } from "../../../lib/limits";
 import { maskSecrets } from "../../../lib/secrets";
 import { getCall, getCallLogs, getCallResponse, listCalls } from "../../calls";
-import { type ServiceContext, seesFunction, seesWorkspace } from "../../context";
+import { type ServiceContext, seesFunction } from "../../context";
 import { createFunction, deleteFunction, getFunction, listFunctions, purgeFunction } from "../../functions";
 import { invokeFunction } from "../../invoke";
 import { createSchedule, deleteSchedule, getSchedule, listSchedules, readScheduleData } from "../../schedules";
 import { describeCron } from "../../schedules/cron";
 import { createVersion } from "../../versions";
+import { findWorkspace } from "../../workspaces";
 
 /** What Cognite puts in `missing` / `duplicated`: the identifiers as the request gave them. */
 export type Identifier = { id: number } | { externalId: string };
@@ -63,13 +63,8 @@ export interface Project {
 export async function openProject(env: Env, authorization: string | undefined, project: string): Promise<Project> {
   const principal = await authenticate(env, authorization);
   const ctx: ServiceContext = { db: getDb(env.DB), env, principal, now: Date.now() };
-  const rows = await ctx.db
-    .select()
-    .from(workspaces)
-    .where(or(eq(workspaces.id, project), eq(workspaces.name, project)))
-    .all();
-  const ws = rows.find((r) => r.id === project) ?? rows[0];
-  if (!ws || !seesWorkspace(ctx, ws.id)) {
+  const ws = await findWorkspace(ctx, project);
+  if (!ws) {
     throw new CogniteError(403, `The key has no access to project '${project.slice(0, 100)}'`);
   }
   return { ctx, ws };

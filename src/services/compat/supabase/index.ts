@@ -1,17 +1,11 @@
-/**
- * Supabase Edge Functions' invoke surface (`/functions/v1/{name}`, what @supabase/functions-js calls) as a thin
- * adapter: the function is found by name in the key's workspace; one with a fetch handler gets the request as /run
- * forwards it, a `handle(data)` one is invoked with the body as its args and its result answered as JSON.
- */
-import { and, eq, isNull, or } from "drizzle-orm";
-import { functions, workspaces } from "../../../db/schema";
 import type { Env } from "../../../env";
 import { authenticate } from "../../../lib/auth";
 import { ApiError, badRequest, errorBody, notFound } from "../../../lib/errors";
-import { type ServiceContext, seesFunction, seesWorkspace } from "../../context";
+import { type ServiceContext, seesFunction } from "../../context";
 import { invokeFunction } from "../../invoke";
 import { functionForInvoke } from "../../invoke/cache";
-import { runHttp } from "../../run";
+import { resolve, runHttp } from "../../run";
+import { findWorkspace } from "../../workspaces";
 
 /** Names the workspace for a key that sees every workspace (it has no workspace of its own). */
 export const WORKSPACE_HEADER = "x-edgefn-workspace";
@@ -24,27 +18,13 @@ export interface SupabaseTarget {
 
 /** The workspace the call is for: the key's own, or (for a key of every workspace) the one the header names. */
 async function workspaceOf(ctx: ServiceContext, header: string | null): Promise<string> {
-  if (ctx.principal.workspaceId !== null) {
-    if (header) {
-      const row = await ctx.db
-        .select({ id: workspaces.id })
-        .from(workspaces)
-        .where(or(eq(workspaces.id, header), eq(workspaces.name, header)))
-        .get();
-      if (!row || !seesWorkspace(ctx, row.id)) throw notFound("workspace", header);
-    }
-    return ctx.principal.workspaceId;
-  }
   if (!header) {
+    if (ctx.principal.workspaceId !== null) return ctx.principal.workspaceId;
     throw badRequest(
       `This key is for every workspace: name the function's workspace with the ${WORKSPACE_HEADER} header`,
     );
   }
-  const row = await ctx.db
-    .select({ id: workspaces.id })
-    .from(workspaces)
-    .where(or(eq(workspaces.id, header), eq(workspaces.name, header)))
-    .get();
+  const row = await findWorkspace(ctx, header);
   if (!row) throw notFound("workspace", header);
   return row.id;
 }
@@ -85,12 +65,9 @@ export async function invokeSupabase(
   const ctx: ServiceContext = { ...ctxBase, principal };
   const workspaceId = await workspaceOf(ctx, request.headers.get(WORKSPACE_HEADER));
 
-  const row = await ctx.db
-    .select({ id: functions.id })
-    .from(functions)
-    .where(and(eq(functions.workspaceId, workspaceId), eq(functions.name, target.name), isNull(functions.deletedAt)))
-    .get();
-  const entry = row ? await functionForInvoke(ctx.db, row.id, ctx.now) : undefined;
+  // The same cached name lookup as /run: no D1 read per call.
+  const functionId = await resolve(ctx.db, { workspace: workspaceId, fn: target.name, path: target.path });
+  const entry = await functionForInvoke(ctx.db, functionId, ctx.now);
   if (!entry || entry.fn.deletedAt !== null || !seesFunction(ctx, entry.fn)) throw notFound("function", target.name);
   const { fn, version } = entry;
 
