@@ -468,11 +468,11 @@ export function registerAppwriteRoutes(app: App): void {
       }
     } else args = { [APPWRITE_MARKER]: { ...request, body: body.body ?? "" } };
     const isAsync = body.async === true || scheduledAt !== undefined;
-    // An idempotency key makes the call's record be written before the answer, so it can be read back at once.
+    // Answered once the call's record is written (async: once it is queued), so it can be read back at once.
     const r = await invokeFunction(
       ctx,
       fn.id,
-      { args, async: isAsync || undefined, scheduledAt, idempotencyKey: `appwrite-${crypto.randomUUID()}` },
+      { args, async: isAsync || undefined, scheduledAt, recorded: true },
       (p) => c.executionCtx.waitUntil(p),
     );
     const row = await getCall(ctx, r.callId);

@@ -30,6 +30,8 @@ export interface InvokeInput {
   idempotencyKey?: string;
   /** How many calls deep this one is made through ctx.client (0: from outside). */
   depth?: number;
+  /** Answer only once the call's record is written, so it can be read back at once (the compatibility surfaces). */
+  recorded?: boolean;
 }
 
 export type FinishedStatus = "completed" | "failed" | "timeout";
@@ -142,7 +144,8 @@ export async function invokeFunction(
   if (input.depth) prepared.call = { ...prepared.call, depth: String(input.depth) };
   const run = await execute(ctx, prepared, callId);
   const recording = recordAfterAnswer(ctx.env, callRecord(ctx, prepared, run), run);
-  if (recording.owner) waitUntil(recording.written);
+  if (input.recorded) await recording.written;
+  else if (recording.owner) waitUntil(recording.written);
   return answer(run);
 }
 

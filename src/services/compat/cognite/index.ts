@@ -442,9 +442,7 @@ export async function showCalls(p: Project, fnNumber: number, rows: CallRow[]) {
 
 /** Runs a call and waits for it, and for its record, so the call can be read back at once. */
 export async function callFunction(p: Project, fn: FunctionRow, data: unknown) {
-  const pending: Promise<unknown>[] = [];
-  const result = await invokeFunction(p.ctx, fn.id, { args: data }, (promise) => pending.push(promise));
-  await Promise.allSettled(pending);
+  const result = await invokeFunction(p.ctx, fn.id, { args: data, recorded: true }, () => {});
   const fnNumber = await idOf(p.ctx.env, "function", fn.id);
   const record = await getCall(p.ctx, result.callId).catch(() => undefined);
   if (record) return (await showCalls(p, fnNumber, [record]))[0];
