@@ -218,7 +218,13 @@ it("lists calls with 1,000,000 call rows: page 1 vs page 1,000; the cost of reco
   const entry = await functionForInvoke(ctx.db, invoked.id, Date.now());
   if (!entry?.version) throw new Error("the invoked function has no version");
   const argsJson = JSON.stringify(args);
-  const prepared: Prepared = { fn: entry.fn, version: entry.version, args, argsJson };
+  const prepared: Prepared = {
+    fn: entry.fn,
+    version: entry.version,
+    args,
+    argsJson,
+    workspaceId: entry.fn.workspaceId,
+  };
   const record = (callId: string, startedAt: number): NewCall => ({
     id: callId,
     functionId: entry.fn.id,

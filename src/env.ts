@@ -19,6 +19,15 @@ export interface Env {
   EDGEFN_SECRETS_KEY?: string;
   /** Overrides the loop guard's longest synchronous stretch, in ms. */
   EDGEFN_STRETCH_MS?: string;
+  /** Static files of the web console (Workers Static Assets); the Worker runs first and serves them itself. */
+  ASSETS?: Fetcher;
+  /**
+   * The domain functions answer on at origins of their own: `{function}.{workspace}.<domain>`. Default `localhost`
+   * (browsers resolve `*.localhost` to this machine); on Cloudflare a wildcard route of a domain of its own.
+   */
+  EDGEFN_RUN_DOMAIN?: string;
+  /** Calls of one workspace that may run at once in one host isolate (default in LIMITS). */
+  EDGEFN_WORKSPACE_CONCURRENCY?: string;
   /** Seconds before an async call's first retry (doubling after). */
   EDGEFN_RETRY_BACKOFF_S?: string;
 }

@@ -1,6 +1,8 @@
 import { newApp } from "./app";
 import { getDb } from "./db/client";
 import type { Env } from "./env";
+import { bodyLimit, capBody } from "./lib/body-cap";
+import { functionHost, runDomain } from "./lib/origin";
 import { deadLetterCall, runQueuedCall } from "./services/calls/queue";
 import { sweepLostCalls, sweepOldCalls } from "./services/calls/sweep";
 import { sweepAbandonedUploads } from "./services/compat/appwrite/uploads";
@@ -10,12 +12,16 @@ import { failBuild, runBuild, sweepStaleBuilds } from "./services/versions/build
 
 export { FunctionObject } from "./durable/function-object";
 export { EgressGateway } from "./runtime/egress";
-export { PlatformGateway } from "./runtime/platform";
 
 const app = newApp();
 
 export default {
-  fetch: app.fetch,
+  /** Every request's body is capped for its route before the app sees it. */
+  fetch(request, env, ctx) {
+    const url = new URL(request.url);
+    const fnOrigin = functionHost(request.headers.get("host") ?? url.host, runDomain(env.EDGEFN_RUN_DOMAIN)) !== null;
+    return app.fetch(capBody(request, bodyLimit(url.pathname, fnOrigin)), env, ctx);
+  },
 
   /** The every-minute Cron Trigger: fires due schedules first, then does the housekeeping. */
   async scheduled(controller, env, ctx) {

@@ -289,11 +289,13 @@ describe("async invoke: retries", () => {
     const logs = await logsOf(callId);
     expect(logs.truncated).toBe(true);
     const texts: string[] = logs.items.map((l: any) => l.message);
-    const marker = "[edgefn] log output truncated at 262144 bytes";
+    const marker = "[edgefn] log output truncated at 2000 lines or 262144 bytes";
     expect(texts.filter((m) => m === marker)).toHaveLength(1);
-    const logged = texts.filter((m) => m !== marker).reduce((n, m) => n + m.length, 0);
+    // Each line costs its text and 32 bytes more.
+    const kept = texts.filter((m) => m !== marker);
+    const logged = kept.reduce((n, m) => n + m.length + 32, 0);
     expect(logged).toBeLessThanOrEqual(256 * 1024);
-    expect(logged).toBeGreaterThan(255 * 1024 - 200);
+    expect(logged).toBeGreaterThan(255 * 1024 - 1100);
     // Attempt 1's 200 lines, attempt 2's until the cap, none of attempt 3's.
     expect(texts.filter((m) => m.startsWith("zzz")).length).toBeLessThan(256);
     expect(texts.indexOf(marker)).toBeGreaterThan(200);
@@ -375,11 +377,16 @@ describe("idempotency", () => {
     // Written before the answer.
     expect(expectStatus(await api("GET", `/api/calls/${first.body.callId}`), 200).status).toBe("completed");
 
-    // Even with other args, the key answers with its call.
-    const again = await keyed(fn.id, key, { args: { n: 100 } });
+    const again = await keyed(fn.id, key, { args: { n: 1, tag: "once" } });
     expect(again.status).toBe(200);
     expect(again.headers.get("idempotent-replayed")).toBe("true");
     expect(again.body).toEqual(first.body);
+    expect(await total(fn.id)).toBe(1);
+
+    // The key with other args (or other options) is a mistake, not a replay: 422, and nothing runs.
+    const err = expectError(await keyed(fn.id, key, { args: { n: 100 } }), 422, "unprocessable");
+    expect(err.message).toMatch(/Idempotency-Key was used with other args/);
+    expectError(await keyed(fn.id, key, { args: { n: 1, tag: "once" }, async: true }), 422, "unprocessable");
     expect(await total(fn.id)).toBe(1);
     expect(await messages(first.body.callId)).toEqual(['ran "once"']);
 
@@ -434,7 +441,7 @@ describe("idempotency", () => {
     expect(await messages(callId!)).toEqual(['ran "async burst"']);
 
     // Asked again once it is over: the same call, in its current state.
-    const later = await keyed(fn.id, key, { async: true });
+    const later = await keyed(fn.id, key, { args: { tag: "async burst" }, async: true });
     expect(later.status).toBe(202);
     expect(later.headers.get("idempotent-replayed")).toBe("true");
     expect(later.body).toEqual({ callId, status: "completed" });
@@ -454,7 +461,7 @@ describe("idempotency", () => {
     expect(fresh.body.result.sum).toBe(3);
     // The old call is still there.
     expectStatus(await api("GET", `/api/calls/${first.callId}`), 200);
-    const replay = await keyed(fn.id, key);
+    const replay = await keyed(fn.id, key, { args: { n: 2 } });
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
     expect(replay.body.callId).toBe(fresh.body.callId);
   });

@@ -332,10 +332,14 @@ describe("calls: logs", () => {
     expect(record.status).toBe("completed");
     const logs = await logsOf(res.callId);
     expect(logs.truncated).toBe(true);
-    // 256 lines of 1 KiB fill the cap exactly; the 257th is where the marker goes.
-    expect(logs.items).toHaveLength(257);
-    expect(logs.items.slice(0, 256).every((l: any) => l.message.length === 1024)).toBe(true);
-    expect(logs.items[256]).toMatchObject({ level: "warn", message: "[edgefn] log output truncated at 262144 bytes" });
+    // Each line costs its text plus 32 bytes: 248 lines of 1 KiB fit in 256 KiB; the marker follows them.
+    const fit = Math.floor(262144 / (1024 + 32));
+    expect(logs.items).toHaveLength(fit + 1);
+    expect(logs.items.slice(0, fit).every((l: any) => l.message.length === 1024)).toBe(true);
+    expect(logs.items[fit]).toMatchObject({
+      level: "warn",
+      message: "[edgefn] log output truncated at 2000 lines or 262144 bytes",
+    });
     expect(logs.items.some((l: any) => l.message === "the very last line")).toBe(false);
   });
 

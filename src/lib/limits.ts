@@ -24,12 +24,26 @@ export const LIMITS = {
   /** Calls and logs are kept this many days unless the workspace says otherwise. */
   callRetentionDays: { default: 14, min: 1, max: 365 },
   resultBytes: 1024 * 1024,
+  /**
+   * Request bodies, capped while they stream: JSON bodies; code uploads (the code limit plus room for JSON escaping
+   * and archive headers); one Appwrite upload chunk (5 MiB) with its multipart envelope; HTTP bodies streamed to a
+   * function (/run, a function's own origin, the Supabase surface).
+   */
+  body: { json: 6 * 1024 * 1024, upload: 16 * 1024 * 1024, chunk: 6 * 1024 * 1024, http: 100 * 1024 * 1024 },
   codeBytes: 10 * 1024 * 1024,
+  /** A call's logs: at most this many bytes and lines (each line costs logLineOverhead bytes beyond its text). */
   logBytes: 256 * 1024,
+  logLines: 2_000,
+  logLineOverhead: 32,
   /** totalBytes (names and values) keeps a function's row well inside D1's 2 MB row limit. */
   envVars: { count: 100, key: /^[A-Za-z_][A-Za-z0-9_]*$/, valueBytes: 32 * 1024, totalBytes: 128 * 1024 },
   secrets: { count: 30, key: /^[a-z0-9-]{1,15}$/, totalBytes: 25 * 1024 },
   allowedHosts: 50,
+  /** How deep calls may nest through ctx.client, and how many calls one root call may make in all. */
+  callDepth: 5,
+  callTreeCalls: 100,
+  /** Calls of one workspace running at once in one host isolate (EDGEFN_WORKSPACE_CONCURRENCY overrides). */
+  workspaceConcurrency: 64,
 } as const;
 
 const bytes = (s: string) => new TextEncoder().encode(s).byteLength;

@@ -1,6 +1,9 @@
 import { transform } from "sucrase";
-import { GUARD_MODULE } from "./guard";
-import { instrumentModule } from "./instrument";
+import { GUARD_MODULE, PLATFORM_DIR } from "./guard";
+import { instrumentModule, ReservedIdentifierError } from "./instrument";
+
+/** The platform's stand-in for `node:module`, whose require() reaches only the upload's own modules. */
+export const NODE_MODULE_SHIM = `${PLATFORM_DIR}node-module.js`;
 
 /** What a user uploads: files by path, and which one is the entry. */
 export interface SourceBundle {
@@ -27,15 +30,21 @@ export class BuildError extends Error {
 const CODE_EXTENSIONS = [".ts", ".mts", ".js", ".mjs"];
 const BUILTIN = /^(node|cloudflare):/;
 
-/** Cleans a user path: forward slashes, no leading "./" or "/", no "..", no empty segments. */
+/**
+ * Cleans a user path: forward slashes, no leading "./" or "/", no "..", no empty segments. The platform's folder
+ * of its own modules is refused in any letter case, so no upload can take the name of a platform module.
+ */
 export function normalizePath(path: string): string {
   const parts: string[] = [];
   for (const seg of path.replace(/\\/g, "/").split("/")) {
     if (seg === "" || seg === ".") continue;
     if (seg === "..") {
-      if (parts.length === 0) throw new BuildError(`Path '${path}' points outside the upload`);
+      if (parts.length === 0) throw new BuildError(`Path '${path.slice(0, 200)}' points outside the upload`);
       parts.pop();
     } else parts.push(seg);
+  }
+  if (`${parts[0] ?? ""}/`.toLowerCase() === PLATFORM_DIR && parts.length > 1) {
+    throw new BuildError(`Path '${path.slice(0, 200)}' is reserved for the platform's own modules`);
   }
   return parts.join("/");
 }
@@ -125,26 +134,38 @@ export function buildBundle(source: SourceBundle, log: (message: string) => void
       }
     }
 
-    const guardSpecifier = relativeSpecifier(name, GUARD_MODULE);
     let instrumented: ReturnType<typeof instrumentModule>;
     try {
-      instrumented = instrumentModule(js, guardSpecifier, (specifier) => {
-        if (BUILTIN.test(specifier)) return specifier;
-        if (!specifier.startsWith("./") && !specifier.startsWith("../") && !specifier.startsWith("/")) {
-          throw new BuildError(
-            `${path} imports the package '${specifier}', which edgefn does not install. ` +
-              "Bundle your dependencies into the upload (for example with `esbuild --bundle --format=esm`) and upload the bundle.",
-          );
-        }
-        const target = resolveFile(files, path, specifier);
-        if (!target) throw new BuildError(`${path} imports '${specifier}', which is not among the uploaded files`);
-        pending.push(target);
-        return relativeSpecifier(name, moduleName(target));
+      instrumented = instrumentModule(js, {
+        guardSpecifier: relativeSpecifier(name, GUARD_MODULE),
+        moduleName: name,
+        resolve: (specifier) => {
+          if (specifier === "node:module") return relativeSpecifier(name, NODE_MODULE_SHIM);
+          if (BUILTIN.test(specifier)) return specifier;
+          if (!specifier.startsWith("./") && !specifier.startsWith("../") && !specifier.startsWith("/")) {
+            throw new BuildError(
+              `${path} imports the package '${specifier.slice(0, 200)}', which edgefn does not install. ` +
+                "Bundle your dependencies into the upload (for example with `esbuild --bundle --format=esm`) and upload the bundle.",
+            );
+          }
+          let target: string | undefined;
+          try {
+            target = resolveFile(files, path, specifier);
+          } catch {
+            target = undefined;
+          }
+          if (!target) {
+            throw new BuildError(`${path} imports '${specifier.slice(0, 200)}', which is not among the uploaded files`);
+          }
+          pending.push(target);
+          return relativeSpecifier(name, moduleName(target));
+        },
       });
     } catch (err) {
       if (err instanceof BuildError) throw err;
       const e = err as Error & { loc?: { line: number; column: number } };
-      const where = e.loc ? `:${e.loc.line}:${e.loc.column + 1}` : "";
+      const loc = err instanceof ReservedIdentifierError ? err.loc : e.loc;
+      const where = loc ? `:${loc.line}:${loc.column + 1}` : "";
       throw new BuildError(`${path}${where}: ${e.message.replace(/ \(\d+:\d+\)$/, "")}`);
     }
     modules[name] = instrumented.code;

@@ -1,9 +1,7 @@
-import { GUARD_MODULE } from "./guard";
+import { NODE_MODULE_SHIM } from "./build";
+import { GUARD_MODULE, PLATFORM_DIR } from "./guard";
 
-export const ENTRY_MODULE = "__edgefn/entry.js";
-
-/** The env key the entry module receives the platform gateway under (ctx.client); user code never sees it. */
-export const PLATFORM_BINDING = "__EDGEFN_PLATFORM";
+export const ENTRY_MODULE = `${PLATFORM_DIR}entry.js`;
 
 export interface EntryOptions {
   /** The built user module to wrap (a loader module name). */
@@ -12,16 +10,65 @@ export interface EntryOptions {
   secretNames: string[];
   maxResultBytes: number;
   maxLogBytes: number;
+  maxLogLines: number;
+  /** What each log line costs beyond its text, so empty lines are not free. */
+  logLineOverhead: number;
 }
 
-/** What the entry module's `invoke` returns over RPC. */
+export interface LogLine {
+  timestamp: number;
+  level: string;
+  message: string;
+}
+
+/** What the entry module's `invoke` returns over RPC. The host checks every field: the isolate is not trusted. */
 export interface InvokeOutcome {
   ok: boolean;
   /** The result as JSON text (so any value crosses RPC the same way, and its size is known). */
   result?: string;
   error?: { name: string; message: string; stack?: string; code?: string; retryable?: boolean };
-  logs: { timestamp: number; level: string; message: string }[];
+  logs: LogLine[];
   logsTruncated: boolean;
+}
+
+/**
+ * What a call's isolate may use of the platform (`ctx.client`): an object of the host's, handed over with the
+ * call and good only while the call runs. Its state (the caller, the depth, the call tree's budget) stays in the
+ * host; nothing the isolate sends can change it.
+ */
+export interface CallClient {
+  invoke(target: string, args: unknown): Promise<unknown>;
+  calls(limit?: number): Promise<unknown>;
+}
+
+/** The source of `node:module` as user code sees it: require() reaches the upload's own modules and builtins only. */
+export function nodeModuleShimSource(): string {
+  const guard = `./${GUARD_MODULE.slice(PLATFORM_DIR.length)}`;
+  return `import * as real from "node:module";
+import { resolveImport, relativeTo } from ${JSON.stringify(guard)};
+const realCreateRequire = real.createRequire;
+const BUILTIN = /^(node:|cloudflare:)/;
+function baseName(from) {
+  let text = typeof from === "string" ? from : from && typeof from.href === "string" ? from.href : "";
+  text = text.replace(/^file:\\/\\//, "").replace(/^\\/+/, "");
+  return text === "" ? "index.js" : text;
+}
+export const builtinModules = real.builtinModules;
+export const isBuiltin = real.isBuiltin;
+export function createRequire(from) {
+  const base = baseName(from);
+  const inner = realCreateRequire("/" + base);
+  const require = (specifier) => {
+    const text = String(specifier);
+    if (!BUILTIN.test(text) && real.isBuiltin(text)) return inner(text);
+    const name = resolveImport(text, base);
+    return BUILTIN.test(name) ? inner(name) : inner(relativeTo(base, name));
+  };
+  require.resolve = (specifier) => resolveImport(specifier, base);
+  return require;
+}
+export default { builtinModules, isBuiltin, createRequire };
+`;
 }
 
 /**
@@ -29,63 +76,154 @@ export interface InvokeOutcome {
  * entrypoint: `invoke(args, info)` runs `handle(data, ctx)` or the default export's `fetch`, captures the
  * call's logs (AsyncLocalStorage keeps concurrent calls in one isolate apart), turns a throw into
  * `{name, message, stack}` and enforces the result size limit. `fetch` forwards raw HTTP requests.
+ *
+ * It runs before any user code: it takes the guard's controls and its own copies of the intrinsics it relies
+ * on, then imports the user's module lazily, inside the first call (whose logs get the module's top-level
+ * output). Code that replaces globals later cannot change what the wrapper reports.
  */
 export function entryModuleSource(o: EntryOptions): string {
   const userSpecifier = `../${o.userModule}`;
   return `import { WorkerEntrypoint } from "cloudflare:workers";
 import { AsyncLocalStorage } from "node:async_hooks";
-import { enter, wasTripped, StretchLimitError } from "./${GUARD_MODULE.slice("__edgefn/".length)}";
-import * as user from ${JSON.stringify(userSpecifier)};
+import { takeControls, StretchLimitError } from "./${GUARD_MODULE.slice(PLATFORM_DIR.length)}";
+import * as nodeModuleShim from "./${NODE_MODULE_SHIM.slice(PLATFORM_DIR.length)}";
+
+const { enter, wasTripped } = takeControls();
+
+// The intrinsics the wrapper relies on, taken before any user code runs.
+const apply = Reflect.apply;
+const stringify = JSON.stringify;
+const parseJson = JSON.parse;
+const defineProperty = Object.defineProperty;
+const hasOwn = Object.hasOwn;
+const keysOf = Object.keys;
+const isArray = Array.isArray;
+const StringOf = String;
+const NumberOf = Number;
+const ErrorBase = Error;
+const isPrototypeOf = Object.prototype.isPrototypeOf;
+const isError = (value) => value !== null && typeof value === "object" && apply(isPrototypeOf, ErrorBase.prototype, [value]);
+const now = Date.now;
+const MapBase = Map;
+const mapGet = Map.prototype.get;
+const mapSet = Map.prototype.set;
+const mapDelete = Map.prototype.delete;
+const encoder = new TextEncoder();
+const encode = TextEncoder.prototype.encode;
+const stringSlice = String.prototype.slice;
+const arrayJoin = Array.prototype.join;
+const storage = new AsyncLocalStorage();
+const runIn = AsyncLocalStorage.prototype.run;
+const currentStore = AsyncLocalStorage.prototype.getStore;
+const RequestBase = Request;
+const ResponseBase = Response;
+const URLBase = URL;
 
 const SECRET_NAMES = ${JSON.stringify(o.secretNames)};
 const MAX_RESULT = ${o.maxResultBytes};
-const MAX_LOGS = ${o.maxLogBytes};
-const calls = new AsyncLocalStorage();
+const MAX_LOG_BYTES = ${o.maxLogBytes};
+const MAX_LOG_LINES = ${o.maxLogLines};
+const LINE_OVERHEAD = ${o.logLineOverhead};
+const MAX_LINE = 16 * 1024;
+
+const append = (list, value) => defineProperty(list, list.length, { value, writable: true, enumerable: true, configurable: true });
+const slice = (text, start, end) => apply(stringSlice, text, [start, end]);
+const utf8Length = (text) => apply(encode, encoder, [text]).byteLength;
+
 // The log stores of calls in progress, by callId: the host takes a call's logs from here when it gives up on it.
-const live = new Map();
-const encoder = new TextEncoder();
+const live = new MapBase();
+
+let loading = null;
+/** The user's module, evaluated by the first call that needs it (inside that call, so its output is that call's). */
+function userModule() {
+  if (loading === null) loading = import(${JSON.stringify(userSpecifier)});
+  return loading;
+}
 
 function show(value) {
-  if (typeof value === "string") return value;
-  if (value instanceof Error) return value.stack || String(value);
   try {
-    const text = JSON.stringify(value);
-    return text === undefined ? String(value) : text;
+    if (typeof value === "string") return value;
+    if (isError(value) && typeof value.stack === "string") return value.stack;
+    const text = stringify(value);
+    return text === undefined ? StringOf(value) : text;
   } catch {
-    return String(value);
+    try { return StringOf(value); } catch { return "[unprintable]"; }
   }
+}
+
+function newStore() {
+  return { logs: [], bytes: 0, truncated: false, closed: false };
 }
 
 function capture(store, level, args) {
-  if (store.truncated) return;
-  const message = args.map(show).join(" ");
-  const size = encoder.encode(message).byteLength;
-  if (store.bytes + size > MAX_LOGS) {
+  if (store.closed || store.truncated) return;
+  const parts = [];
+  for (let i = 0; i < args.length; i++) append(parts, show(args[i]));
+  let message = apply(arrayJoin, parts, [" "]);
+  if (message.length > MAX_LINE) message = slice(message, 0, MAX_LINE) + "…";
+  const size = utf8Length(message) + LINE_OVERHEAD;
+  if (store.logs.length + 1 >= MAX_LOG_LINES || store.bytes + size > MAX_LOG_BYTES) {
     store.truncated = true;
-    store.logs.push({ timestamp: Date.now(), level: "warn", message: "[edgefn] log output truncated at " + MAX_LOGS + " bytes" });
+    append(store.logs, { timestamp: now(), level: "warn", message: "[edgefn] log output truncated at " + MAX_LOG_LINES + " lines or " + MAX_LOG_BYTES + " bytes" });
     return;
   }
   store.bytes += size;
-  store.logs.push({ timestamp: Date.now(), level, message });
+  append(store.logs, { timestamp: now(), level, message });
 }
 
-for (const level of ["log", "info", "warn", "error", "debug"]) {
-  const original = console[level].bind(console);
-  console[level] = (...args) => {
-    const store = calls.getStore();
-    if (store) capture(store, level === "log" ? "info" : level, args);
-    else original(...args);
+// Every console method writes to the current call's logs. Output outside any call (a timer left running after
+// its call ended) is dropped: it never reaches the operator's log, where it could pass for the platform's.
+const LEVELS = { log: "info", info: "info", warn: "warn", error: "error", debug: "debug", trace: "debug" };
+for (const name of keysOf(console)) {
+  if (typeof console[name] !== "function") continue;
+  const level = hasOwn(LEVELS, name) ? LEVELS[name] : "info";
+  console[name] = (...args) => {
+    const store = apply(currentStore, storage, []);
+    if (!store) return;
+    if (name === "assert") {
+      if (args[0]) return;
+      const rest = ["Assertion failed"];
+      for (let i = 1; i < args.length; i++) append(rest, args[i]);
+      return capture(store, "error", rest);
+    }
+    capture(store, level, args);
+  };
+}
+if (typeof addEventListener === "function") {
+  const report = (event, what) => {
+    try { event.preventDefault(); } catch {}
+    const store = apply(currentStore, storage, []);
+    if (store) capture(store, "error", [what]);
+  };
+  addEventListener("unhandledrejection", (event) => report(event, event.reason));
+  addEventListener("error", (event) => report(event, event.error ?? event.message));
+}
+// process.getBuiltinModule("module") gives the same guarded require as an import of node:module.
+if (globalThis.process && typeof process.getBuiltinModule === "function") {
+  const getBuiltinModule = process.getBuiltinModule;
+  process.getBuiltinModule = (name) => {
+    const text = StringOf(name);
+    if (text === "module" || text === "node:module") return nodeModuleShim;
+    return apply(getBuiltinModule, process, [name]);
   };
 }
 
 function describeError(err) {
-  if (err instanceof Error) {
-    return { name: err.name, message: err.message, stack: err.stack, code: err.code, retryable: err.retryable === true };
+  try {
+    if (isError(err)) {
+      const out = { name: StringOf(err.name ?? "Error"), message: StringOf(err.message ?? "") };
+      if (typeof err.stack === "string") out.stack = err.stack;
+      if (typeof err.code === "string" || typeof err.code === "number") out.code = StringOf(err.code);
+      if (err.retryable === true) out.retryable = true;
+      return out;
+    }
+    return { name: "Error", message: show(err) };
+  } catch {
+    return { name: "Error", message: "The function threw a value that could not be described" };
   }
-  return { name: "Error", message: show(err) };
 }
 
-class ResultError extends Error {
+class ResultError extends ErrorBase {
   constructor(message, code) {
     super(message);
     this.name = "ResultError";
@@ -93,43 +231,48 @@ class ResultError extends Error {
   }
 }
 
-const PLATFORM = ${JSON.stringify(PLATFORM_BINDING)};
-
-/** The env user code sees: its vars and secrets, without the platform's own binding. */
+/** The env user code sees: its vars and secrets (nothing of the platform's is in it). */
 function userEnv(env) {
-  const copy = { ...env };
-  delete copy[PLATFORM];
-  return copy;
+  return { ...env };
 }
 
-/** ctx.client: the platform, reached through the host's entrypoint with this call's short-lived token. */
-function client(env, call, token) {
-  const platform = env[PLATFORM];
-  const depth = Number(call.depth ?? 0);
+/**
+ * ctx.client: the host's object for this call, reached only through these two functions. Once the call is over
+ * they answer as the host would (the host refuses too: it closed its object when the call ended).
+ */
+function client(handle, store) {
+  const ended = () => {
+    const message = "ctx.client can act only while the call that uses it runs";
+    return { ok: false, error: "ClientError: " + message, errorDetail: { name: "ClientError", message, code: "unauthorized" } };
+  };
+  const use = async (act) => {
+    if (!handle) throw new ErrorBase("ctx.client is not available here");
+    if (store.closed) return ended();
+    try {
+      return await act();
+    } catch (err) {
+      if (store.closed) return ended();
+      throw err;
+    }
+  };
   return {
-    invoke: (fn, args) => {
-      if (!platform) throw new Error("ctx.client is not available here");
-      return platform.invoke(token, call.callId, depth, fn, args === undefined ? null : args);
-    },
-    calls: (limit) => {
-      if (!platform) throw new Error("ctx.client is not available here");
-      return platform.calls(token, call.callId, limit);
-    },
+    invoke: (fn, args) => use(() => handle.invoke(StringOf(fn), args === undefined ? null : args)),
+    calls: (limit) => use(() => handle.calls(NumberOf(limit ?? 20))),
   };
 }
 
 // Appwrite-style handlers: \`export default async ({ req, res, log, error }) => res.json(...)\`.
 const APPWRITE = "$appwrite";
-const isAppwrite = () => typeof user.handle !== "function" && typeof user.default === "function";
+const isAppwrite = (user) => typeof user.handle !== "function" && typeof user.default === "function";
 
 /** The context an Appwrite handler receives, for one request {method, url, headers, bodyText}. */
 function appwriteContext(request, env) {
-  const url = new URL(request.url);
+  const url = new URLBase(request.url);
   const headers = {};
   for (const [k, v] of Object.entries(request.headers)) headers[k.toLowerCase()] = String(v);
   const bodyText = request.bodyText;
   let bodyJson = null;
-  try { bodyJson = bodyText === "" ? null : JSON.parse(bodyText); } catch {}
+  try { bodyJson = bodyText === "" ? null : parseJson(bodyText); } catch {}
   const isJson = (headers["content-type"] || "").includes("application/json");
   const query = {};
   for (const [k, v] of url.searchParams) query[k] = v;
@@ -144,7 +287,7 @@ function appwriteContext(request, env) {
   const res = {
     send: (body, statusCode, headers) => reply(body === undefined || body === null ? "" : String(body), statusCode, headers),
     text: (body, statusCode, headers) => reply(String(body), statusCode, { "content-type": "text/plain", ...headers }),
-    json: (obj, statusCode, headers) => reply(JSON.stringify(obj), statusCode, { "content-type": "application/json", ...headers }),
+    json: (obj, statusCode, headers) => reply(stringify(obj), statusCode, { "content-type": "application/json", ...headers }),
     binary: (bytes, statusCode, headers) => reply(bytes, statusCode, { "content-type": "application/octet-stream", ...headers }),
     empty: () => reply("", 204, {}),
     redirect: (location, statusCode, headers) => reply("", statusCode ?? 301, { ...headers, location: String(location) }),
@@ -155,7 +298,7 @@ function appwriteContext(request, env) {
 }
 
 /** Runs an Appwrite handler; its answer as {statusCode, headers, body} (body: string or bytes). */
-async function runAppwrite(env, request) {
+async function runAppwrite(user, env, request) {
   const context = appwriteContext(request, env);
   if (globalThis.process && globalThis.process.env) Object.assign(globalThis.process.env, context.env);
   const out = await user.default(context);
@@ -168,37 +311,36 @@ async function runAppwrite(env, request) {
 }
 
 /** An HTTP request to an Appwrite handler, answered as a Response. */
-async function appwriteResponse(env, request) {
+async function appwriteResponse(user, env, request) {
   const headers = {};
   for (const [k, v] of request.headers) if (k !== "edgefn-call-id") headers[k] = v;
   const bodyText = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
-  const out = await runAppwrite(env, { method: request.method, url: request.url, headers, bodyText });
+  const out = await runAppwrite(user, env, { method: request.method, url: request.url, headers, bodyText });
   const empty = out.statusCode === 204 || out.statusCode === 304 || request.method === "HEAD";
-  return new Response(empty ? null : out.body, { status: out.statusCode, headers: out.headers });
+  return new ResponseBase(empty ? null : out.body, { status: out.statusCode, headers: out.headers });
 }
 
-const hasHttpHandler = () => isAppwrite() || (!!user.default && typeof user.default.fetch === "function");
+const hasHttpHandler = (user) => isAppwrite(user) || (!!user.default && typeof user.default.fetch === "function");
 
 /** The module's answer to an HTTP request: its Appwrite handler's or its fetch handler's. */
-function serveHttp(env, ctx, request) {
-  return isAppwrite() ? appwriteResponse(env, request) : user.default.fetch(request, userEnv(env), ctx);
+function serveHttp(user, env, ctx, request) {
+  return isAppwrite(user) ? appwriteResponse(user, env, request) : user.default.fetch(request, userEnv(env), ctx);
 }
 
-async function run(env, ctx, args, info) {
+async function run(user, env, ctx, args, info, store) {
   if (typeof user.handle === "function") {
     const secrets = {};
     for (const name of SECRET_NAMES) secrets[name] = env[name];
     const log = (...parts) => console.info(...parts);
-    const { depth, ...call } = info.call;
-    return user.handle(args, { env: userEnv(env), secrets, call, log, client: client(env, info.call, info.token) });
+    return user.handle(args, { env: userEnv(env), secrets, call: { ...info.call }, log, client: client(info.client, store) });
   }
-  if (hasHttpHandler()) {
+  if (hasHttpHandler(user)) {
     // An Appwrite execution sends {"$appwrite": {method, path, headers, body}} and gets the whole response back.
-    const given = args && typeof args === "object" && !Array.isArray(args) ? args[APPWRITE] : undefined;
+    const given = args && typeof args === "object" && !isArray(args) && hasOwn(args, APPWRITE) ? args[APPWRITE] : undefined;
     if (given) {
       const method = String(given.method || "POST").toUpperCase();
       const hasBody = method !== "GET" && method !== "HEAD";
-      const response = await serveHttp(env, ctx, new Request(new URL(String(given.path || "/"), "https://function.invalid").href, {
+      const response = await serveHttp(user, env, ctx, new RequestBase(new URLBase(String(given.path || "/"), "https://function.invalid").href, {
         method,
         headers: given.headers || {},
         body: hasBody && typeof given.body === "string" ? given.body : undefined,
@@ -210,71 +352,95 @@ async function run(env, ctx, args, info) {
     // A plain invoke is a POST of the args as JSON; the answer's body is the result. (No args: an Appwrite handler
     // sees an empty body, as Appwrite gives it.)
     const none = args === undefined || args === null;
-    const response = await serveHttp(env, ctx, new Request("https://function.invalid/", {
+    const response = await serveHttp(user, env, ctx, new RequestBase("https://function.invalid/", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: none && isAppwrite() ? undefined : JSON.stringify(none ? null : args),
+      body: none && isAppwrite(user) ? undefined : stringify(none ? null : args),
     }));
     const text = await response.text();
     let body = text;
-    try { body = text === "" ? null : JSON.parse(text); } catch {}
+    try { body = text === "" ? null : parseJson(text); } catch {}
     if (!response.ok) {
-      const who = isAppwrite() ? "The Appwrite handler" : "The fetch handler";
-      throw new ResultError(who + " answered " + response.status + ": " + show(body).slice(0, 500), "http_" + response.status);
+      const who = isAppwrite(user) ? "The Appwrite handler" : "The fetch handler";
+      throw new ResultError(who + " answered " + response.status + ": " + slice(show(body), 0, 500), "http_" + response.status);
     }
     return body;
   }
   throw new ResultError("The module exports neither handle(data, ctx) nor a default object with fetch()", "no_handler");
 }
 
+/** The outcome of a finished call, checked here first (the host checks it again). */
+function finish(store, value) {
+  if (wasTripped()) throw new StretchLimitError();
+  const json = value === undefined ? "null" : stringify(value);
+  if (typeof json !== "string") throw new ResultError("The result is not JSON-serializable", "invalid_result");
+  // A string's UTF-8 size is between its length and three times it: encode only when that cannot tell.
+  if (json.length > MAX_RESULT || (json.length * 3 > MAX_RESULT && utf8Length(json) > MAX_RESULT)) {
+    throw new ResultError("The result is larger than " + MAX_RESULT + " bytes", "result_too_large");
+  }
+  return { ok: true, result: json, logs: store.logs, logsTruncated: store.truncated };
+}
+
+function callIdOf(info) {
+  const call = info !== null && typeof info === "object" && hasOwn(info, "call") ? info.call : null;
+  return call !== null && typeof call === "object" && hasOwn(call, "callId") ? StringOf(call.callId) : "";
+}
+
 export default class extends WorkerEntrypoint {
-  describe() {
-    return {
-      handle: typeof user.handle === "function",
-      fetch: hasHttpHandler(),
-    };
+  /** Loads the user's module (its top-level code runs now, under the guard) and says what it exports. */
+  async describe() {
+    enter();
+    const store = newStore();
+    try {
+      const user = await apply(runIn, storage, [store, userModule]);
+      if (wasTripped()) throw new StretchLimitError();
+      return { handle: typeof user.handle === "function", fetch: hasHttpHandler(user) };
+    } catch (err) {
+      return { handle: false, fetch: false, error: describeError(wasTripped() ? new StretchLimitError() : err) };
+    } finally {
+      store.closed = true;
+    }
   }
 
   /** The logs a call in progress has written so far (the host asks when the call timed out or hung). */
   takeLogs(callId) {
-    const store = live.get(callId);
-    live.delete(callId);
-    return store ? { logs: store.logs, logsTruncated: store.truncated } : { logs: [], logsTruncated: false };
+    const key = StringOf(callId);
+    const store = apply(mapGet, live, [key]);
+    apply(mapDelete, live, [key]);
+    if (!store) return { logs: [], logsTruncated: false };
+    store.closed = true;
+    return { logs: store.logs, logsTruncated: store.truncated };
   }
 
   invoke(args, info) {
     enter();
-    const store = { logs: [], bytes: 0, truncated: false };
-    const callId = info && info.call && info.call.callId;
-    if (callId) live.set(callId, store);
-    return calls.run(store, async () => {
+    const store = newStore();
+    const callId = callIdOf(info);
+    if (callId) apply(mapSet, live, [callId, store]);
+    return apply(runIn, storage, [store, async () => {
       try {
-        const value = await run(this.env, this.ctx, args, info);
-        if (wasTripped()) throw new StretchLimitError();
-        const json = value === undefined ? "null" : JSON.stringify(value);
-        if (json === undefined) throw new ResultError("The result is not JSON-serializable", "invalid_result");
-        // A string's UTF-8 size is between its length and three times it: encode only when that cannot tell.
-        if (json.length > MAX_RESULT || (json.length * 3 > MAX_RESULT && encoder.encode(json).byteLength > MAX_RESULT)) {
-          throw new ResultError("The result is larger than " + MAX_RESULT + " bytes", "result_too_large");
-        }
-        return { ok: true, result: json, logs: store.logs, logsTruncated: store.truncated };
+        const user = await userModule();
+        return finish(store, await run(user, this.env, this.ctx, args, info, store));
       } catch (err) {
         return { ok: false, error: describeError(wasTripped() ? new StretchLimitError() : err), logs: store.logs, logsTruncated: store.truncated };
       } finally {
-        live.delete(callId);
+        store.closed = true;
+        if (callId) apply(mapDelete, live, [callId]);
       }
-    });
+    }]);
   }
 
-  fetch(request) {
+  async fetch(request) {
     enter();
-    if (!hasHttpHandler()) return new Response("This function has no fetch handler", { status: 501 });
     // An HTTP call: its logs (while the response streams too) are kept for the host, which takes them at the end.
     const callId = request.headers.get("edgefn-call-id");
-    if (!callId) return serveHttp(this.env, this.ctx, request);
-    const store = { logs: [], bytes: 0, truncated: false };
-    live.set(callId, store);
-    return calls.run(store, () => serveHttp(this.env, this.ctx, request));
+    const store = newStore();
+    if (callId) apply(mapSet, live, [callId, store]);
+    return apply(runIn, storage, [store, async () => {
+      const user = await userModule();
+      if (!hasHttpHandler(user)) return new ResponseBase("This function has no fetch handler", { status: 501 });
+      return serveHttp(user, this.env, this.ctx, request);
+    }]);
   }
 }
 `;

@@ -1,26 +1,40 @@
 /**
- * The loop guard, as the source of a module loaded into every isolate. Built code calls `guard()` at the
- * top of every loop body and function body. A "stretch" is the time since the isolate last gave the event
- * loop a turn (a macrotask); a stretch longer than the limit throws, and keeps throwing until the event
- * loop turns, so a runaway call ends even if it catches the error. Locally workerd enforces no CPU limit,
- * so without this one `while (true) {}` would freeze every request of the process; on Cloudflare the
- * isolate's cpuMs limit does the same job.
+ * The loop guard and the module resolver of every isolate, as the source of a platform module. Built code calls
+ * `guard()` at the top of every loop body and function body. A "stretch" is the time since the isolate last gave
+ * the event loop a turn (a macrotask); a stretch longer than the limit throws, and keeps throwing until the event
+ * loop turns, so a runaway call ends even if it catches the error. Locally workerd enforces no CPU limit, so
+ * without this one `while (true) {}` would freeze every request of the process; on Cloudflare the isolate's cpuMs
+ * limit does the same job.
+ *
+ * The controls that start a stretch (`enter`) and read its state are handed out once, to the entry module, which
+ * takes them before any user module has been evaluated (user modules are imported lazily, by the first call).
+ * What user code can import from here is harmless: `guard`, `resolveImport` and the error class.
  */
 export const GUARD_MODULE = "__edgefn/guard.js";
 
-export function guardModuleSource(stretchMs: number): string {
+/** The folder of the platform's own modules; no uploaded file may live there and no import may reach it. */
+export const PLATFORM_DIR = "__edgefn/";
+
+/** The prefix of identifiers the build reserves for the platform (user code may not declare or use them). */
+export const RESERVED_PREFIX = "__edgefn";
+
+export function guardModuleSource(stretchMs: number, userModules: string[]): string {
   return `const now = Date.now;
 const schedule = setTimeout;
+const ErrorBase = Error;
+const hasOwn = Object.hasOwn;
 const LIMIT = ${Math.max(1, Math.floor(stretchMs))};
-// The clock does not move while a module is being evaluated (there is no request yet), so a stretch also ends
-// after this many guard calls: far more than any honest code makes between two turns of the event loop.
+// The clock may not move while a module is being evaluated, and does not move during synchronous execution on
+// Cloudflare, so a stretch also ends after this many guard calls: far more than any honest code makes between
+// two turns of the event loop.
 const MAX_CALLS = 50_000_000;
 let start = 0;
 let calls = 0;
 let armed = false;
 let tripped = false;
+let taken = false;
 
-export class StretchLimitError extends Error {
+export class StretchLimitError extends ErrorBase {
   constructor() {
     super("Synchronous execution ran longer than " + LIMIT + " ms (or " + MAX_CALLS + " loop and call steps) without yielding: a runaway loop or recursion?");
     this.name = "StretchLimitError";
@@ -39,7 +53,6 @@ export function guard() {
     armed = true;
     start = t;
     calls = 0;
-    // Module evaluation may not set timers; there the stretch simply never ends early.
     try { schedule(reset, 0); } catch {}
     return;
   }
@@ -50,17 +63,61 @@ export function guard() {
 }
 
 /**
- * Starts a fresh stretch for a new event (a call or request). Timers die with the request that set them,
- * so the reset timer of an earlier call may never fire; every event entering the isolate is itself a turn of
- * the event loop, since it can only begin while no other code runs.
+ * The entry module's controls: \`enter\` starts a fresh stretch for a new event (a call or request; timers die with
+ * the request that set them, so the reset timer of an earlier call may never fire), \`wasTripped\` tells whether
+ * the current stretch was cut short (reported even if user code swallowed the error). Given out once.
  */
-export function enter() {
-  reset();
+export function takeControls() {
+  if (taken) throw new ErrorBase("The guard's controls are taken");
+  taken = true;
+  return { enter: reset, wasTripped: () => tripped };
 }
 
-/** Whether the current stretch was cut short (the entry module reports it even if user code swallowed it). */
-export function wasTripped() {
-  return tripped;
+// The modules user code may import by a computed specifier: its own, by their loader names.
+const USER_MODULES = new Set(${JSON.stringify(userModules)});
+const BUILTIN = /^(node:|cloudflare:)/;
+
+function resolvePath(specifier, from) {
+  const base = specifier.startsWith("/") ? [] : from.split("/").slice(0, -1);
+  for (const seg of specifier.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") { if (base.length === 0) return null; base.pop(); }
+    else base.push(seg);
+  }
+  return base.join("/");
 }
+
+/**
+ * Checks a specifier that is only known at run time (\`import(x)\`, a required path) against the user's own
+ * modules; returns the module's loader name, or throws. Platform modules and files outside the upload are
+ * unreachable, whatever the spelling.
+ */
+export function resolveImport(specifier, from) {
+  const text = String(specifier);
+  if (BUILTIN.test(text)) {
+    if (text === "node:module") return "${PLATFORM_DIR}node-module.js";
+    return text;
+  }
+  if (text.startsWith("./") || text.startsWith("../") || text.startsWith("/")) {
+    const name = resolvePath(text, String(from));
+    if (name !== null && USER_MODULES.has(name)) return name;
+  }
+  throw new ErrorBase("Cannot import '" + text.slice(0, 200) + "': not a module of this upload");
+}
+
+/** A relative specifier from module \`from\` to module \`to\` (both loader names). */
+export function relativeTo(from, to) {
+  const a = String(from).split("/").slice(0, -1);
+  return (a.length === 0 ? "./" : "../".repeat(a.length)) + to;
+}
+
+/** What \`import(x)\` with a computed x is rewritten to: the checked module, imported relative to its importer. */
+export function importChecked(specifier, from) {
+  const name = resolveImport(specifier, from);
+  if (BUILTIN.test(name)) return name;
+  return relativeTo(from, name);
+}
+
+export const __hasOwn = hasOwn;
 `;
 }

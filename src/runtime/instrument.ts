@@ -1,7 +1,9 @@
-import { type Node, parse } from "acorn";
+import { type Node, parse, tokTypes } from "acorn";
 import { simple } from "acorn-walk";
+import { RESERVED_PREFIX } from "./guard";
 
-const GUARD = "__edgefn_guard";
+const GUARD = `${RESERVED_PREFIX}_guard`;
+const IMPORT = `${RESERVED_PREFIX}_import`;
 
 export interface ModuleInfo {
   /** The instrumented code, with import specifiers rewritten. */
@@ -10,54 +12,88 @@ export interface ModuleInfo {
   imports: string[];
 }
 
-type Edit = { at: number; end?: number; text: string };
+/** Code that declares or names an identifier the platform reserves (it could shadow the guard). */
+export class ReservedIdentifierError extends Error {
+  constructor(
+    readonly identifier: string,
+    readonly loc: { line: number; column: number },
+  ) {
+    super(
+      `'${identifier.slice(0, 80)}' is reserved by the platform: identifiers may not start with ${RESERVED_PREFIX}`,
+    );
+    this.name = "SyntaxError";
+  }
+}
+
+type Edit = { at: number; end: number; text: string; seq: number; close: boolean };
 
 /**
- * Parses an ES module, inserts a guard call at the top of every loop body and function body, and rewrites
- * import specifiers through `resolve`. Throws a SyntaxError with a line and column on bad code.
+ * Parses an ES module, inserts a guard call at the top of every loop body and function body, rewrites import
+ * specifiers through `resolve`, and routes every `import()` whose specifier is computed through the platform's
+ * run-time check. Refuses identifiers with the platform's reserved prefix, so nothing can shadow the guard.
+ * Throws a SyntaxError with a line and column on bad code. Linear in the size of the code.
  */
 export function instrumentModule(
   code: string,
-  guardSpecifier: string,
-  resolve: (specifier: string) => string,
+  options: { guardSpecifier: string; moduleName: string; resolve: (specifier: string) => string },
 ): ModuleInfo {
-  const ast = parse(code, { ecmaVersion: "latest", sourceType: "module", locations: true });
+  const ast = parse(code, {
+    ecmaVersion: "latest",
+    sourceType: "module",
+    locations: true,
+    onToken: (token) => {
+      const value = String((token as { value?: unknown }).value);
+      if (token.type === tokTypes.name && value.startsWith(RESERVED_PREFIX)) {
+        throw new ReservedIdentifierError(value, token.loc?.start ?? { line: 0, column: 0 });
+      }
+    },
+  });
   const edits: Edit[] = [];
   const imports: string[] = [];
+  const edit = (at: number, text: string, end = at, close = false) =>
+    edits.push({ at, end, text, seq: edits.length, close });
 
-  const guardBlock = (body: Node & { type: string; start: number; end: number }) => {
-    if (body.type === "BlockStatement") edits.push({ at: body.start + 1, text: `${GUARD}();` });
+  type Span = { start: number; end: number };
+  type Body = Node & { type: string; start: number; end: number };
+  const guardBlock = (body: Body) => {
+    if (body.type === "BlockStatement") edit(body.start + 1, `${GUARD}();`);
     else {
-      edits.push({ at: body.start, text: `{${GUARD}();` });
-      edits.push({ at: body.end, text: "}" });
+      edit(body.start, `{${GUARD}();`);
+      edit(body.end, "}", body.end, true);
     }
   };
-  type Span = { start: number; end: number };
   const source = (node: {
+    type: string;
     source?: (Span & { type: string; value?: unknown }) | null;
     attributes?: Span[];
     options?: Span | null;
   }) => {
     const s = node.source;
-    if (s?.type !== "Literal" || typeof s.value !== "string") return;
-    imports.push(s.value);
-    edits.push({ at: s.start, end: s.end, text: JSON.stringify(resolve(s.value)) });
+    if (!s) return;
+    if (s.type === "Literal" && typeof s.value === "string") {
+      imports.push(s.value);
+      edit(s.start, JSON.stringify(options.resolve(s.value)), s.end);
+    } else if (node.type === "ImportExpression") {
+      // import(expr): the specifier is checked when the call runs, against the upload's own modules.
+      edit(s.start, `${IMPORT}(`);
+      edit(s.end, `, ${JSON.stringify(options.moduleName)})`, s.end, true);
+    } else return;
     // Import attributes (`with { type: "json" }`) are dropped: the loader knows a module's type by itself
     // and refuses attributes it does not recognise.
     const last = node.attributes?.at(-1);
-    if (last) edits.push({ at: s.end, end: code.indexOf("}", last.end) + 1, text: "" });
-    if (node.options) edits.push({ at: s.end, end: node.options.end, text: "" });
+    if (last) edit(s.end, "", code.indexOf("}", last.end) + 1);
+    if (node.options) edit(s.end, "", node.options.end);
   };
 
-  type WithBody = { body: Node & { type: string; start: number; end: number } };
+  type WithBody = { body: Body };
   const loop = (node: unknown) => guardBlock((node as WithBody).body);
   const fn = (raw: unknown) => {
     const node = raw as WithBody;
-    if (node.body.type === "BlockStatement") edits.push({ at: node.body.start + 1, text: `${GUARD}();` });
+    if (node.body.type === "BlockStatement") edit(node.body.start + 1, `${GUARD}();`);
     else {
       // Expression-bodied arrow: `x => expr` becomes `x => (guard(), expr)`.
-      edits.push({ at: node.body.start, text: `(${GUARD}(), ` });
-      edits.push({ at: node.body.end, text: ")" });
+      edit(node.body.start, `(${GUARD}(), `);
+      edit(node.body.end, ")", node.body.end, true);
     }
   };
   simple(ast, {
@@ -75,9 +111,22 @@ export function instrumentModule(
     ImportExpression: source as never,
   });
 
-  edits.sort((a, b) => b.at - a.at || (b.end ?? b.at) - (a.end ?? a.at));
-  let out = code;
-  for (const e of edits) out = out.slice(0, e.at) + e.text + out.slice(e.end ?? e.at);
+  // Applied in one pass. The walk visits inner nodes first, so at one position closing insertions keep that order
+  // (an inner `)` before an outer `}`), opening ones are reversed (an outer `{guard();` before an inner one's),
+  // closing ones come before opening ones, and a replacement comes last.
+  const rank = (e: Edit) => (e.end > e.at ? 2 : e.close ? 0 : 1);
+  edits.sort((a, b) => a.at - b.at || rank(a) - rank(b) || (a.close ? a.seq - b.seq : b.seq - a.seq));
+  const parts: string[] = [];
+  let cursor = 0;
+  for (const e of edits) {
+    if (e.at > cursor) parts.push(code.slice(cursor, e.at));
+    parts.push(e.text);
+    cursor = Math.max(cursor, e.end);
+  }
+  parts.push(code.slice(cursor));
   // Imports are hoisted, so appending this one keeps the user's line numbers in stack traces.
-  return { code: `${out}\nimport { guard as ${GUARD} } from ${JSON.stringify(guardSpecifier)};\n`, imports };
+  parts.push(
+    `\nimport { guard as ${GUARD}, importChecked as ${IMPORT} } from ${JSON.stringify(options.guardSpecifier)};\n`,
+  );
+  return { code: parts.join(""), imports };
 }

@@ -3,8 +3,8 @@ import type { FunctionRow, VersionRow } from "../db/schema";
 import type { Env } from "../env";
 import { LIMITS } from "../lib/limits";
 import { decryptAll } from "../lib/secrets";
-import type { BuiltBundle } from "./build";
-import { ENTRY_MODULE, entryModuleSource, type InvokeOutcome, PLATFORM_BINDING } from "./entry";
+import { type BuiltBundle, NODE_MODULE_SHIM } from "./build";
+import { type CallClient, ENTRY_MODULE, entryModuleSource, type InvokeOutcome, nodeModuleShimSource } from "./entry";
 import { GUARD_MODULE, guardModuleSource } from "./guard";
 
 /** The compatibility settings of every function isolate. */
@@ -17,8 +17,8 @@ export type RuntimeFunction = Pick<
 export type RuntimeVersion = Pick<VersionRow, "id" | "bundleKey">;
 
 export interface IsolateEntrypoint {
-  invoke(args: unknown, info: { call: Record<string, unknown>; token?: string }): Promise<InvokeOutcome>;
-  describe(): Promise<{ handle: boolean; fetch: boolean }>;
+  invoke(args: unknown, info: { call: Record<string, unknown>; client?: CallClient }): Promise<InvokeOutcome>;
+  describe(): Promise<{ handle: boolean; fetch: boolean; error?: InvokeOutcome["error"] }>;
   takeLogs(callId: string): Promise<Pick<InvokeOutcome, "logs" | "logsTruncated">>;
   fetch(request: Request): Promise<Response>;
 }
@@ -28,16 +28,22 @@ export function stretchMs(env: Env): number {
   return Number.isFinite(n) && n > 0 ? n : LIMITS.stretchMs;
 }
 
-/** The modules an isolate runs: the built user modules plus the guard and the generated entry module. */
+/**
+ * The modules an isolate runs: the built user modules plus the platform's (the guard, the generated entry module
+ * and the node:module stand-in), which no uploaded file can replace (the build refuses their folder).
+ */
 export function isolateModules(env: Env, bundle: BuiltBundle, secretNames: string[]) {
   return {
     ...bundle.modules,
-    [GUARD_MODULE]: guardModuleSource(stretchMs(env)),
+    [GUARD_MODULE]: guardModuleSource(stretchMs(env), Object.keys(bundle.modules)),
+    [NODE_MODULE_SHIM]: nodeModuleShimSource(),
     [ENTRY_MODULE]: entryModuleSource({
       userModule: bundle.entry,
       secretNames,
       maxResultBytes: LIMITS.resultBytes,
       maxLogBytes: LIMITS.logBytes,
+      maxLogLines: LIMITS.logLines,
+      logLineOverhead: LIMITS.logLineOverhead,
     }),
   };
 }
@@ -62,11 +68,7 @@ export function functionIsolate(env: Env, fn: RuntimeFunction, version: RuntimeV
       ...ISOLATE_COMPAT,
       mainModule: ENTRY_MODULE,
       modules: isolateModules(env, bundle, Object.keys(secrets)),
-      env: {
-        ...(fn.envVars ?? {}),
-        ...secrets,
-        [PLATFORM_BINDING]: exports.PlatformGateway({ props: { functionId: fn.id, workspaceId: fn.workspaceId } }),
-      },
+      env: { ...(fn.envVars ?? {}), ...secrets },
       globalOutbound: fn.allowedHosts?.length
         ? exports.EgressGateway({ props: { functionId: fn.id, allowedHosts: fn.allowedHosts } })
         : null,

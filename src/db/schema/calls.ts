@@ -52,6 +52,8 @@ export const calls = sqliteTable(
     args: text("args"),
     argsKey: text("args_key"),
     idempotencyKey: text("idempotency_key"),
+    /** What an idempotent request asked for (a hash of its args and options): a reuse of the key must match. */
+    requestHash: text("request_hash"),
     /** An HTTP call (trigger http): the request's method and path, and the status the function answered. */
     httpMethod: text("http_method"),
     httpPath: text("http_path"),

@@ -3,8 +3,10 @@ import type { Db } from "../../db/client";
 import { type CallError, type CallLogLine, type CallRow, callLogs, calls, functions, versions } from "../../db/schema";
 import type { Env } from "../../env";
 import { LIMITS } from "../../lib/limits";
+import { checkLogs } from "../../runtime/outcome";
 import { execute, LOST_GRACE_MS } from "../invoke";
-import { byteLength, readArgs, recordExecution } from "./record";
+import { BudgetExceeded } from "../invoke/budget";
+import { readArgs, recordExecution } from "./record";
 
 /** Cloudflare Queues delay a message by at most 12 hours; a later call is re-queued until it is due. */
 const MAX_DELAY_S = 12 * 60 * 60;
@@ -84,7 +86,23 @@ export async function runQueuedCall(db: Db, env: Env, callId: string): Promise<v
     row.scheduleId && row.scheduledTime !== null
       ? { scheduleId: row.scheduleId, scheduledTime: new Date(row.scheduledTime).toISOString() }
       : undefined;
-  const run = await execute({ db, env }, { fn, version, args, argsJson: JSON.stringify(args), call }, callId);
+  let run: Awaited<ReturnType<typeof execute>>;
+  try {
+    run = await execute(
+      { db, env },
+      { fn, version, args, argsJson: JSON.stringify(args), call, workspaceId: row.workspaceId },
+      callId,
+    );
+  } catch (err) {
+    if (!(err instanceof BudgetExceeded)) throw err;
+    // The workspace has as many calls running as it may: this one waits its turn (not counted as an attempt).
+    await db
+      .update(calls)
+      .set({ status: "queued", startedAt: null, deadlineAt: null })
+      .where(and(eq(calls.id, callId), eq(calls.status, "running")));
+    await enqueueCall(env, callId, Date.now() + 1000);
+    return;
+  }
   const earlier = row.attempt > 1 ? await earlierLogs(db, callId) : { items: [], truncated: false };
   const { items, truncated } = appendLogs(earlier, run.logs, run.logsTruncated);
 
@@ -128,30 +146,18 @@ export async function runQueuedCall(db: Db, env: Env, callId: string): Promise<v
   await recordExecution(db, env, row as CallRow, run, { items, truncated });
 }
 
-/** The earlier attempts' logs followed by this attempt's, all within the per-call cap. */
+/** The earlier attempts' logs followed by this attempt's, all within the per-call caps of lines and bytes. */
 function appendLogs(
   earlier: { items: CallLogLine[]; truncated: boolean },
   lines: CallLogLine[],
   linesTruncated: boolean,
 ): { items: CallLogLine[]; truncated: boolean } {
   if (earlier.items.length === 0) return { items: [...lines], truncated: linesTruncated };
-  const items = [...earlier.items];
-  if (earlier.truncated) return { items, truncated: true };
-  let bytes = items.reduce((n, l) => n + byteLength(l.message), 0);
-  for (const line of lines) {
-    const size = byteLength(line.message);
-    if (bytes + size > LIMITS.logBytes) {
-      items.push({
-        timestamp: line.timestamp,
-        level: "warn",
-        message: `[edgefn] log output truncated at ${LIMITS.logBytes} bytes`,
-      });
-      return { items, truncated: true };
-    }
-    bytes += size;
-    items.push(line);
-  }
-  return { items, truncated: linesTruncated };
+  if (earlier.truncated) return { items: [...earlier.items], truncated: true };
+  const all = [...earlier.items, ...lines];
+  const window = { from: 0, to: Date.now() };
+  const { logs, logsTruncated } = checkLogs(all, linesTruncated, window);
+  return { items: logs, truncated: logsTruncated };
 }
 
 async function earlierLogs(db: Db, callId: string): Promise<{ items: CallLogLine[]; truncated: boolean }> {

@@ -1,11 +1,12 @@
 import { and, eq, lt } from "drizzle-orm";
 import { type CallRow, calls, type FunctionRow, type VersionRow } from "../../db/schema";
-import { issueCallToken } from "../../lib/call-token";
+import { sha256Hex } from "../../lib/crypto";
 import { ApiError, conflict, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { LIMITS } from "../../lib/limits";
 import type { InvokeOutcome } from "../../runtime/entry";
 import { functionIsolate } from "../../runtime/loader";
+import { type CheckedOutcome, checkLogs, checkOutcome } from "../../runtime/outcome";
 import { enqueueCall } from "../calls/queue";
 import {
   byteLength,
@@ -17,7 +18,9 @@ import {
 } from "../calls/record";
 import { requireRole, type ServiceContext, seesFunction } from "../context";
 import { violations } from "../schemas";
+import { admit, BudgetExceeded, type CallTree, chargeTree, newTree } from "./budget";
 import { functionForInvoke, versionForInvoke } from "./cache";
+import { closeClient, openClient } from "./client";
 
 export interface InvokeInput {
   args?: unknown;
@@ -28,8 +31,10 @@ export interface InvokeInput {
   scheduledAt?: number;
   /** The same key within 24 h answers with the same call, which runs once. */
   idempotencyKey?: string;
-  /** How many calls deep this one is made through ctx.client (0: from outside). */
+  /** How many calls deep this one is made through ctx.client (0: from outside). Set by the host only. */
   depth?: number;
+  /** The call tree a call made through ctx.client belongs to (host state, shared by the tree's calls). */
+  tree?: CallTree;
   /** Answer only once the call's record is written, so it can be read back at once (the compatibility surfaces). */
   recorded?: boolean;
 }
@@ -89,6 +94,16 @@ export interface Prepared {
   argsJson: string;
   /** More for ctx.call: a scheduled call's scheduleId and scheduledTime. */
   call?: Record<string, string>;
+  /** The workspace the call belongs to: the function's, or for a system function the caller's. */
+  workspaceId: string;
+  /** How deep the call is made through ctx.client, and the budget of its call tree (host state). */
+  depth?: number;
+  tree?: CallTree;
+}
+
+/** The workspace a call of this function by this key belongs to: a system function's calls are their caller's. */
+export function callWorkspace(ctx: Pick<ServiceContext, "principal">, fn: Pick<FunctionRow, "system" | "workspaceId">) {
+  return fn.system && ctx.principal.workspaceId !== null ? ctx.principal.workspaceId : fn.workspaceId;
 }
 
 /** Checks the key, the function, the version and the args; everything a call needs before it runs. */
@@ -122,7 +137,7 @@ export async function prepare(ctx: ServiceContext, functionId: string, input: In
       });
     }
   }
-  return { fn, version, args, argsJson };
+  return { fn, version, args, argsJson, workspaceId: callWorkspace(ctx, fn), depth: input.depth, tree: input.tree };
 }
 
 /**
@@ -141,12 +156,58 @@ export async function invokeFunction(
     return claimedInvoke(ctx, prepared, input);
   }
   const callId = newId("call");
-  if (input.depth) prepared.call = { ...prepared.call, depth: String(input.depth) };
-  const run = await execute(ctx, prepared, callId);
+  let run: Execution;
+  try {
+    if (prepared.tree) chargeTree(prepared.tree, prepared.depth ?? 0);
+    run = await execute(ctx, prepared, callId);
+  } catch (err) {
+    if (err instanceof BudgetExceeded) throw await refuse(ctx, prepared, callId, err, waitUntil, input.recorded);
+    throw err;
+  }
   const recording = recordAfterAnswer(ctx.env, callRecord(ctx, prepared, run), run);
   if (input.recorded) await recording.written;
   else if (recording.owner) waitUntil(recording.written);
   return answer(run);
+}
+
+/**
+ * A call refused for a budget is still a call: it is recorded (failed, with the reason) and answered 429 with its
+ * id, so a caller that made too many calls finds each of them.
+ */
+async function refuse(
+  ctx: ServiceContext,
+  p: Prepared,
+  callId: string,
+  err: BudgetExceeded,
+  waitUntil: (promise: Promise<unknown>) => void,
+  recorded?: boolean,
+): Promise<ApiError> {
+  const now = Date.now();
+  const run = refusedRun(p, callId, err, now);
+  const recording = recordAfterAnswer(ctx.env, callRecord(ctx, p, run), run);
+  if (recorded) await recording.written;
+  else if (recording.owner) waitUntil(recording.written);
+  return new ApiError("rate_limited", err.message, { ...(err.details as object), callId });
+}
+
+/** The record of a call refused before it ran. */
+export function refusedRun(p: Pick<Prepared, "version">, callId: string, err: BudgetExceeded, now: number): Execution {
+  const errorDetail = { name: "LimitError", message: err.message, code: err.reason };
+  return {
+    callId,
+    ok: false,
+    error: `LimitError: ${err.message}`,
+    errorDetail,
+    status: "failed",
+    durationMs: 0,
+    versionId: p.version.id,
+    resultJson: null,
+    startedAt: now,
+    endedAt: now,
+    logs: [],
+    logsTruncated: false,
+    retryable: err.reason === "concurrency",
+  };
 }
 
 export const answer = (run: Execution): InvokeResult => ({
@@ -165,7 +226,7 @@ function callRecord(ctx: ServiceContext, p: Prepared, run: Execution): NewCall {
   return {
     id: run.callId,
     functionId: p.fn.id,
-    workspaceId: p.fn.workspaceId,
+    workspaceId: p.workspaceId,
     versionId: run.versionId,
     status: run.status,
     trigger: "api",
@@ -188,10 +249,15 @@ async function claimedInvoke(
   const callId = newId("call");
   const now = Date.now();
   const maxRetries = p.fn.maxRetries ?? LIMITS.maxRetries.default;
+  // What the request asked for: a reuse of its idempotency key must ask for the same.
+  const requestHash =
+    input.idempotencyKey === undefined
+      ? null
+      : await sha256Hex(JSON.stringify([p.argsJson, isAsync, input.scheduledAt ?? null, input.versionId ?? null]));
   const row: NewCall = {
     id: callId,
     functionId: p.fn.id,
-    workspaceId: p.fn.workspaceId,
+    workspaceId: p.workspaceId,
     versionId: p.version.id,
     status: isAsync ? "queued" : "running",
     trigger: "api",
@@ -202,6 +268,7 @@ async function claimedInvoke(
     deadlineAt: isAsync ? null : now + timeoutOf(p.fn) + LOST_GRACE_MS,
     argsSize: byteLength(p.argsJson),
     idempotencyKey: input.idempotencyKey ?? null,
+    requestHash,
     createdBy: ctx.principal.keyId,
   };
   if (isAsync) {
@@ -212,6 +279,12 @@ async function claimedInvoke(
   }
 
   const claimed = await claim(ctx, row);
+  if (claimed !== null && claimed.requestHash !== null && claimed.requestHash !== requestHash) {
+    throw new ApiError(
+      "unprocessable",
+      "This Idempotency-Key was used with other args or options within the last 24 hours: use a new key",
+    );
+  }
   if (claimed !== null) {
     // Somebody else's call holds this key: answer with it, without running anything.
     if (isAsync) return { callId: claimed.id, status: claimed.status, queued: true, replayed: true };
@@ -222,7 +295,14 @@ async function claimedInvoke(
     await enqueueCall(ctx.env, callId, input.scheduledAt);
     return { callId, status: "queued", queued: true, replayed: false };
   }
-  const run = await execute(ctx, p, callId);
+  let run: Execution;
+  try {
+    run = await execute(ctx, p, callId);
+  } catch (err) {
+    if (!(err instanceof BudgetExceeded)) throw err;
+    await recordExecution(ctx.db, ctx.env, row, refusedRun(p, callId, err, Date.now()));
+    throw new ApiError("rate_limited", err.message, { ...(err.details as object), callId });
+  }
   // Duplicates are waiting on this row: write it before answering.
   await recordExecution(ctx.db, ctx.env, row, run);
   return answer(run);
@@ -275,26 +355,50 @@ async function finishedAnswer(ctx: ServiceContext, call: CallRow, waitMs: number
   };
 }
 
-/** The secret call tokens are signed with. */
-export const tokenSecret = (env: Pick<ServiceContext["env"], "EDGEFN_SECRETS_KEY" | "EDGEFN_ADMIN_KEY">) =>
-  env.EDGEFN_SECRETS_KEY ?? env.EDGEFN_ADMIN_KEY ?? "";
-
 const timeoutOf = (fn: FunctionRow): number => fn.timeoutMs ?? LIMITS.timeoutMs.default;
 
-/** Runs the call in the function's isolate, within its timeout; never throws for what the user's code does. */
+/**
+ * Runs the call in the function's isolate, within its timeout; never throws for what the user's code does (it
+ * throws BudgetExceeded, before running anything, when the workspace has as many calls running as it may).
+ * What the isolate answers is checked by the host (runtime/outcome): a malformed answer is a failed call.
+ */
 export async function execute(
   ctx: Pick<ServiceContext, "db" | "env">,
   p: Prepared,
   callId: string,
 ): Promise<Execution> {
+  const release = admit(ctx.env, p.workspaceId);
+  const client = openClient({
+    env: ctx.env,
+    db: ctx.db,
+    functionId: p.fn.id,
+    workspaceId: p.workspaceId,
+    callId,
+    depth: p.depth ?? 0,
+    tree: p.tree ?? newTree(),
+    invoke: (nested, functionId, input) => invokeFunction(nested, functionId, { ...input, recorded: true }, () => {}),
+  });
+  try {
+    return await executeIn(ctx, p, callId, client);
+  } finally {
+    closeClient(client);
+    release();
+  }
+}
+
+async function executeIn(
+  ctx: Pick<ServiceContext, "db" | "env">,
+  p: Prepared,
+  callId: string,
+  client: ReturnType<typeof openClient>,
+): Promise<Execution> {
   const { fn, version } = p;
   const startedAt = Date.now();
   const timeoutMs = timeoutOf(fn);
   const isolate = functionIsolate(ctx.env, fn, version);
-  const token = await issueCallToken(tokenSecret(ctx.env), fn.id, callId, startedAt + timeoutMs + 5_000);
-  const running = isolate.invoke(p.args, { call: { functionId: fn.id, callId, ...p.call }, token });
+  const running = isolate.invoke(p.args, { call: { functionId: fn.id, callId, ...p.call }, client });
   let timer: number | undefined;
-  const outcome = await Promise.race([
+  const raw = await Promise.race([
     running.catch(
       (err: unknown): InvokeOutcome => ({
         ok: false,
@@ -309,14 +413,16 @@ export async function execute(
   ]);
   if (timer !== undefined) clearTimeout(timer);
   const endedAt = Date.now();
+  const window = { from: startedAt, to: endedAt };
   const base = { callId, durationMs: endedAt - startedAt, versionId: version.id, startedAt, endedAt };
 
+  let outcome: CheckedOutcome | typeof TIMED_OUT = raw === TIMED_OUT ? raw : checkOutcome(raw, window);
   if (outcome === TIMED_OUT || (!outcome.ok && outcome.logs.length === 0 && outcome.error?.name === "HangError")) {
     // What the call logged before it was given up on.
-    const partial = await isolate.takeLogs(callId).catch(() => ({ logs: [], logsTruncated: false }));
+    const taken = await isolate.takeLogs(callId).catch(() => ({ logs: [], logsTruncated: false }));
+    const partial = checkLogs(taken?.logs, taken?.logsTruncated, window);
     if (outcome !== TIMED_OUT) {
-      outcome.logs = partial.logs;
-      outcome.logsTruncated = partial.logsTruncated;
+      outcome = { ...outcome, ...partial };
     } else {
       const message = `The call did not finish within ${timeoutMs} ms`;
       return {
@@ -326,8 +432,7 @@ export async function execute(
         errorDetail: { name: "TimeoutError", message },
         status: "timeout",
         resultJson: null,
-        logs: partial.logs,
-        logsTruncated: partial.logsTruncated,
+        ...partial,
         retryable: false,
       };
     }
@@ -346,7 +451,7 @@ export async function execute(
       retryable: outcome.error?.retryable === true,
     };
   }
-  const result = JSON.parse(outcome.result) as unknown;
+  const result = outcome.value;
   if (fn.outputSchemaId) {
     const problems = await violations(ctx, fn.outputSchemaId, result);
     if (problems.length > 0) {

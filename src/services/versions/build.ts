@@ -1,8 +1,9 @@
 import { and, eq, inArray, lt } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { type BuildLogLine, versions } from "../../db/schema";
+import { type BuildLogLine, functions, versions } from "../../db/schema";
 import type { Env } from "../../env";
 import { sha256Hex } from "../../lib/crypto";
+import { LIMITS } from "../../lib/limits";
 import { BuildError, buildBundle, type SourceBundle } from "../../runtime/build";
 import { ENTRY_MODULE } from "../../runtime/entry";
 import { ISOLATE_COMPAT, type IsolateEntrypoint, isolateModules } from "../../runtime/loader";
@@ -41,8 +42,17 @@ export async function runBuild(db: Db, env: Env, versionId: string, now = Date.n
 
     const body = JSON.stringify(bundle);
     const bundleKey = `bundles/${await sha256Hex(body)}`;
-    // Checked before it is stored, so a module that fails to load leaves no object behind.
-    const handlers = await checkInIsolate(env, bundleKey, bundle);
+    // Checked before it is stored, so a module that fails to load leaves no object behind. Loading it runs the
+    // user's top-level code: under the limits of one of the function's calls.
+    const fn = await db
+      .select({ timeoutMs: functions.timeoutMs, cpuMs: functions.cpuMs })
+      .from(functions)
+      .where(eq(functions.id, version.functionId))
+      .get();
+    const handlers = await checkInIsolate(env, bundleKey, bundle, {
+      timeoutMs: fn?.timeoutMs ?? LIMITS.timeoutMs.default,
+      cpuMs: fn?.cpuMs ?? LIMITS.cpuMs.default,
+    });
     log(`Loaded in an isolate; exports ${handlers.join(" and ")}`);
     // Always written, even when the object exists; confirmed once the row refers to it (see ./code).
     await env.CODE.put(bundleKey, body);
@@ -63,19 +73,38 @@ export async function runBuild(db: Db, env: Env, versionId: string, now = Date.n
   }
 }
 
-/** Imports the built module in a fresh isolate with no network and no env: import-time throws fail here. */
-async function checkInIsolate(env: Env, bundleKey: string, bundle: ReturnType<typeof buildBundle>): Promise<string[]> {
-  const worker = env.LOADER.get(`build:${bundleKey}`, () => ({
+/**
+ * Imports the built module in a fresh isolate with no network and no env, with the limits of a call (the loop
+ * guard, the function's cpuMs and its timeout): import-time throws, runaway top-level code and a module that never
+ * finishes loading fail here.
+ */
+async function checkInIsolate(
+  env: Env,
+  bundleKey: string,
+  bundle: ReturnType<typeof buildBundle>,
+  limits: { timeoutMs: number; cpuMs: number },
+): Promise<string[]> {
+  const worker = env.LOADER.get(`build:${bundleKey}:${limits.cpuMs}`, () => ({
     ...ISOLATE_COMPAT,
     mainModule: ENTRY_MODULE,
     modules: isolateModules(env, bundle, []),
     env: {},
     globalOutbound: null,
+    limits: { cpuMs: limits.cpuMs },
   }));
-  let found: { handle: boolean; fetch: boolean };
+  let found: Awaited<ReturnType<IsolateEntrypoint["describe"]>>;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    found = await (worker.getEntrypoint() as unknown as IsolateEntrypoint).describe();
+    const described = (worker.getEntrypoint() as unknown as IsolateEntrypoint).describe();
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new BuildError(`The module did not finish loading within ${limits.timeoutMs} ms`)),
+        limits.timeoutMs,
+      );
+    });
+    found = await Promise.race([described, late]);
   } catch (err) {
+    if (err instanceof BuildError) throw err;
     const e = err as Error;
     // workerd reports "Failed to start Worker:\nUncaught Name: message\n  at file:line:col in fn"; keep the
     // user's error and the frames in the uploaded modules, never the platform's own frames.
@@ -86,6 +115,21 @@ async function checkInIsolate(env: Env, bundleKey: string, bundle: ReturnType<ty
       .split("\n")
       .filter((line) => /^\s*at /.test(line) && userModules.some((m) => line.includes(`${m}:`)))
       .map((line) => `  ${line.trim()}`);
+    throw new BuildError(`The module failed to load: ${what}`, [what, ...frames].join("\n"));
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+  if (found.error) {
+    // Thrown by the module's top-level code (reported by the entry module, which loaded it).
+    const e = found.error;
+    const what = `${String(e.name).slice(0, 200)}: ${String(e.message).slice(0, 2000)}`;
+    const userModules = Object.keys(bundle.modules);
+    const frames = String(e.stack ?? "")
+      .split("\n")
+      .filter((line) => /^\s*at /.test(line) && userModules.some((m) => line.includes(`${m}:`)))
+      .slice(0, 50)
+      // As workerd reports a module that fails to start: "at file:line:col in fn".
+      .map((line) => `  ${line.trim().replace(/^at (.+) \((.+)\)$/, "at $2 in $1")}`);
     throw new BuildError(`The module failed to load: ${what}`, [what, ...frames].join("\n"));
   }
   const handlers = [found.handle && "handle", found.fetch && "fetch"].filter((h): h is string => !!h);

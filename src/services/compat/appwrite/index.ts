@@ -34,6 +34,7 @@ const TYPES: Record<ErrorCode, string> = {
   conflict: "general_conflict",
   payload_too_large: "storage_file_size_exceeded",
   unsupported_media_type: "storage_file_type_unsupported",
+  unprocessable: "general_argument_invalid",
   rate_limited: "general_rate_limit_exceeded",
   internal_error: "general_server_error",
   function_failed: "general_server_error",

@@ -1,0 +1,1 @@
+ALTER TABLE `calls` ADD `request_hash` text;
