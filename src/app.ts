@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
 import type { AppEnv } from "./env";
 import { requireAuth } from "./lib/auth";
+import { bodyCapError } from "./lib/body-cap";
 import { ApiError, type ErrorCode } from "./lib/errors";
 import { renderError } from "./lib/respond";
 import { registerBenchRoutes } from "./routes/bench";
@@ -14,7 +15,7 @@ import { registerHealthRoutes } from "./routes/health";
 import { registerInvokeRoutes } from "./routes/invoke";
 import { registerKeyRoutes } from "./routes/keys";
 import { registerPlatformRoutes } from "./routes/platform";
-import { registerRunRoutes } from "./routes/run";
+import { functionOrigin, registerRunRoutes } from "./routes/run";
 import { registerScheduleRoutes } from "./routes/schedules";
 import { registerSchemaRoutes } from "./routes/schemas-api";
 import { registerVersionRoutes } from "./routes/versions";
@@ -62,8 +63,13 @@ export function newApp(): App {
     await next();
     c.header("x-request-id", requestId);
   });
+  // A function's own origin: the whole request is the function's, before any route of the platform.
+  app.use("*", functionOrigin);
 
   app.onError((err, c) => {
+    // A body past its cap makes every read of it fail: whatever the route made of that, the answer is 413.
+    const capped = bodyCapError(c.req.raw);
+    if (capped) return renderError(c, capped);
     if (err instanceof HTTPException) {
       // Hono's own rejections (e.g. a body that is not JSON) keep their status, in our shape.
       const code = HTTP_CODES[err.status] ?? "bad_request";
@@ -78,7 +84,14 @@ export function newApp(): App {
     if (err instanceof SyntaxError) return renderError(c, new ApiError("bad_request", "Body is not valid JSON"));
     return renderError(c, err);
   });
-  app.notFound((c) => renderError(c, new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`)));
+  app.notFound(async (c) => {
+    // The web console's static files (the Worker runs first, so that no function host ever serves them).
+    if (c.env.ASSETS && (c.req.method === "GET" || c.req.method === "HEAD")) {
+      const asset = await c.env.ASSETS.fetch(c.req.raw);
+      if (asset.status !== 404) return asset;
+    }
+    return renderError(c, new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`));
+  });
 
   // Everything under /api needs a key, except the API description itself and the Cognite surface under /api/v1,
   // which checks keys itself and answers in Cognite's error shape.

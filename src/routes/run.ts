@@ -1,8 +1,9 @@
 import { z } from "@hono/zod-openapi";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { App } from "../app";
 import { getDb } from "../db/client";
 import type { AppEnv } from "../env";
+import { functionHost, runDomain } from "../lib/origin";
 import { withRetryAfter } from "../lib/respond";
 import { runHttp } from "../services/run";
 import { errors } from "./schemas";
@@ -18,7 +19,9 @@ export function registerRunRoutes(app: App) {
     const segments = new URL(c.req.url).pathname.split("/");
     const path = `/${segments.slice(4).join("/")}`;
     return withRetryAfter(c, () =>
-      runHttp(c.env, getDb(c.env.DB), c.req.raw, { workspace, fn, path }, (p) => c.executionCtx.waitUntil(p)),
+      runHttp(c.env, getDb(c.env.DB), c.req.raw, { workspace, fn, path, origin: "platform" }, (p) =>
+        c.executionCtx.waitUntil(p),
+      ),
     );
   };
   app.all("/run/:workspace/:fn", handler);
@@ -49,3 +52,18 @@ export function registerRunRoutes(app: App) {
     });
   }
 }
+
+/**
+ * A request to a function's own origin (`{function}.{workspace}.<run domain>`, `*.localhost` locally) goes to the
+ * function whole: its path, query and headers; nothing of the platform (API, console) answers on such a host.
+ */
+export const functionOrigin: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const url = new URL(c.req.url);
+  const target = functionHost(c.req.header("host") ?? url.host, runDomain(c.env.EDGEFN_RUN_DOMAIN));
+  if (!target) return next();
+  return withRetryAfter(c, () =>
+    runHttp(c.env, getDb(c.env.DB), c.req.raw, { ...target, path: url.pathname, origin: "function" }, (p) =>
+      c.executionCtx.waitUntil(p),
+    ),
+  );
+};

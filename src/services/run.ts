@@ -1,15 +1,20 @@
-import { and, eq, isNull, or } from "drizzle-orm";
+import { and, eq, isNull, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { functions, workspaces } from "../db/schema";
 import type { Env, Principal } from "../env";
 import { authenticate } from "../lib/auth";
+import { bodyCapError } from "../lib/body-cap";
+import { stripCredentials } from "../lib/credentials";
 import { ApiError, conflict, notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { LIMITS } from "../lib/limits";
+import { confinedToFunctionOrigin, inertOnPlatformOrigin } from "../lib/origin";
 import { functionIsolate } from "../runtime/loader";
+import { checkLogs } from "../runtime/outcome";
 import { type NewCall, recordAfterAnswer } from "./calls/record";
 import { requireRole, type ServiceContext, seesFunction } from "./context";
-import type { Execution } from "./invoke";
+import { callWorkspace, type Execution, refusedRun } from "./invoke";
+import { admit, BudgetExceeded } from "./invoke/budget";
 import { functionForInvoke, versionForInvoke } from "./invoke/cache";
 
 /** Headers the platform reads and does not pass on. */
@@ -21,18 +26,23 @@ export interface RunTarget {
   fn: string;
   /** The path after /run/{workspace}/{function}, starting with "/". */
   path: string;
+  /**
+   * Where the request arrived: the platform's own origin (/run/...: the answer is made inert) or the function's
+   * own origin (a host of the run domain, whose labels are lower case: names match without regard to case).
+   */
+  origin: "platform" | "function";
 }
 
 /** The function a /run path names, as error messages repeat it (names are clipped: a path can be long). */
-const named = (target: RunTarget) => `${target.workspace.slice(0, 100)}/${target.fn.slice(0, 160)}`;
+const named = (target: Omit<RunTarget, "path">) => `${target.workspace.slice(0, 100)}/${target.fn.slice(0, 160)}`;
 
 /** /run paths resolved in this isolate, kept as briefly as the invoke cache keeps a function. */
 const resolved = new Map<string, { id: string; at: number }>();
 const RESOLVE_TTL_MS = 2_000;
 
 /** The live function a /run path names, by workspace name or id and function name or id (cached briefly). */
-export async function resolve(db: Db, target: RunTarget): Promise<string> {
-  const key = `${target.workspace}/${target.fn}`;
+export async function resolve(db: Db, target: Omit<RunTarget, "path">): Promise<string> {
+  const key = `${target.origin}:${target.workspace}/${target.fn}`;
   const hit = resolved.get(key);
   const now = Date.now();
   if (hit && now - hit.at < RESOLVE_TTL_MS) return hit.id;
@@ -42,21 +52,29 @@ export async function resolve(db: Db, target: RunTarget): Promise<string> {
   return id;
 }
 
-async function lookup(db: Db, target: RunTarget): Promise<string> {
-  const row = await db
-    .select({ id: functions.id })
+async function lookup(db: Db, target: Omit<RunTarget, "path">): Promise<string> {
+  const folded = target.origin === "function";
+  const rows = await db
+    .select({ id: functions.id, name: functions.name, workspaceName: workspaces.name })
     .from(functions)
     .innerJoin(workspaces, eq(workspaces.id, functions.workspaceId))
     .where(
       and(
-        or(eq(workspaces.id, target.workspace), eq(workspaces.name, target.workspace)),
-        or(eq(functions.id, target.fn), eq(functions.name, target.fn)),
+        folded
+          ? or(eq(workspaces.id, target.workspace), sql`lower(${workspaces.name}) = ${target.workspace}`)
+          : or(eq(workspaces.id, target.workspace), eq(workspaces.name, target.workspace)),
+        folded
+          ? or(eq(functions.id, target.fn), sql`lower(${functions.name}) = ${target.fn}`)
+          : or(eq(functions.id, target.fn), eq(functions.name, target.fn)),
         isNull(functions.deletedAt),
       ),
     )
-    .get();
-  if (!row) throw notFound("function", named(target));
-  return row.id;
+    .limit(2)
+    .all();
+  if (rows.length === 0) throw notFound("function", named(target));
+  // Names that differ only in case cannot be told apart in a host name.
+  if (rows.length > 1) throw conflict(`More than one function answers to ${named(target)}: use its id`);
+  return (rows[0] as { id: string }).id;
 }
 
 /**
@@ -71,6 +89,9 @@ export async function runHttp(
   target: RunTarget,
   waitUntil: (p: Promise<unknown>) => void,
 ): Promise<Response> {
+  // A body declared larger than the cap is refused before anything runs.
+  const capped = bodyCapError(request);
+  if (capped) throw capped;
   const functionId = await resolve(db, target);
   const entry = await functionForInvoke(db, functionId, Date.now());
   if (!entry || entry.fn.deletedAt !== null) throw notFound("function", named(target));
@@ -93,14 +114,22 @@ export async function runHttp(
     return new Response(null, { status: 204, headers });
   }
 
+  const url = new URL(request.url);
+  const pinned = url.searchParams.get("version") ?? request.headers.get(VERSION_HEADER);
+  url.searchParams.delete("version");
+
   let principal: Principal | null = null;
   const authorization = request.headers.get("authorization");
-  if (!fn.public) {
+  // A protected function needs a key; so does pinning a version of a public one (anonymous callers get the active
+  // version only: a version that is not active is not public).
+  const anonymousPin = fn.public && pinned !== null && pinned !== entry.version?.id;
+  if (!fn.public || anonymousPin) {
+    if (anonymousPin && !authorization) throw notFound("version", pinned);
     principal = await authenticate(env, authorization ?? undefined);
     const ctx = { db, env, principal, now: Date.now() } satisfies ServiceContext;
     // A function the key cannot see does not exist for it, whatever the key's role.
     if (!seesFunction(ctx, fn)) {
-      throw notFound("function", named(target));
+      throw notFound(anonymousPin ? "version" : "function", anonymousPin ? pinned : named(target));
     }
     requireRole(ctx, "invoker", "run functions");
   }
@@ -114,9 +143,6 @@ export async function runHttp(
     }
   }
 
-  const url = new URL(request.url);
-  const pinned = url.searchParams.get("version") ?? request.headers.get(VERSION_HEADER);
-  url.searchParams.delete("version");
   let version = entry.version;
   if (pinned) {
     const v = await versionForInvoke(db, pinned);
@@ -131,9 +157,9 @@ export async function runHttp(
   }
 
   const callId = newId("call");
-  const headers = new Headers(request.headers);
+  // No credential of the platform reaches the function, public or not; its own auth headers do.
+  const headers = stripCredentials(new Headers(request.headers), env.EDGEFN_ADMIN_KEY);
   headers.delete(VERSION_HEADER);
-  // The platform key authorized this request; the function never sees it.
   if (!fn.public) headers.delete("authorization");
   headers.set(CALL_HEADER, callId);
   const forwarded = new Request(`${url.origin}${target.path}${url.search}`, {
@@ -149,7 +175,7 @@ export async function runHttp(
   const row: NewCall = {
     id: callId,
     functionId: fn.id,
-    workspaceId: fn.workspaceId,
+    workspaceId: principal ? callWorkspace({ principal }, fn) : fn.workspaceId,
     versionId: version.id,
     status: "running",
     trigger: "http",
@@ -161,7 +187,8 @@ export async function runHttp(
   };
   const record = async (status: number, failure: Execution["errorDetail"], timedOut = false) => {
     const endedAt = Date.now();
-    const logs = await isolate.takeLogs(callId).catch(() => ({ logs: [], logsTruncated: false }));
+    const taken = await isolate.takeLogs(callId).catch(() => ({ logs: [], logsTruncated: false }));
+    const logs = checkLogs(taken?.logs, taken?.logsTruncated, { from: startedAt, to: endedAt });
     const run: Execution = {
       callId,
       ok: !failure && status < 500,
@@ -181,6 +208,20 @@ export async function runHttp(
     if (recording.owner) await recording.written;
   };
 
+  let release: () => void;
+  try {
+    release = admit(env, row.workspaceId);
+  } catch (err) {
+    if (!(err instanceof BudgetExceeded)) throw err;
+    const refused = recordAfterAnswer(
+      env,
+      { ...row, httpStatus: 429 },
+      refusedRun({ version }, callId, err, startedAt),
+    );
+    if (refused.owner) waitUntil(refused.written);
+    throw new ApiError("rate_limited", err.message, { ...(err.details as object), callId });
+  }
+
   let timer: ReturnType<typeof setTimeout> | undefined;
   let response: Response;
   try {
@@ -191,6 +232,7 @@ export async function runHttp(
       }),
     ]);
     if (answer === null) {
+      release();
       const message = `The function did not answer within ${timeoutMs} ms`;
       waitUntil(record(504, { name: "TimeoutError", message }, true));
       throw new ApiError("function_failed", message);
@@ -198,6 +240,7 @@ export async function runHttp(
     response = answer;
   } catch (err) {
     if (err instanceof ApiError) throw err;
+    release();
     const e = err instanceof Error ? err : new Error(String(err));
     const failure = { name: e.name || "Error", message: e.message.slice(0, 16 * 1024) };
     waitUntil(record(502, failure));
@@ -207,6 +250,8 @@ export async function runHttp(
   }
 
   const withCors = (res: Response) => {
+    if (target.origin === "platform") inertOnPlatformOrigin(res.headers);
+    else confinedToFunctionOrigin(res.headers);
     if (allowedOrigin) {
       res.headers.set("access-control-allow-origin", origin);
       res.headers.append("vary", "Origin");
@@ -214,6 +259,7 @@ export async function runHttp(
     return res;
   };
   if (!response.body) {
+    release();
     waitUntil(record(response.status, null));
     return withCors(new Response(null, response));
   }
@@ -230,7 +276,10 @@ export async function runHttp(
     response.body
       .pipeTo(writable)
       .catch(() => {})
-      .finally(() => done()),
+      .finally(() => {
+        release();
+        done();
+      }),
   );
   waitUntil(ended.then(() => record(response.status, null)));
   return withCors(new Response(readable, response));

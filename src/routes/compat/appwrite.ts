@@ -9,6 +9,7 @@ import type { FunctionRow, VersionRow } from "../../db/schema";
 import type { AppEnv } from "../../env";
 import { unpackArchive } from "../../lib/archive";
 import { authenticate } from "../../lib/auth";
+import { bodyCapError } from "../../lib/body-cap";
 import { ApiError, badRequest } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { LIMITS } from "../../lib/limits";
@@ -225,7 +226,9 @@ export function registerAppwriteRoutes(app: App): void {
 
   aw.onError((err, c) => {
     let e: ApiError;
-    if (err instanceof ApiError) e = err;
+    const capped = bodyCapError(c.req.raw);
+    if (capped) e = capped;
+    else if (err instanceof ApiError) e = err;
     else if (err instanceof SyntaxError) e = badRequest("Body is not valid JSON");
     else {
       console.error(JSON.stringify({ requestId: c.get("requestId"), error: err.stack ?? err.message }));

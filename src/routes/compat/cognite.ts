@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import type { App } from "../../app";
 import type { AppEnv } from "../../env";
+import { bodyCapError } from "../../lib/body-cap";
 import { ApiError } from "../../lib/errors";
 import { envVarsProblem, LIMITS, metadataProblem, secretsProblem } from "../../lib/limits";
 import {
@@ -37,7 +38,8 @@ type CEnv = AppEnv & { Variables: { project: Project } };
 type C = Context<CEnv>;
 
 /** Renders any failure in Cognite's error shape, with the HTTP status as `code`. */
-function renderCogniteError(c: Context, err: unknown): Response {
+function renderCogniteError(c: Context, raw: unknown): Response {
+  const err = bodyCapError(c.req.raw) ?? raw;
   let status = 500;
   let body: Record<string, unknown>;
   if (err instanceof CogniteError) {

@@ -6,6 +6,7 @@ import type { App } from "../../app";
 import { getDb } from "../../db/client";
 import type { AppEnv } from "../../env";
 import { authenticate } from "../../lib/auth";
+import { bodyCapError } from "../../lib/body-cap";
 import { ApiError, badRequest } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
 import {
@@ -127,7 +128,8 @@ const FunctionPatch = z
 
 export function registerGcoreRoutes(app: App): void {
   const g = new Hono<AppEnv>();
-  g.onError((err, c) => {
+  g.onError((raw, c) => {
+    const err = bodyCapError(c.req.raw) ?? raw;
     let status = 500;
     let message = "Internal error";
     if (err instanceof ApiError) {

@@ -1,5 +1,6 @@
 import type { Env } from "../../../env";
 import { authenticate } from "../../../lib/auth";
+import { bodyCapError } from "../../../lib/body-cap";
 import { ApiError, badRequest, errorBody, notFound } from "../../../lib/errors";
 import { type ServiceContext, seesFunction } from "../../context";
 import { invokeFunction } from "../../invoke";
@@ -61,12 +62,14 @@ export async function invokeSupabase(
   requestId: string,
   waitUntil: (p: Promise<unknown>) => void,
 ): Promise<Response> {
+  const capped = bodyCapError(request);
+  if (capped) throw capped;
   const principal = await authenticate(env, request.headers.get("authorization") ?? undefined);
   const ctx: ServiceContext = { ...ctxBase, principal };
   const workspaceId = await workspaceOf(ctx, request.headers.get(WORKSPACE_HEADER));
 
   // The same cached name lookup as /run: no D1 read per call.
-  const functionId = await resolve(ctx.db, { workspace: workspaceId, fn: target.name, path: target.path });
+  const functionId = await resolve(ctx.db, { workspace: workspaceId, fn: target.name, origin: "platform" });
   const entry = await functionForInvoke(ctx.db, functionId, ctx.now);
   if (!entry || entry.fn.deletedAt !== null || !seesFunction(ctx, entry.fn)) throw notFound("function", target.name);
   const { fn, version } = entry;
@@ -83,7 +86,13 @@ export async function invokeSupabase(
       body: request.method === "GET" || request.method === "HEAD" ? undefined : request.body,
       redirect: "manual",
     });
-    return runHttp(env, ctx.db, forwarded, { workspace: workspaceId, fn: fn.id, path: target.path }, waitUntil);
+    return runHttp(
+      env,
+      ctx.db,
+      forwarded,
+      { workspace: workspaceId, fn: fn.id, path: target.path, origin: "platform" },
+      waitUntil,
+    );
   }
 
   const args = await argsOf(request);

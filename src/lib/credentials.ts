@@ -1,0 +1,75 @@
+/**
+ * What of a caller's request may reach a function. A function never sees a credential of the platform: no header
+ * whose value carries an edgefn API key (in any header, in any scheme: `Bearer`, `apikey`, `Basic` with the key
+ * as user or password, bare), no cookie of the platform's own. Everything else passes, so a function's own auth
+ * scheme (a webhook's token that is not an edgefn key) still reaches it.
+ */
+
+/** The shape of an edgefn API key (`efn_` and base64url); the admin key may be any string and is matched as well. */
+const KEY_PATTERN = /efn_[A-Za-z0-9_-]{16,}/;
+/** Cookies the platform sets (its console session and the like). */
+const PLATFORM_COOKIE = /^(__Host-|__Secure-)?edgefn/i;
+
+function carriesKey(value: string, adminKey: string | undefined): boolean {
+  if (KEY_PATTERN.test(value)) return true;
+  if (adminKey && adminKey.length >= 8 && value.includes(adminKey)) return true;
+  // HTTP Basic: the key as the user name or the password.
+  const basic = /^\s*basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(value);
+  if (basic?.[1]) {
+    try {
+      const decoded = atob(basic[1].replace(/-/g, "+").replace(/_/g, "/"));
+      return KEY_PATTERN.test(decoded) || (!!adminKey && adminKey.length >= 8 && decoded.includes(adminKey));
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
+/** The Cookie header without the platform's cookies and without any cookie that carries a key; null if none is left. */
+function withoutPlatformCookies(cookie: string, adminKey: string | undefined): string | null {
+  const kept = cookie
+    .split(";")
+    .map((c) => c.trim())
+    .filter((c) => {
+      if (c === "") return false;
+      const name = c.slice(0, c.includes("=") ? c.indexOf("=") : c.length).trim();
+      return !PLATFORM_COOKIE.test(name) && !carriesKey(c, adminKey);
+    });
+  return kept.length > 0 ? kept.join("; ") : null;
+}
+
+/** Removes, in place, every header that carries a platform credential. Returns the headers. */
+export function stripCredentials(headers: Headers, adminKey: string | undefined): Headers {
+  const names: string[] = [];
+  headers.forEach((_value, name) => {
+    names.push(name);
+  });
+  for (const name of names) {
+    const value = headers.get(name);
+    if (value === null) continue;
+    if (name === "cookie") {
+      const kept = withoutPlatformCookies(value, adminKey);
+      if (kept === null) headers.delete(name);
+      else if (kept !== value) headers.set(name, kept);
+    } else if (carriesKey(value, adminKey)) headers.delete(name);
+  }
+  return headers;
+}
+
+/** The same, for headers given as a plain object (an Appwrite execution's `headers`). */
+export function stripCredentialsFrom(
+  headers: Record<string, unknown>,
+  adminKey: string | undefined,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(headers)) {
+    const value = String(raw);
+    const lower = name.toLowerCase();
+    if (lower === "cookie") {
+      const kept = withoutPlatformCookies(value, adminKey);
+      if (kept !== null) out[name] = kept;
+    } else if (!carriesKey(value, adminKey)) out[name] = value;
+  }
+  return out;
+}
