@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../app";
 import { FUNCTION_SOURCES, type FunctionRow, RETENTION_TIERS } from "../db/schema";
+import { forbiddenPatternReason } from "../lib/hosts";
 import { envVarsProblem, LIMITS, metadataProblem, secretsProblem } from "../lib/limits";
 import { maskSecrets } from "../lib/secrets";
 import {
@@ -152,11 +153,19 @@ const mutable = {
         .refine(
           (host) => host.split(".").every((label) => label.length <= 63),
           "a host name's labels are at most 63 characters",
-        ),
+        )
+        .superRefine((host, ctx) => {
+          // Loopback, private networks, metadata services, local names, in every spelling (lib/hosts.ts).
+          const reason = forbiddenPatternReason(host);
+          if (reason) ctx.addIssue({ code: "custom", message: `${host} may not be reached by a function: ${reason}` });
+        }),
     )
     .max(LIMITS.allowedHosts)
     .nullish()
-    .openapi({ description: "Hosts the function may fetch (`*.example.com` for subdomains); none: no network" }),
+    .openapi({
+      description:
+        "Hosts the function may fetch (`*.example.com` for subdomains); none: no network. Loopback, private and link-local addresses and local names (localhost, *.local, *.internal, ...) are refused",
+    }),
   maxRetries: z.number().int().min(LIMITS.maxRetries.min).max(LIMITS.maxRetries.max).nullish(),
   rateLimitPerMinute: z
     .number()
