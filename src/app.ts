@@ -7,6 +7,7 @@ import { requireAuth } from "./lib/auth";
 import { bodyCapError } from "./lib/body-cap";
 import { ApiError, type ErrorCode } from "./lib/errors";
 import { renderError } from "./lib/respond";
+import { registerAdminRoutes } from "./routes/admin";
 import { registerBenchRoutes } from "./routes/bench";
 import { registerCallRoutes } from "./routes/calls";
 import { registerCompatRoutes } from "./routes/compat";
@@ -18,6 +19,8 @@ import { registerPlatformRoutes } from "./routes/platform";
 import { functionOrigin, registerRunRoutes } from "./routes/run";
 import { registerScheduleRoutes } from "./routes/schedules";
 import { registerSchemaRoutes } from "./routes/schemas-api";
+import { registerSessionRoutes } from "./routes/session";
+import { registerSupervisorRoutes } from "./routes/supervisor";
 import { registerVersionRoutes } from "./routes/versions";
 import { registerWorkspaceRoutes } from "./routes/workspaces";
 
@@ -95,7 +98,7 @@ export function newApp(): App {
 
   // Everything under /api needs a key, except the API description itself and the Cognite surface under /api/v1,
   // which checks keys itself and answers in Cognite's error shape.
-  const PUBLIC = new Set(["/api/openapi.json"]);
+  const PUBLIC = new Set(["/api/openapi.json", "/api/session"]);
   app.use("/api/*", (c, next) =>
     PUBLIC.has(c.req.path) || /^\/api\/v1(\/|$)/.test(c.req.path) ? next() : requireAuth(c, next),
   );
@@ -107,6 +110,7 @@ export function newApp(): App {
   });
 
   registerHealthRoutes(app);
+  registerSessionRoutes(app);
   registerKeyRoutes(app);
   registerWorkspaceRoutes(app);
   registerFunctionRoutes(app);
@@ -116,8 +120,10 @@ export function newApp(): App {
   registerScheduleRoutes(app);
   registerSchemaRoutes(app);
   registerPlatformRoutes(app);
+  registerAdminRoutes(app);
   registerRunRoutes(app);
   registerBenchRoutes(app);
+  registerSupervisorRoutes(app);
   registerCompatRoutes(app);
 
   app.doc31("/api/openapi.json", {

@@ -17,6 +17,8 @@ export interface Env {
   EDGEFN_BENCH?: string;
   /** Encrypts function secrets at rest (a Worker secret; `.dev.vars` locally). */
   EDGEFN_SECRETS_KEY?: string;
+  /** Older secrets keys, comma-separated: still decrypt what they encrypted, until a re-encryption moves it. */
+  EDGEFN_SECRETS_KEY_PREVIOUS?: string;
   /** Overrides the loop guard's longest synchronous stretch, in ms. */
   EDGEFN_STRETCH_MS?: string;
   /** Static files of the web console (Workers Static Assets); the Worker runs first and serves them itself. */
@@ -26,6 +28,9 @@ export interface Env {
    * (browsers resolve `*.localhost` to this machine); on Cloudflare a wildcard route of a domain of its own.
    */
   EDGEFN_RUN_DOMAIN?: string;
+  /** Set by the local supervisor (npm start): where the call journal goes, and the token both sides hold. */
+  EDGEFN_SUPERVISOR_URL?: string;
+  EDGEFN_SUPERVISOR_TOKEN?: string;
   /** Calls of one workspace that may run at once in one host isolate (default in LIMITS). */
   EDGEFN_WORKSPACE_CONCURRENCY?: string;
   /** Seconds before an async call's first retry (doubling after). */

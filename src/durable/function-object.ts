@@ -164,6 +164,32 @@ export class FunctionObject extends DurableObject<Env> {
     });
   }
 
+  /**
+   * Stores the same secrets sealed anew (a key rotation's re-encryption), if the function still holds `expected`:
+   * false when a change came first (seal them again from what it holds now). Deleted functions too, since a
+   * restore brings their secrets back. The values are unchanged, so configRevision and updatedAt stay.
+   */
+  replaceSecrets(
+    functionId: string,
+    expected: Record<string, string>,
+    next: Record<string, string>,
+  ): Promise<Outcome<boolean>> {
+    return this.serially(async () => {
+      const row = await this.db
+        .select({ secrets: functions.secrets })
+        .from(functions)
+        .where(eq(functions.id, functionId))
+        .get();
+      if (!row) return missing(functionId);
+      const held = Object.entries(row.secrets ?? {});
+      const same = held.length === Object.keys(expected).length && held.every(([k, v]) => expected[k] === v);
+      const keysKept = Object.keys(next).length === held.length && held.every(([k]) => Object.hasOwn(next, k));
+      if (!same || !keysKept) return { ok: true, value: false };
+      await this.db.update(functions).set({ secrets: next }).where(eq(functions.id, functionId));
+      return { ok: true, value: true };
+    });
+  }
+
   softDelete(functionId: string, now: number): Promise<Outcome<FunctionRow>> {
     return this.serially(async () => {
       const state = await this.load(functionId);

@@ -17,7 +17,10 @@ export type RuntimeFunction = Pick<
 export type RuntimeVersion = Pick<VersionRow, "id" | "bundleKey">;
 
 export interface IsolateEntrypoint {
-  invoke(args: unknown, info: { call: Record<string, unknown>; client?: CallClient }): Promise<InvokeOutcome>;
+  invoke(
+    args: unknown,
+    info: { call: Record<string, unknown>; client?: CallClient; journal?: { begin(): Promise<void> } },
+  ): Promise<InvokeOutcome>;
   describe(): Promise<{ handle: boolean; fetch: boolean; error?: InvokeOutcome["error"] }>;
   takeLogs(callId: string): Promise<Pick<InvokeOutcome, "logs" | "logsTruncated">>;
   fetch(request: Request): Promise<Response>;
@@ -63,7 +66,7 @@ export function functionIsolate(env: Env, fn: RuntimeFunction, version: RuntimeV
   const id = `${version.id}:${fn.configRevision}`;
   const worker = env.LOADER.get(id, async () => {
     const bundle = await readBundle(env, version.bundleKey as string);
-    const secrets = await decryptAll(env.EDGEFN_SECRETS_KEY, fn.id, fn.secrets);
+    const secrets = await decryptAll(env, fn.id, fn.secrets);
     return {
       ...ISOLATE_COMPAT,
       mainModule: ENTRY_MODULE,

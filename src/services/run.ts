@@ -9,6 +9,7 @@ import { ApiError, conflict, notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { LIMITS } from "../lib/limits";
 import { confinedToFunctionOrigin, inertOnPlatformOrigin } from "../lib/origin";
+import { journalBegin, journalEnd } from "../runtime/journal";
 import { functionIsolate } from "../runtime/loader";
 import { checkLogs } from "../runtime/outcome";
 import { type NewCall, recordAfterAnswer } from "./calls/record";
@@ -186,6 +187,7 @@ export async function runHttp(
     httpPath: target.path.slice(0, 2048),
   };
   const record = async (status: number, failure: Execution["errorDetail"], timedOut = false) => {
+    journalEnd(env, callId);
     const endedAt = Date.now();
     const taken = await isolate.takeLogs(callId).catch(() => ({ logs: [], logsTruncated: false }));
     const logs = checkLogs(taken?.logs, taken?.logsTruncated, { from: startedAt, to: endedAt });
@@ -221,6 +223,19 @@ export async function runHttp(
     if (refused.owner) waitUntil(refused.written);
     throw new ApiError("rate_limited", err.message, { ...(err.details as object), callId });
   }
+
+  // A supervised local runtime is told which call is about to run (see runtime/journal).
+  await journalBegin(env, {
+    id: callId,
+    kind: "http",
+    functionId: fn.id,
+    workspaceId: row.workspaceId,
+    versionId: version.id,
+    trigger: "http",
+    async: false,
+    startedAt,
+    timeoutMs,
+  });
 
   let timer: ReturnType<typeof setTimeout> | undefined;
   let response: Response;

@@ -90,7 +90,16 @@ export async function runQueuedCall(db: Db, env: Env, callId: string): Promise<v
   try {
     run = await execute(
       { db, env },
-      { fn, version, args, argsJson: JSON.stringify(args), call, workspaceId: row.workspaceId },
+      {
+        fn,
+        version,
+        args,
+        argsJson: JSON.stringify(args),
+        call,
+        workspaceId: row.workspaceId,
+        trigger: row.trigger,
+        async: true,
+      },
       callId,
     );
   } catch (err) {

@@ -4,6 +4,7 @@ import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Db } from "../../db/client";
 import { type CallLogLine, type CallRow, callLogs, calls, functions } from "../../db/schema";
 import type { Env } from "../../env";
+import { journalFlush } from "../../runtime/journal";
 import type { Execution } from "../invoke";
 
 export type NewCall = typeof calls.$inferInsert;
@@ -141,6 +142,16 @@ export async function recordExecution(
   run: Execution,
   logs: Logs = { items: run.logs, truncated: run.logsTruncated },
 ): Promise<void> {
+  try {
+    await writeExecution(db, env, row, run, logs);
+  } catch (cause) {
+    // Whatever the call put in its record, the call is not left without one.
+    const stripped = bare({ row, run }, cause);
+    await writeExecution(db, env, stripped.row, stripped.run, { items: [], truncated: true });
+  }
+}
+
+async function writeExecution(db: Db, env: Env, row: NewCall, run: Execution, logs: Logs): Promise<void> {
   const statements = await recordStatements(db, env, row, run, logs);
   // A call that ends after its function was purged must not come back: the purge deleted the function's calls,
   // and this record would be a row (and logs) of a function that no longer exists. Last in the batch, these take
@@ -212,22 +223,63 @@ export function recordAfterAnswer(env: Env, row: NewCall, run: Execution): Recor
     const records = pending;
     pending = [];
     next = null;
-    return writeRecords(env, records).catch((err: unknown) =>
-      // Nobody waits on this answer any more: the operators' log is where a lost record is told.
-      console.error(
-        JSON.stringify({
-          error: "could not record calls",
-          callIds: records.map((r) => r.run.callId),
-          cause: String(err),
-        }),
-      ),
-    );
+    return writeRecords(env, records)
+      .then(() => journalFlush(env) ?? undefined)
+      .catch((err: unknown) =>
+        // Nobody waits on this answer any more: the operators' log is where a lost record is told.
+        console.error(
+          JSON.stringify({
+            error: "could not record calls",
+            callIds: records.map((r) => r.run.callId),
+            cause: String(err),
+          }),
+        ),
+      );
   });
   return { written: next, owner: true };
 }
 
+/**
+ * Writes the records of calls that ended together. They go as one batch; if the batch fails, each record is
+ * written on its own, so one record that cannot be written (whatever its call put in it) never costs the others
+ * theirs; a record that still fails is written without its logs and result, saying so.
+ */
 async function writeRecords(env: Env, records: PendingRecord[]): Promise<void> {
   if (records.length === 0) return;
+  try {
+    await writeBatch(env, records);
+  } catch (err) {
+    for (const record of records) {
+      try {
+        if (records.length > 1) await writeBatch(env, [record]);
+        else throw err;
+      } catch (cause) {
+        await writeBatch(env, [bare(record, cause)]);
+      }
+    }
+  }
+}
+
+/** A record stripped to what cannot fail: status, times and a platform error that says what was lost. */
+function bare({ row, run }: PendingRecord, cause: unknown): PendingRecord {
+  console.error(JSON.stringify({ error: "could not record a call in full", callId: run.callId, cause: String(cause) }));
+  const message = "The call's logs and result could not be stored";
+  return {
+    row: { ...row, argsKey: null },
+    run: {
+      ...run,
+      logs: [],
+      logsTruncated: true,
+      resultJson: null,
+      errorDetail: run.errorDetail
+        ? { name: String(run.errorDetail.name).slice(0, 200), message: String(run.errorDetail.message).slice(0, 1000) }
+        : { name: "RecordError", message, code: "record_incomplete" },
+      status: run.status,
+    },
+  };
+}
+
+async function writeBatch(env: Env, records: PendingRecord[]): Promise<void> {
   // These calls were never written before they ran: new rows, inserted in bulk. A call whose function was purged
   // while it ran is not written: the purge deleted the function's calls, and this one must not come back.
   const rows = await Promise.all(

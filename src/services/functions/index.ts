@@ -116,7 +116,7 @@ async function prepare(
     if (value === "***") {
       if (!current) throw badRequest(`secrets.${name}: "***" keeps a current value, but there is none`);
       sealed[name] = current;
-    } else sealed[name] = await encryptSecret(ctx.env.EDGEFN_SECRETS_KEY, fn.id, name, value);
+    } else sealed[name] = await encryptSecret(ctx.env, fn.id, name, value);
   }
   return { ...rest, secrets: sealed };
 }

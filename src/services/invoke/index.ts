@@ -5,6 +5,7 @@ import { ApiError, conflict, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { LIMITS } from "../../lib/limits";
 import type { InvokeOutcome } from "../../runtime/entry";
+import { JournalTarget, journalEnabled, journalEnd } from "../../runtime/journal";
 import { functionIsolate } from "../../runtime/loader";
 import { type CheckedOutcome, checkLogs, checkOutcome } from "../../runtime/outcome";
 import { enqueueCall } from "../calls/queue";
@@ -99,6 +100,9 @@ export interface Prepared {
   /** How deep the call is made through ctx.client, and the budget of its call tree (host state). */
   depth?: number;
   tree?: CallTree;
+  /** How the call was made, and whether it is an async call (its row exists; a lost one is sent again). */
+  trigger?: string;
+  async?: boolean;
 }
 
 /** The workspace a call of this function by this key belongs to: a system function's calls are their caller's. */
@@ -383,6 +387,7 @@ export async function execute(
   } finally {
     closeClient(client);
     release();
+    journalEnd(ctx.env, callId);
   }
 }
 
@@ -396,7 +401,24 @@ async function executeIn(
   const startedAt = Date.now();
   const timeoutMs = timeoutOf(fn);
   const isolate = functionIsolate(ctx.env, fn, version);
-  const running = isolate.invoke(p.args, { call: { functionId: fn.id, callId, ...p.call }, client });
+  const journal = journalEnabled(ctx.env)
+    ? new JournalTarget(ctx.env, {
+        id: callId,
+        kind: "call",
+        functionId: fn.id,
+        workspaceId: p.workspaceId,
+        versionId: version.id,
+        trigger: p.trigger ?? "api",
+        async: p.async === true,
+        startedAt,
+        timeoutMs,
+      })
+    : undefined;
+  const running = isolate.invoke(p.args, {
+    call: { functionId: fn.id, callId, ...p.call },
+    client,
+    ...(journal ? { journal } : {}),
+  });
   let timer: number | undefined;
   const raw = await Promise.race([
     running.catch(

@@ -6,6 +6,7 @@ import { sha256Hex } from "../../lib/crypto";
 import { LIMITS } from "../../lib/limits";
 import { BuildError, buildBundle, type SourceBundle } from "../../runtime/build";
 import { ENTRY_MODULE } from "../../runtime/entry";
+import { journalBegin, journalEnd } from "../../runtime/journal";
 import { ISOLATE_COMPAT, type IsolateEntrypoint, isolateModules } from "../../runtime/loader";
 import { lifecycle } from "../functions";
 import { forgetFunction } from "../invoke/cache";
@@ -49,10 +50,25 @@ export async function runBuild(db: Db, env: Env, versionId: string, now = Date.n
       .from(functions)
       .where(eq(functions.id, version.functionId))
       .get();
-    const handlers = await checkInIsolate(env, bundleKey, bundle, {
-      timeoutMs: fn?.timeoutMs ?? LIMITS.timeoutMs.default,
-      cpuMs: fn?.cpuMs ?? LIMITS.cpuMs.default,
+    const limits = { timeoutMs: fn?.timeoutMs ?? LIMITS.timeoutMs.default, cpuMs: fn?.cpuMs ?? LIMITS.cpuMs.default };
+    const journalId = `build:${versionId}`;
+    await journalBegin(env, {
+      id: journalId,
+      kind: "build",
+      functionId: version.functionId,
+      workspaceId: "",
+      versionId,
+      trigger: "build",
+      async: true,
+      startedAt: now(),
+      timeoutMs: limits.timeoutMs,
     });
+    let handlers: string[];
+    try {
+      handlers = await checkInIsolate(env, bundleKey, bundle, limits);
+    } finally {
+      journalEnd(env, journalId);
+    }
     log(`Loaded in an isolate; exports ${handlers.join(" and ")}`);
     // Always written, even when the object exists; confirmed once the row refers to it (see ./code).
     await env.CODE.put(bundleKey, body);

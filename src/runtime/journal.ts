@@ -1,0 +1,93 @@
+import { RpcTarget } from "cloudflare:workers";
+import type { Env } from "../env";
+
+/**
+ * The call journal of a supervised local runtime. Local workerd enforces no CPU limit and runs every isolate on
+ * one thread, so native work the loop guard cannot see (a catastrophic regular expression, a WebAssembly loop)
+ * freezes the whole process; the supervisor of `npm start` then restarts it. So that the calls in flight are
+ * not lost without a trace, the host tells the supervisor (outside the process) which call is about to run user
+ * code, and which calls ended. After a restart the supervisor hands the open entries back (see services/recover).
+ *
+ * Off unless the supervisor configured it (EDGEFN_SUPERVISOR_URL and _TOKEN): on Cloudflare each isolate's cpuMs
+ * ends such work, and nothing is sent.
+ */
+
+export interface JournalEntry {
+  /** A call id, or `build:<versionId>` for a build's check. */
+  id: string;
+  kind: "call" | "http" | "build";
+  functionId: string;
+  workspaceId: string;
+  versionId: string;
+  trigger: string;
+  /** An async call: its row exists (running) and the queue would retry it. */
+  async: boolean;
+  startedAt: number;
+  timeoutMs: number;
+}
+
+type Supervised = Pick<Env, "EDGEFN_SUPERVISOR_URL" | "EDGEFN_SUPERVISOR_TOKEN">;
+
+/** Ids of entries that ended since the last message; they ride along with the next one. */
+let ended: string[] = [];
+
+export const journalEnabled = (env: Supervised): boolean =>
+  !!env.EDGEFN_SUPERVISOR_URL && (env.EDGEFN_SUPERVISOR_TOKEN ?? "").length >= 32;
+
+async function send(env: Supervised, body: { begin?: JournalEntry; end?: string[] }): Promise<void> {
+  try {
+    const res = await fetch(`${env.EDGEFN_SUPERVISOR_URL}/journal`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-edgefn-supervisor": env.EDGEFN_SUPERVISOR_TOKEN as string },
+      body: JSON.stringify(body),
+    });
+    await res.body?.cancel();
+  } catch {
+    // The supervisor is gone (npm start is stopping): the journal is a safety net, never a reason to fail a call.
+  }
+}
+
+/** Records that an entry is about to run user code; resolves once the supervisor has it. */
+export function journalBegin(env: Supervised, entry: JournalEntry): Promise<void> {
+  if (!journalEnabled(env)) return Promise.resolve();
+  const end = ended;
+  ended = [];
+  return send(env, end.length > 0 ? { begin: entry, end } : { begin: entry });
+}
+
+/** Records that an entry ended (sent with the next message, or by journalFlush). */
+export function journalEnd(env: Supervised, id: string): void {
+  if (!journalEnabled(env)) return;
+  ended.push(id);
+  if (ended.length > 1_000) ended = ended.slice(-1_000);
+}
+
+/** Sends the ends not sent yet (after a batch of records is written); null when there is nothing to send. */
+export function journalFlush(env: Supervised): Promise<void> | null {
+  if (!journalEnabled(env) || ended.length === 0) return null;
+  const end = ended;
+  ended = [];
+  return send(env, { end });
+}
+
+/**
+ * Handed to the isolate with a call (only when the journal is on): the entry module awaits `begin()` before the
+ * call's user code runs, so the last entry begun before a freeze is the call that froze the process.
+ */
+export class JournalTarget extends RpcTarget {
+  #env: Supervised;
+  #entry: JournalEntry;
+  #begun = false;
+
+  constructor(env: Supervised, entry: JournalEntry) {
+    super();
+    this.#env = env;
+    this.#entry = entry;
+  }
+
+  async begin(): Promise<void> {
+    if (this.#begun) return;
+    this.#begun = true;
+    await journalBegin(this.#env, this.#entry);
+  }
+}
