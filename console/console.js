@@ -1,8 +1,8 @@
-// The edgefn console: one vanilla module, no build step. It talks to the same origin's /api with the API key the
-// user signs in with (kept in sessionStorage, or localStorage when "remember" is ticked). Everything it shows is put
-// into the page as text nodes, never as HTML.
+// The edgefn console: one vanilla module, no build step. It talks to the same origin's /api through a session: the
+// API key the user signs in with is exchanged for an HttpOnly cookie (page script never holds it) and a CSRF token
+// kept in memory and sent back with every request. Everything it shows is put into the page as text nodes, never
+// as HTML.
 
-const KEY_NAME = "edgefn.apiKey";
 const view = document.getElementById("view");
 const CALL_STATUSES = ["queued", "running", "completed", "failed", "timeout", "canceled"];
 const TABS = [
@@ -131,18 +131,19 @@ class ApiError extends Error {
   }
 }
 
-const storedKey = () => sessionStorage.getItem(KEY_NAME) ?? localStorage.getItem(KEY_NAME);
+/** The signed-in session: its CSRF token and who it acts as (null: not signed in). Never the key itself. */
+let session = null;
 
-function saveKey(key, remember) {
-  sessionStorage.removeItem(KEY_NAME);
-  localStorage.removeItem(KEY_NAME);
-  if (key) (remember ? localStorage : sessionStorage).setItem(KEY_NAME, key);
-}
-
-async function request(path, { method = "GET", body, key = storedKey() } = {}) {
-  const headers = { authorization: `Bearer ${key ?? ""}` };
+async function request(path, { method = "GET", body } = {}) {
+  const headers = {};
+  if (session) headers["x-edgefn-csrf"] = session.csrfToken;
   if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(path, {
+    method,
+    headers,
+    credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   let data = null;
   try {
@@ -162,14 +163,24 @@ async function request(path, { method = "GET", body, key = storedKey() } = {}) {
   return data;
 }
 
+/** The session of this browser's cookie, if it has a live one. */
+async function resumeSession() {
+  try {
+    session = await request("/api/session");
+  } catch {
+    session = null;
+  }
+  return session;
+}
+
 /** An API call from a page: a rejected key sends the user back to sign in. */
 async function api(path, options) {
   try {
     return await request(path, options);
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
-      saveKey(null);
-      renderSignIn("Your API key was not accepted any more. Sign in again.");
+      session = null;
+      renderSignIn("Your session ended or its API key was not accepted any more. Sign in again.");
     }
     throw err;
   }
@@ -223,8 +234,8 @@ function renderSignIn(message) {
         submit.disabled = true;
         error.hidden = true;
         try {
-          await request("/api/workspaces?limit=1", { key });
-          saveKey(key, remember.checked);
+          session = await request("/api/session", { method: "POST", body: { key, remember: remember.checked } });
+          input.value = "";
           workspacesCache = null;
           showChrome();
           route();
@@ -264,7 +275,7 @@ function renderSignIn(message) {
       h(
         "p",
         { class: "muted" },
-        "The key stays in this browser tab (or this browser, if remembered) and is sent only to this server's /api.",
+        "The key is sent once to this server, which answers with a session cookie that page script cannot read; the key is not kept in the browser.",
       ),
     ),
   );
@@ -274,12 +285,16 @@ function renderSignIn(message) {
 function showChrome() {
   document.getElementById("topnav").hidden = false;
   document.getElementById("who").hidden = false;
-  const key = storedKey() ?? "";
-  document.getElementById("key-hint").textContent = `${key.slice(0, 10)}…`;
+  document.getElementById("key-hint").textContent = session ? `${session.role} · ${session.keyId}` : "";
 }
 
-document.getElementById("sign-out").addEventListener("click", () => {
-  saveKey(null);
+document.getElementById("sign-out").addEventListener("click", async () => {
+  try {
+    await request("/api/session", { method: "DELETE" });
+  } catch {
+    // Signed out here either way.
+  }
+  session = null;
   workspacesCache = null;
   location.hash = "";
   renderSignIn();
@@ -307,10 +322,11 @@ function newTurn() {
   return () => mine !== turn;
 }
 
-function route() {
-  newTurn();
+async function route() {
+  const stale = newTurn();
   document.getElementById("toast").hidden = true;
-  if (!storedKey()) return renderSignIn();
+  if (!session && !(await resumeSession())) return stale() ? undefined : renderSignIn();
+  if (stale()) return;
   showChrome();
   const { parts, query } = parseHash();
   window.scrollTo(0, 0);

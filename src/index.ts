@@ -3,6 +3,7 @@ import { getDb } from "./db/client";
 import type { Env } from "./env";
 import { bodyLimit, capBody } from "./lib/body-cap";
 import { functionHost, runDomain } from "./lib/origin";
+import { sweepSessions } from "./lib/session";
 import { deadLetterCall, runQueuedCall } from "./services/calls/queue";
 import { sweepLostCalls, sweepOldCalls } from "./services/calls/sweep";
 import { sweepAbandonedUploads } from "./services/compat/appwrite/uploads";
@@ -36,7 +37,8 @@ export default {
         requeueStaleCalls(db, env, now),
         sweepStaleBuilds(db, env, now),
         sweepAbandonedUploads(env, now),
-      ]).then(([purgedFunctions, lostCalls, deletedCalls, requeuedCalls, builds, abandonedUploadParts]) => {
+        sweepSessions(env, now),
+      ]).then(([purgedFunctions, lostCalls, deletedCalls, requeuedCalls, builds, abandonedUploadParts, sessions]) => {
         console.log(
           JSON.stringify({
             event: "cron",
@@ -51,6 +53,7 @@ export default {
             requeuedBuilds: builds.requeued,
             interruptedBuilds: builds.failed,
             abandonedUploadParts,
+            endedSessions: sessions,
           }),
         );
       }),

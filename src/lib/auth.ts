@@ -5,6 +5,7 @@ import { apiKeys } from "../db/schema";
 import type { AppEnv, Env, Principal } from "../env";
 import { digestsEqual, sha256Hex } from "./crypto";
 import { ApiError } from "./errors";
+import { sessionKeyHash, sessionToken } from "./session";
 
 export const ADMIN_KEY_ID = "key_admin";
 const CACHE_TTL_MS = 30_000;
@@ -36,8 +37,11 @@ async function adminKeyHash(env: Env): Promise<string | undefined> {
 export async function authenticate(env: Env, header: string | undefined, now = Date.now()): Promise<Principal> {
   const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
   if (!match) throw new ApiError("unauthorized", "Missing API key: send Authorization: Bearer <key>");
-  const hash = await sha256Hex(match[1] as string);
+  return principalOfKeyHash(env, await sha256Hex(match[1] as string), now);
+}
 
+/** The principal of the API key with this SHA-256 (a console session keeps the hash of the key it was opened with). */
+export async function principalOfKeyHash(env: Env, hash: string, now = Date.now()): Promise<Principal> {
   const admin = await adminKeyHash(env);
   if (admin && digestsEqual(hash, admin)) return { keyId: ADMIN_KEY_ID, role: "admin", workspaceId: null };
 
@@ -60,7 +64,18 @@ export async function authenticate(env: Env, header: string | undefined, now = D
   return entry.principal;
 }
 
+/**
+ * An API key in `Authorization: Bearer`, or a console session: its HttpOnly cookie plus the session's CSRF token in
+ * the `x-edgefn-csrf` header (a cookie alone authorizes nothing).
+ */
 export const requireAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
-  c.set("principal", await authenticate(c.env, c.req.header("authorization")));
+  const header = c.req.header("authorization");
+  const token = header === undefined ? sessionToken(c.req.header("cookie")) : null;
+  c.set(
+    "principal",
+    token
+      ? await principalOfKeyHash(c.env, await sessionKeyHash(c.env, token, c.req.header("x-edgefn-csrf")))
+      : await authenticate(c.env, header),
+  );
   await next();
 };

@@ -212,8 +212,16 @@ describe.skipIf(!RUN)("the web console", () => {
     await page.getByRole("heading", { name: "Functions" }).waitFor();
     await page.locator("#functions table").waitFor();
     expect(await page.locator("#functions tbody tr").count()).toBe(2);
-    // The key lives in this tab's sessionStorage, not in the page.
-    expect(await page.evaluate(() => sessionStorage.getItem("edgefn.apiKey"))).toBe(p.adminKey);
+    // Page script never holds the key: no storage has it, and the session cookie is HttpOnly and SameSite=Strict.
+    const stored = await page.evaluate(
+      () => JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }),
+    );
+    expect(stored).not.toContain(p.adminKey);
+    expect(await page.evaluate(() => document.cookie)).toBe("");
+    const cookies = await page.context().cookies();
+    const session = cookies.find((c) => c.name.endsWith("edgefn_session"));
+    expect(session).toMatchObject({ httpOnly: true, sameSite: "Strict" });
+    expect(session?.value).not.toContain(p.adminKey);
   });
 
   it("finds a function by search and opens it", async () => {
@@ -351,6 +359,8 @@ describe.skipIf(!RUN)("the web console", () => {
   it("signs out", async () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByLabel("API key").waitFor();
-    expect(await page.evaluate(() => sessionStorage.getItem("edgefn.apiKey"))).toBeNull();
+    expect((await page.context().cookies()).filter((c) => c.name.endsWith("edgefn_session") && c.value)).toEqual([]);
+    // The old session's cookie no longer authorizes anything.
+    expect((await fetch(`${p.url}/api/session`)).status).toBe(401);
   });
 });

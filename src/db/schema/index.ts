@@ -4,5 +4,6 @@ export * from "./cognite";
 export * from "./functions";
 export * from "./schedules";
 export * from "./schemas";
+export * from "./sessions";
 export * from "./versions";
 export * from "./workspaces";

@@ -1,0 +1,24 @@
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/**
+ * A signed-in browser (the web console): an HttpOnly cookie holds a random token whose SHA-256 is kept here, so
+ * page script never holds a credential. The session acts as the API key it was opened with, checked at each use
+ * (a revoked or expired key, or a changed admin key, ends it).
+ */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    /** SHA-256 of the cookie's token, hex. */
+    hash: text("hash").notNull(),
+    /** SHA-256 of the API key the session was opened with (the admin key has no row of its own). */
+    keyHash: text("key_hash").notNull(),
+    /** Sent back by the console in a header with every request: a cookie alone never authorizes one. */
+    csrf: text("csrf").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [uniqueIndex("sessions_hash_idx").on(t.hash), index("sessions_expires_at_idx").on(t.expiresAt)],
+);
+
+export type SessionRow = typeof sessions.$inferSelect;
