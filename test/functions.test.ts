@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { api, expectError, expectStatus, newFunction, newKey, newWorkspace, tenant, unique } from "./support/api";
+import { deploy, invoke } from "./support/deploy";
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -275,7 +276,7 @@ describe("functions: system functions", () => {
     expect(listed.data.map((f: any) => f.id)).toContain(system.id);
   });
 
-  it("are changed only by admins", async () => {
+  it("are created and changed only by an admin key without a workspace", async () => {
     expectError(
       await api("PATCH", `/api/functions/${system.id}`, { key: a.keys.developer, body: { description: "x" } }),
       403,
@@ -300,13 +301,62 @@ describe("functions: system functions", () => {
       403,
       "forbidden",
     );
+    // Not even an admin of the workspace the function lives in: every workspace runs a system function.
+    expectError(
+      await api("PATCH", `/api/functions/${system.id}`, { key: a.keys.admin, body: { description: "by admin" } }),
+      403,
+      "forbidden",
+    );
+    expectError(
+      await api("POST", "/api/functions", {
+        key: a.keys.admin,
+        body: { workspaceId: a.ws.id, name: unique("s"), system: true },
+      }),
+      403,
+      "forbidden",
+    );
+    expectError(
+      await api("POST", `/api/functions/${system.id}/versions`, {
+        key: a.keys.admin,
+        body: { files: { "index.js": "export function handle() { return 'mine now'; }" } },
+      }),
+      403,
+      "forbidden",
+    );
+    expectError(await api("DELETE", `/api/functions/${system.id}`, { key: a.keys.admin }), 403, "forbidden");
     expect(
-      expectStatus(
-        await api("PATCH", `/api/functions/${system.id}`, { key: a.keys.admin, body: { description: "by admin" } }),
-        200,
-      ).description,
-    ).toBe("by admin");
-    expectStatus(await api("PATCH", `/api/functions/${system.id}`, { body: { description: "global admin" } }), 200);
+      expectStatus(await api("PATCH", `/api/functions/${system.id}`, { body: { description: "global admin" } }), 200)
+        .description,
+    ).toBe("global admin");
+  });
+
+  it("are called by every workspace, and each call belongs to the workspace that made it", async () => {
+    await deploy(system.id, {
+      "index.js": "export function handle(d, ctx) { console.log('secret of ' + d.who); return { who: d.who }; }",
+    });
+    const fromB = expectStatus(await invoke(system.id, { who: "b" }, {}, b.keys.invoker), 200);
+    expect(fromB).toMatchObject({ ok: true, result: { who: "b" } });
+    const fromA = expectStatus(await invoke(system.id, { who: "a" }, {}, a.keys.invoker), 200);
+    await new Promise((r) => setTimeout(r, 300));
+
+    // B sees its call, its result and logs; A (the function's own workspace) does not see B's, and vice versa.
+    expectStatus(await api("GET", `/api/calls/${fromB.callId}`, { key: b.keys.viewer }), 200);
+    expect(
+      expectStatus(await api("GET", `/api/calls/${fromB.callId}/logs`, { key: b.keys.viewer }), 200).items,
+    ).toMatchObject([{ message: "secret of b" }]);
+    for (const path of ["", "/logs", "/response"]) {
+      expectError(await api("GET", `/api/calls/${fromB.callId}${path}`, { key: a.keys.admin }), 404, "not_found");
+      expectError(await api("GET", `/api/calls/${fromA.callId}${path}`, { key: b.keys.admin }), 404, "not_found");
+    }
+    const listedByA = expectStatus(await api("GET", `/api/functions/${system.id}/calls`, { key: a.keys.viewer }), 200);
+    expect(listedByA.data.map((c: any) => c.id)).toEqual([fromA.callId]);
+    const listedByB = expectStatus(await api("GET", `/api/functions/${system.id}/calls`, { key: b.keys.viewer }), 200);
+    expect(listedByB.data.map((c: any) => c.id)).toEqual([fromB.callId]);
+    const metricsOfA = expectStatus(
+      await api("GET", `/api/functions/${system.id}/metrics?window=1h`, { key: a.keys.viewer }),
+      200,
+    );
+    expect(metricsOfA.total).toBe(1);
   });
 });
 

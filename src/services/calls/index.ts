@@ -123,7 +123,9 @@ export async function functionMetrics(ctx: ServiceContext, functionId: string, w
   const to = ctx.now;
   const from = to - METRIC_WINDOWS[window];
   const bucketMs = BUCKET_MS[window];
-  const inWindow = and(eq(calls.functionId, fn.id), sql`${calls.createdAt} >= ${from}`);
+  // A system function's calls are their callers': a workspace counts its own only.
+  const own = fn.system && ctx.principal.workspaceId ? eq(calls.workspaceId, ctx.principal.workspaceId) : undefined;
+  const inWindow = and(eq(calls.functionId, fn.id), sql`${calls.createdAt} >= ${from}`, own);
   // Finished calls that ran: one failed before it ran, or lost by the runtime, has no duration to rank.
   const timed = and(inWindow, inArray(calls.status, ["completed", "failed", "timeout"]), isNotNull(calls.durationMs));
 

@@ -5,7 +5,7 @@ import { ApiError, badRequest, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { type ListParams, paginate, parseListParams } from "../../lib/list/page";
 import { encryptSecret } from "../../lib/secrets";
-import { requireRole, type ServiceContext, seesFunction, seesWorkspace } from "../context";
+import { requireGlobalAdmin, requireRole, type ServiceContext, seesFunction, seesWorkspace } from "../context";
 import { forgetFunction } from "../invoke/cache";
 import { assertSchemaUsable } from "../schemas";
 import { getWorkspace } from "../workspaces";
@@ -76,12 +76,13 @@ export async function getFunction(ctx: ServiceContext, id: string): Promise<Func
   return row;
 }
 
-/** 403 unless the key may change this function: developers in its workspace, admins for system functions. */
+/**
+ * 403 unless the key may change this function: developers in its workspace; for a system function (which every
+ * workspace sees and calls) only an admin key without a workspace.
+ */
 export function requireWrite(ctx: ServiceContext, row: Pick<FunctionRow, "system" | "workspaceId">, action: string) {
   if (row.system) {
-    requireRole(ctx, "admin", `${action} a system function`);
-    if (!seesWorkspace(ctx, row.workspaceId))
-      throw new ApiError("forbidden", `Only admins can ${action} a system function`);
+    requireGlobalAdmin(ctx, `${action} a system function`);
   } else {
     requireRole(ctx, "developer", `${action} functions`);
   }
