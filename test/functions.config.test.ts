@@ -104,7 +104,7 @@ describe("secrets", () => {
     const stored = JSON.parse((await rowOf(a.id))?.secrets as string);
     const other = JSON.parse((await rowOf(b.id))?.secrets as string);
     expect(Object.keys(stored)).toEqual(["token"]);
-    expect(stored.token).toMatch(/^v1\.[\w-]+\.[\w-]+$/);
+    expect(stored.token).toMatch(/^v2\.[\w-]{8}\.[\w-]+\.[\w-]+$/);
     // A fresh IV for every value: the same secret looks different in each function.
     expect(other.token).not.toBe(stored.token);
     const everything = await env.DB.prepare("SELECT * FROM functions WHERE id IN (?, ?)").bind(a.id, b.id).all();

@@ -25,6 +25,13 @@ interface RouteCase {
 }
 
 const ROUTES: RouteCase[] = [
+  {
+    method: "POST",
+    path: "/api/admin/secrets/reencrypt",
+    url: () => "/api/admin/secrets/reencrypt",
+    role: "admin",
+    global: true,
+  },
   { method: "GET", path: "/api/keys", url: () => "/api/keys", role: "admin" },
   {
     method: "POST",
@@ -273,7 +280,8 @@ const ROUTES: RouteCase[] = [
   { method: "GET", path: "/api/runtimes", url: () => "/api/runtimes", role: "viewer" },
 ];
 
-const PUBLIC = ["GET /healthz"];
+/** Routes that take no API key: health, and the console's session (signed in with a key in the body). */
+const PUBLIC = ["GET /healthz", "POST /api/session", "GET /api/session", "DELETE /api/session"];
 const ROLES: Role[] = ["viewer", "invoker", "developer", "admin"];
 
 async function setup() {
