@@ -3,6 +3,14 @@ import { defineConfig } from "vitest/config";
 
 export const TEST_ADMIN_KEY = "efn_test-admin-key-for-the-test-runtime-only";
 
+/**
+ * V8 falls back to its linear-time engine for a regular expression that backtracks too much, as `npm start` sets it
+ * up: a catastrophic pattern (in a function, or in a JSON Schema) then ends instead of freezing the runtime.
+ */
+export const REGEXP_V8_FLAGS =
+  "--enable-experimental-regexp-engine-on-excessive-backtracks --regexp-backtracks-before-fallback=10000";
+process.env.MINIFLARE_WORKERD_V8_FLAGS ??= REGEXP_V8_FLAGS;
+
 /** The Workers runtime the in-process tests (and the benchmarks) run in: real D1, R2, DOs, Queues, Loader. */
 export async function workersProject(name: string, include: string[], extraBindings: Record<string, string> = {}) {
   const migrations = await readD1Migrations("migrations");

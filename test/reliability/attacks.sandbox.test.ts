@@ -406,6 +406,19 @@ describe("the host decides: budgets and what an isolate returns", () => {
   }
 });
 
+describe("native work the guard cannot see", () => {
+  it("ends a catastrophic regular expression in linear time (V8's fallback engine, as npm start sets it up)", async () => {
+    // Without the fallback this backtracks 2^30 times: the runtime would freeze for minutes.
+    const { fn } = await fnWith(
+      "export function handle(d) { return [/(a+)+$/.test('a'.repeat(d.n) + '!'), /^(\\w+\\s?)*$/.test('x'.repeat(d.n) + '!')]; }",
+    );
+    const started = Date.now();
+    const res = expectStatus(await invoke(fn.id, { n: 30 }), 200);
+    expect(res).toMatchObject({ ok: true, result: [false, false] });
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
+
 describe("logs are bounded and never forge the platform's", () => {
   it("caps empty lines: console.log() 100,000 times keeps 2,000 lines", async () => {
     const { fn } = await fnWith(
