@@ -17,6 +17,20 @@ const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url),
 /** @typedef {import("../client/index.js").Schemas} Schemas */
 /** @typedef {{ url?: string, key?: string, workspace?: string, json?: boolean }} GlobalOptions */
 
+/**
+ * The function's own origin on a local platform: `{function}.{workspace}.localhost`, which browsers resolve to
+ * this machine (names that are not host labels use the function's id). Null for a remote platform, whose run
+ * domain the operator chose.
+ */
+function functionOrigin(apiUrl, workspace, fn) {
+  const url = new URL(apiUrl);
+  if (!["localhost", "127.0.0.1", "[::1]"].includes(url.hostname)) return null;
+  const label = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(fn.name) ? fn.name : fn.id;
+  url.hostname = `${label}.${workspace}.localhost`;
+  url.pathname = "/";
+  return url.toString();
+}
+
 const program = new Command("edgefn")
   .description("Deploy, invoke and inspect functions on an edgefn platform.")
   .version(pkg.version, "-v, --version")
@@ -425,16 +439,20 @@ program
       }
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       const runUrl = `${api.url}/run/${ws.name}/${f.name}/`;
+      const originUrl = functionOrigin(api.url, ws.name, f);
       const invoke = `npx edgefn invoke ${f.name} --data '{}'`;
       if (json) {
-        printJson({ function: f, version: v, workspace: ws, runUrl, invoke });
+        printJson({ function: f, version: v, workspace: ws, runUrl, originUrl, invoke });
       } else if (v.status === "ready" || !o.wait) {
         const what = v.status === "ready" ? "Deployed" : "Uploaded";
         progress.success(`${what} ${f.name} version ${v.number} (${v.id}) in ${seconds} s: ${v.status}`);
         process.stdout.write(`version  ${v.number} ${out.dim(`(${v.id})`)} ${statusColor(v.status)}\n`);
         if (v.handlers) process.stdout.write(`handlers ${v.handlers.join(", ")}\n`);
         process.stdout.write(`invoke   ${out.cyan(invoke)}\n`);
-        process.stdout.write(`run      ${out.cyan(runUrl)}\n`);
+        if (!v.handlers || v.handlers.includes("fetch")) {
+          process.stdout.write(`run      ${out.cyan(runUrl)}\n`);
+          if (originUrl) process.stdout.write(`origin   ${out.cyan(originUrl)} ${out.dim("(its own origin)")}\n`);
+        }
         for (const w of bundled.warnings) info(`${err.yellow("warning")} ${w}`);
       } else {
         progress.error(`Build of ${f.name} version ${v.number} (${v.id}) ${v.status}`);
