@@ -1,12 +1,13 @@
-import { Validator } from "@cfworker/json-schema";
+import { env as workersEnv } from "cloudflare:workers";
 import { and, eq, exists, or, type SQL, sql } from "drizzle-orm";
 import { functions, type SchemaRow, schemas, workspaces } from "../../db/schema";
+import type { Env } from "../../env";
 import { badRequest, conflict, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import type { EntityDef } from "../../lib/list/entity";
 import { type ListParams, paginate, parseListParams } from "../../lib/list/page";
+import { askValidator, unansweredReason } from "../../runtime/validator";
 import { requireRole, type ServiceContext, seesWorkspace } from "../context";
-import { describeErrors, schemaProblems } from "./meta";
 
 export const schemaEntity: EntityDef = {
   name: "schema",
@@ -21,12 +22,17 @@ export const schemaEntity: EntityDef = {
 };
 
 const MAX_SCHEMA_BYTES = 64 * 1024;
-/** Compiled validators by schema id: schemas never change, so they are kept. */
-const validators = new Map<string, Validator>();
 
-function compile(schema: unknown): Validator {
-  // @cfworker/json-schema interprets schemas without generating code, as Workers require.
-  return new Validator(schema as object, "2020-12", false);
+/**
+ * The workspace of each schema by id (schemas never change), so that a warm call with a schema is one RPC to its
+ * workspace's validator isolate, which keeps the schema compiled; a cold one reads the schema from D1 and sends it.
+ */
+const workspaceOf = new Map<string, string>();
+const MAX_KNOWN = 5_000;
+
+/** The platform's bindings: the service context's, else the Worker's (violations() is given only a db). */
+function envOf(ctx: object): Env {
+  return (ctx as Partial<ServiceContext>).env ?? (workersEnv as unknown as Env);
 }
 
 export async function createSchema(
@@ -44,14 +50,11 @@ export async function createSchema(
   }
   if (new TextEncoder().encode(JSON.stringify(schema)).byteLength > MAX_SCHEMA_BYTES)
     throw badRequest(`schema: larger than ${MAX_SCHEMA_BYTES} bytes`);
-  let problems: string[] | null;
-  try {
-    // A copy: checking marks the objects it walks, and the stored schema must be the one that was sent.
-    problems = schemaProblems(structuredClone(schema));
-    compile(structuredClone(schema)).validate(null);
-  } catch (err) {
-    problems = [(err as Error).message.split("\n")[0] as string];
-  }
+  // The check walks user data with the library, so it runs in the workspace's validator isolate too.
+  const env = envOf(ctx);
+  const answer = await askValidator(env, input.workspaceId, (v) => v.check(schema));
+  const problems =
+    "problems" in answer ? answer.problems : "error" in answer ? [answer.error] : [unansweredReason(answer, "checked")];
   if (problems) {
     throw badRequest(`schema: not a usable JSON Schema: ${problems.join("; ")}`, { violations: problems });
   }
@@ -112,7 +115,7 @@ export async function deleteSchema(ctx: ServiceContext, id: string) {
         "point those functions elsewhere (or purge them) first",
     );
   }
-  validators.delete(id);
+  workspaceOf.delete(id);
 }
 
 /** Checks that a schema id names a schema of the workspace, for a function's inputSchemaId/outputSchemaId. */
@@ -121,23 +124,45 @@ export async function assertSchemaUsable(ctx: ServiceContext, workspaceId: strin
   if (!row || row.ws !== workspaceId) throw badRequest(`${field}: no schema ${id} in this function's workspace`);
 }
 
-/** Validates a value against a stored schema; returns the violations (empty when valid). */
+/**
+ * Validates a value against a stored schema; returns the violations (empty when valid). The work runs in the
+ * validator isolate of the schema's workspace (runtime/validator.ts), under a CPU limit, the loop guard and a
+ * timeout; a value that cannot be validated in time gets one violation that says so.
+ */
 export async function violations(ctx: Pick<ServiceContext, "db">, schemaId: string, value: unknown): Promise<string[]> {
-  let validator = validators.get(schemaId);
-  if (!validator) {
-    const row = await ctx.db.select().from(schemas).where(eq(schemas.id, schemaId)).get();
+  const env = envOf(ctx);
+  const read = async () => {
+    const row = await ctx.db
+      .select({ workspaceId: schemas.workspaceId, schema: schemas.schema })
+      .from(schemas)
+      .where(eq(schemas.id, schemaId))
+      .get();
+    if (row) {
+      if (workspaceOf.size >= MAX_KNOWN) workspaceOf.delete(workspaceOf.keys().next().value as string);
+      workspaceOf.set(schemaId, row.workspaceId);
+    }
+    return row;
+  };
+  const gone = [`(root): schema ${schemaId} no longer exists`];
+  let workspaceId = workspaceOf.get(schemaId);
+  let schema: unknown;
+  if (workspaceId === undefined) {
+    const row = await read();
     // A schema in use cannot be deleted; this is only a schema that vanished some other way.
-    if (!row) return [`(root): schema ${schemaId} no longer exists`];
-    validator = compile(row.schema);
-    if (validators.size > 1000) validators.clear();
-    validators.set(schemaId, validator);
+    if (!row) return gone;
+    ({ workspaceId, schema } = row);
   }
-  let result: ReturnType<Validator["validate"]>;
-  try {
-    result = validator.validate(value);
-  } catch (err) {
-    // Only a schema stored before schemas were checked on create can fail here: refuse with the reason, not a 500.
-    return [`(root): schema ${schemaId} cannot be evaluated: ${(err as Error).message.split("\n")[0]}`];
+  const ws = workspaceId;
+  let answer = await askValidator(env, ws, (v) => v.validate(schemaId, value, schema));
+  if ("missing" in answer) {
+    // A new validator isolate (or one that dropped the schema): send the schema along.
+    const row = await read();
+    if (!row) return gone;
+    answer = await askValidator(env, ws, (v) => v.validate(schemaId, value, row.schema));
   }
-  return result.valid ? [] : describeErrors(result.errors);
+  if ("violations" in answer) return answer.violations;
+  // Only a schema stored before schemas were checked on create can fail here: refuse with the reason, not a 500.
+  if ("error" in answer) return [`(root): schema ${schemaId} cannot be evaluated: ${answer.error}`];
+  if ("missing" in answer) return ["(root): could not be validated: the validator lost the schema"];
+  return [`(root): ${unansweredReason(answer, "validated")}`];
 }
