@@ -6,7 +6,10 @@ import { ApiError, errorBody } from "./errors";
 export function renderError(c: Context, err: unknown): Response {
   const requestId = (c.get("requestId") as string | undefined) ?? crypto.randomUUID();
   if (err instanceof ApiError) {
-    return c.json(errorBody(err.code, err.message, requestId, err.details), err.status as ContentfulStatusCode);
+    const res = c.json(errorBody(err.code, err.message, requestId, err.details), err.status as ContentfulStatusCode);
+    const retryAfter = (err.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    if (err.code === "rate_limited" && typeof retryAfter === "number") res.headers.set("retry-after", String(retryAfter));
+    return res;
   }
   console.error(JSON.stringify({ requestId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }));
   return c.json(errorBody("internal_error", "Internal error", requestId), 500);
