@@ -47,7 +47,7 @@ const current = createRoute({
   tags: ["platform"],
   summary: "The browser's session (its CSRF token), from its cookie",
   security: [],
-  responses: { 200: json(SessionSchema, "The session") },
+  responses: { 200: json(SessionSchema, "The session"), ...errors() },
 });
 
 const signOut = createRoute({
