@@ -23,7 +23,7 @@ export function bodyLimit(pathname: string, functionOrigin: boolean): number {
   if (
     /^\/api\/functions\/[^/]+\/versions\/?$/.test(pathname) ||
     /^\/api\/v1\/projects\/[^/]+\/functions\/?$/.test(pathname) ||
-    /^\/cloud\/v1\/faas\/namespaces\/[^/]+\/[^/]+\/functions(\/[^/]+)?\/?$/.test(pathname)
+    /^\/cloud\/v1\/faas\/namespaces\/[^/]+\/[^/]+\/[^/]+\/functions(\/[^/]+)?\/?$/.test(pathname)
   ) {
     return LIMITS.body.upload;
   }

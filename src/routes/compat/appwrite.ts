@@ -10,6 +10,7 @@ import type { AppEnv } from "../../env";
 import { unpackArchive } from "../../lib/archive";
 import { authenticate } from "../../lib/auth";
 import { bodyCapError } from "../../lib/body-cap";
+import { stripCredentialsFrom } from "../../lib/credentials";
 import { ApiError, badRequest } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { LIMITS } from "../../lib/limits";
@@ -450,7 +451,11 @@ export function registerAppwriteRoutes(app: App): void {
     const request: ExecutionRequest = {
       method: body.method ?? "POST",
       path: body.path ?? "/",
-      headers: Object.fromEntries(Object.entries(body.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)])),
+      // The execution's headers reach the function; a credential of the platform among them never does.
+      headers: stripCredentialsFrom(
+        Object.fromEntries(Object.entries(body.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)])),
+        c.env.EDGEFN_ADMIN_KEY,
+      ),
     };
     let scheduledAt: number | undefined;
     if (body.scheduledAt !== undefined) {

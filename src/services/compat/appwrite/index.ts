@@ -88,7 +88,13 @@ export async function findFunction(ctx: ServiceContext, workspaceId: string, id:
     )
     .get();
   if (!row) throw notFound("function", id);
-  return getFunction(ctx, row.id);
+  try {
+    return await getFunction(ctx, row.id);
+  } catch (err) {
+    // A function the key may not see answers exactly as a missing one: by the id it was asked for.
+    if (err instanceof ApiError && err.code === "not_found") throw notFound("function", id);
+    throw err;
+  }
 }
 
 export const appwriteId = (fn: Pick<FunctionRow, "id" | "externalId">) => fn.externalId ?? fn.id;

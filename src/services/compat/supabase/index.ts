@@ -71,7 +71,10 @@ export async function invokeSupabase(
   // The same cached name lookup as /run: no D1 read per call.
   const functionId = await resolve(ctx.db, { workspace: workspaceId, fn: target.name, origin: "platform" });
   const entry = await functionForInvoke(ctx.db, functionId, ctx.now);
-  if (!entry || entry.fn.deletedAt !== null || !seesFunction(ctx, entry.fn)) throw notFound("function", target.name);
+  // A function the key may not see answers exactly as a missing name does.
+  if (!entry || entry.fn.deletedAt !== null || !seesFunction(ctx, entry.fn)) {
+    throw notFound("function", `${workspaceId.slice(0, 100)}/${target.name.slice(0, 160)}`);
+  }
   const { fn, version } = entry;
 
   if (version?.handlers?.includes("fetch")) {
