@@ -8,7 +8,8 @@ export function renderError(c: Context, err: unknown): Response {
   if (err instanceof ApiError) {
     const res = c.json(errorBody(err.code, err.message, requestId, err.details), err.status as ContentfulStatusCode);
     const retryAfter = (err.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
-    if (err.code === "rate_limited" && typeof retryAfter === "number") res.headers.set("retry-after", String(retryAfter));
+    if (err.code === "rate_limited" && typeof retryAfter === "number")
+      res.headers.set("retry-after", String(retryAfter));
     return res;
   }
   console.error(JSON.stringify({ requestId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }));
