@@ -1,17 +1,13 @@
 /**
  * `npm start`: edgefn on this machine, on embedded local storage (D1, R2, Durable Objects and Queues live
- * under .wrangler/state). Applies the local D1 migrations, makes sure an admin key exists, runs `wrangler dev`
- * on PORT (default 8787), fires the cron trigger at the start of every minute (wrangler dev never does), and
- * stops everything it started on Ctrl-C.
+ * under .wrangler/state, or EDGEFN_PERSIST_TO). Makes sure an admin key exists, runs the Worker in workerd
+ * through Miniflare on 127.0.0.1:PORT (default 8787; scripts/lib/runtime.mjs) with the D1 migrations applied,
+ * under the supervisor that restarts a runtime which stops answering (scripts/lib/supervisor.mjs), fires the
+ * cron trigger at the start of every minute, and stops everything it started on Ctrl-C, SIGTERM or SIGHUP.
  */
-import {
-  applyLocalMigrations,
-  ensureLocalKeys,
-  fireCron,
-  startWrangler,
-  stopGroup,
-  waitHealthy,
-} from "./lib/local.mjs";
+import { ensureLocalKeys, readDevVars, scheduleCron } from "./lib/local.mjs";
+import { workerdPids } from "./lib/runtime.mjs";
+import { startSupervised } from "./lib/supervisor.mjs";
 
 const port = Number(process.env.PORT ?? 8787);
 if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -23,41 +19,42 @@ const url = `http://localhost:${port}`;
 const persistTo = process.env.EDGEFN_PERSIST_TO || undefined;
 
 const keys = ensureLocalKeys();
-console.log("edgefn: applying local D1 migrations");
-try {
-  applyLocalMigrations({ persistTo });
-} catch (err) {
-  console.error(`edgefn: ${err.message}`);
-  process.exit(1);
-}
+// The Worker's vars and secrets: wrangler.toml's [vars], then .dev.vars, then the keys from the environment.
+const vars = { ...readDevVars(), ...keys.override };
 
-console.log(`edgefn: starting wrangler dev on port ${port}`);
-const child = startWrangler({ port, persistTo, vars: keys.override });
 let stopping = false;
-let cronTimer;
+let stopCron = () => {};
 
-function stop(signal) {
-  if (stopping) return;
-  stopping = true;
-  clearTimeout(cronTimer);
-  stopGroup(child, signal === "SIGINT" ? "SIGINT" : "SIGTERM");
-  // If wrangler ignores the polite signal, make sure it and its workerd are gone.
-  setTimeout(() => stopGroup(child, "SIGKILL"), 5000).unref();
+/** Kills the workerd this process started, at once (on every way out of this process). */
+function killWorkerd() {
+  for (const pid of workerdPids()) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
 }
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => stop(signal));
-process.on("exit", () => stopGroup(child, "SIGKILL"));
-child.on("exit", (code, signal) => {
-  clearTimeout(cronTimer);
-  if (!stopping) console.error(`edgefn: wrangler dev stopped (${code ?? signal})`);
-  process.exit(stopping ? 0 : (code ?? 1));
-});
+process.on("exit", killWorkerd);
 
+/**
+ * Stops everything at once: workerd is killed (what Miniflare's own exit hook, which also listens to these
+ * signals, does too) and the process exits, so there is nothing for a second Ctrl-C to force.
+ */
+function stop(code = 0) {
+  stopping = true;
+  stopCron();
+  killWorkerd();
+  process.exit(code);
+}
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => stop(0));
+
+console.log(`edgefn: starting the local runtime (workerd through Miniflare) on port ${port}`);
 try {
-  await waitHealthy(`http://127.0.0.1:${port}`, child);
+  await startSupervised({ port, persistTo, vars });
 } catch (err) {
   console.error(`edgefn: ${err.message}`);
-  stop("SIGTERM");
-  process.exitCode = 1;
+  stop(1);
 }
 
 if (!stopping) {
@@ -78,22 +75,7 @@ if (!stopping) {
       "",
     ].join("\n"),
   );
-  scheduleCron();
-}
-
-/** Fires the cron trigger at the start of each minute, as Cloudflare does. */
-function scheduleCron() {
-  const now = Date.now();
-  cronTimer = setTimeout(
-    async () => {
-      try {
-        const status = await fireCron(`http://127.0.0.1:${port}`);
-        if (status >= 400) console.error(`edgefn: the cron trigger answered ${status}`);
-      } catch (err) {
-        if (!stopping) console.error(`edgefn: could not fire the cron trigger: ${err.message}`);
-      }
-      if (!stopping) scheduleCron();
-    },
-    60_000 - (now % 60_000),
-  );
+  stopCron = scheduleCron(`http://127.0.0.1:${port}`, (err) => {
+    if (!stopping) console.error(`edgefn: could not fire the cron trigger: ${err.message}`);
+  });
 }

@@ -1,8 +1,7 @@
 /**
- * Running edgefn locally: the .dev.vars file, local D1 migrations, a `wrangler dev` child process in its own
- * process group, and waiting for it to answer. Shared by `npm start` and the benchmarks.
+ * Running edgefn locally: the repository's root, the .dev.vars file and its keys, firing the cron trigger.
+ * The runtime itself is scripts/lib/runtime.mjs (Miniflare) under scripts/lib/supervisor.mjs.
  */
-import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -10,7 +9,6 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const DEV_VARS = join(ROOT, ".dev.vars");
-const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
 
 /** Reads .dev.vars (KEY=VALUE lines, optional quotes, # comments). */
 export function readDevVars() {
@@ -35,7 +33,7 @@ function appendDevVar(name, value, comment) {
 /**
  * Makes sure the local admin key and the secrets key exist. The admin key comes from the environment if set,
  * else from .dev.vars, else a new one is generated and stored there. Returns the keys and where the admin key
- * came from; `override` holds values that must be passed to wrangler because .dev.vars does not have them.
+ * came from; `override` holds values of the environment that .dev.vars does not have (they win over it).
  */
 export function ensureLocalKeys() {
   const vars = readDevVars();
@@ -67,77 +65,40 @@ export function ensureLocalKeys() {
   return { adminKey, adminFrom, override };
 }
 
-function wranglerEnv() {
-  // Wrangler asks no questions and sends no telemetry when run by these scripts.
-  return { ...process.env, WRANGLER_SEND_METRICS: "false", CI: process.env.CI ?? "true" };
-}
-
-/** Applies the D1 migrations to the local database; throws if wrangler fails. */
-export function applyLocalMigrations({ persistTo, quiet = false } = {}) {
-  const args = ["d1", "migrations", "apply", "DB", "--local"];
-  if (persistTo) args.push("--persist-to", persistTo);
-  const run = spawnSync(WRANGLER, args, { cwd: ROOT, env: wranglerEnv(), stdio: quiet ? "pipe" : "inherit" });
-  if (run.status !== 0) {
-    if (quiet) process.stderr.write(`${run.stdout ?? ""}${run.stderr ?? ""}`);
-    throw new Error(`Applying the local D1 migrations failed (wrangler exit ${run.status ?? run.signal})`);
-  }
-}
-
-/** Starts `wrangler dev` in its own process group. */
-export function startWrangler({ port, persistTo, vars = {}, quiet = false }) {
-  const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
-  if (persistTo) args.push("--persist-to", persistTo);
-  for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
-  const child = spawn(WRANGLER, args, {
-    cwd: ROOT,
-    env: wranglerEnv(),
-    detached: true,
-    stdio: quiet ? ["ignore", "pipe", "pipe"] : ["ignore", "inherit", "inherit"],
+/**
+ * Fires the cron trigger once through Miniflare's scheduled route, as Cloudflare does at the start of a
+ * minute; `time` (epoch ms) makes it the tick of another moment.
+ */
+export async function fireCron(url, cron = "* * * * *", { time, timeoutMs = 30_000 } = {}) {
+  const q = time === undefined ? "" : `&time=${time}`;
+  const res = await fetch(`${url}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(cron)}${q}`, {
+    signal: AbortSignal.timeout(timeoutMs),
   });
-  if (quiet) {
-    // Kept so a failed start can say why.
-    child.output = "";
-    const keep = (chunk) => {
-      child.output = (child.output + chunk).slice(-20_000);
-    };
-    child.stdout.on("data", keep);
-    child.stderr.on("data", keep);
-  }
-  return child;
-}
-
-/** Stops a process started by startWrangler, with everything it started. */
-export function stopGroup(child, signal = "SIGTERM") {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // Already gone.
-  }
-}
-
-/** Waits until GET /healthz answers 200; throws if the child exits first or time runs out. */
-export async function waitHealthy(url, child, timeoutMs = 120_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`wrangler dev exited (${child.exitCode ?? child.signalCode}) before the platform was up`);
-    }
-    try {
-      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
-      if (res.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`The platform did not answer ${url}/healthz within ${timeoutMs / 1000} s`);
-}
-
-/** Fires the cron trigger once, as Cloudflare would at the start of a minute. */
-export async function fireCron(url, cron = "* * * * *") {
-  const res = await fetch(`${url}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(cron)}`, {
-    signal: AbortSignal.timeout(30_000),
-  });
+  await res.body?.cancel();
   return res.status;
+}
+
+/** Fires the cron trigger at the start of every minute until the returned function is called. */
+export function scheduleCron(url, onError = () => {}) {
+  let timer;
+  let stopped = false;
+  const next = () => {
+    timer = setTimeout(
+      async () => {
+        try {
+          const status = await fireCron(url);
+          if (status >= 400) onError(new Error(`the cron trigger answered ${status}`));
+        } catch (err) {
+          if (!stopped) onError(err);
+        }
+        if (!stopped) next();
+      },
+      60_000 - (Date.now() % 60_000),
+    );
+  };
+  next();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
 }

@@ -1,7 +1,7 @@
 /**
- * Black-box: `node scripts/start.mjs` (what `npm start` runs) on a free port with its own local storage,
- * driven over HTTP as a user would: the banner, the API from workspace to invoke, the cron trigger, and
- * Ctrl-C stopping every process it started.
+ * Black-box: `node scripts/start.mjs` (what `npm start` runs: the Worker in workerd through Miniflare, under
+ * the supervisor) on a free port with its own local storage, driven over HTTP as a user would: the banner, the
+ * API from workspace to invoke, the cron trigger, and Ctrl-C stopping every process it started.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -86,7 +86,8 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (server.exitCode === null) server.kill("SIGKILL");
-  spawnSync("pkill", ["-KILL", "-f", `--port ${port} `]);
+  // The workerd that Miniflare started listens on this port (its command line says so).
+  spawnSync("pkill", ["-KILL", "-f", `entry=127.0.0.1:${port} `]);
   rmSync(state, { recursive: true, force: true });
 });
 
@@ -182,10 +183,10 @@ describe("npm start", () => {
   it("stops everything it started on Ctrl-C", async () => {
     server.kill("SIGINT");
     expect(await exited).toBe(0);
-    // Nothing listens on the port any more: wrangler and workerd are gone too.
+    // Nothing listens on the port any more: workerd is gone too.
     await new Promise((r) => setTimeout(r, 1000));
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
-    const left = spawnSync("pgrep", ["-f", `--port ${port} `])
+    const left = spawnSync("pgrep", ["-f", `entry=127.0.0.1:${port} `])
       .stdout.toString()
       .trim();
     expect(left).toBe("");
