@@ -134,10 +134,18 @@ const utf8Length = (text) => apply(encode, encoder, [text]).byteLength;
 const live = new MapBase();
 
 let loading = null;
-/** The user's module, evaluated by the first call that needs it (inside that call, so its output is that call's). */
-function userModule() {
+/**
+ * The user's module, evaluated by the first call that needs it (inside that call, so its output is that call's).
+ * The runtime may evaluate an imported module outside the request, where the clock does not move and timers cannot
+ * be set: a stretch begun there (bounded by the guard's step count) ends with the evaluation, and the call goes
+ * on with a fresh one, unless the evaluation ran away.
+ */
+async function userModule() {
   if (loading === null) loading = import(${JSON.stringify(userSpecifier)});
-  return loading;
+  const user = await loading;
+  if (wasTripped()) throw new StretchLimitError();
+  enter();
+  return user;
 }
 
 function show(value) {
