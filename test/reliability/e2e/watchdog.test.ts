@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalPlatform, startPlatform } from "../../../scripts/lib/platform.mjs";
-import { api, deployFunction, ok, until } from "./client";
+import { api, deployFunction, ok, sleep, until } from "./client";
 
 /** The platform's test-only hook: SIGSTOP of its workerd. */
 type Supervised = LocalPlatform & { stall(): number[] };
@@ -216,5 +216,86 @@ describe("the supervisor", () => {
     expect(after.recoveries.at(-1)).toMatchObject({ reason: "stall", stalled: { id: queued.callId }, done: true });
     expect(after.restarts).toBe(before.restarts + 1);
     console.log(`watchdog: ${JSON.stringify({ regexAnsweredAfterMs: answeredAfterMs })}`);
+  });
+
+  it("a synchronous call that freezes it ends timeout with its record; calls of others in flight are cut short or run again", async () => {
+    const frozen = await deployFunction(
+      p,
+      workspaceId,
+      "backtrack-sync",
+      'export async function handle() { await new Promise((r) => setTimeout(r, 300)); return /^(a+)+\\1b$/.test("a".repeat(40)); }',
+      { timeoutMs: 10_000, maxRetries: 0 },
+    );
+    // Bystanders: a slow synchronous call and an async call, both waiting on a timer while the freeze comes.
+    const slow = await deployFunction(
+      p,
+      workspaceId,
+      "slow-bystander",
+      "export async function handle(d) { await new Promise((r) => setTimeout(r, 1500)); return d; }",
+      { timeoutMs: 10_000, maxRetries: 2 },
+    );
+    const before = await status();
+    const bystanderAsync = await ok(
+      api(p, "POST", `/api/functions/${slow.fn.id}/invoke`, { args: "async", async: true }),
+      202,
+    );
+    await sleep(200);
+    const bystanderSync = fetch(`${p.url}/api/functions/${slow.fn.id}/invoke`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${p.adminKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ args: "sync" }),
+    }).then(
+      (r) => r.status,
+      () => "connection lost",
+    );
+    const culprit = fetch(`${p.url}/api/functions/${frozen.fn.id}/invoke`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${p.adminKey}`, "content-type": "application/json" },
+      body: "{}",
+    }).then(
+      (r) => r.status,
+      () => "connection lost",
+    );
+    const sentAt = Date.now();
+    await until(healthy, (s) => s === 0, 10_000);
+    await until(healthy, (s) => s === 200, 30_000);
+    expect(Date.now() - sentAt).toBeLessThan(10_000);
+    // Both synchronous callers saw their connection drop (the runtime that held it is gone).
+    expect(await culprit).toBe("connection lost");
+    expect(await bystanderSync).toBe("connection lost");
+
+    const recovery = await until(
+      status,
+      (s) => s.recoveries.length > before.recoveries.length && s.recoveries.at(-1).done,
+      30_000,
+    );
+    const last = recovery.recoveries.at(-1);
+    expect(last.stalled.functionId).toBe(frozen.fn.id);
+    // The culprit's record: timeout, saying why.
+    const culpritCalls = await until(
+      () => ok(api(p, "GET", `/api/functions/${frozen.fn.id}/calls`)),
+      (page) => page.data.length > 0,
+      30_000,
+    );
+    expect(culpritCalls.data).toHaveLength(1);
+    expect(culpritCalls.data[0]).toMatchObject({ status: "timeout", error: { code: "native_stall" } });
+    // The synchronous bystander: recorded as cut short by the restart (a retryable platform error), not lost.
+    const slowCalls = await until(
+      () => ok(api(p, "GET", `/api/functions/${slow.fn.id}/calls`)),
+      (page) => page.data.some((c: any) => c.id !== bystanderAsync.callId),
+      30_000,
+    );
+    const sync = slowCalls.data.find((c: any) => c.id !== bystanderAsync.callId);
+    expect(sync).toMatchObject({ status: "failed", error: { name: "PlatformError", code: "runtime_restarted" } });
+    // The async bystander was queued again and completes.
+    const again = await until(
+      () => ok(api(p, "GET", `/api/calls/${bystanderAsync.callId}`)),
+      (c) => c.status === "completed" || c.status === "failed",
+      60_000,
+    );
+    expect(again.status).toBe("completed");
+    expect(await ok(api(p, "GET", `/api/calls/${bystanderAsync.callId}/response`))).toMatchObject({
+      response: "async",
+    });
   });
 });
