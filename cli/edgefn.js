@@ -21,6 +21,10 @@ const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url),
  * The function's own origin on a local platform: `{function}.{workspace}.localhost`, which browsers resolve to
  * this machine (names that are not host labels use the function's id). Null for a remote platform, whose run
  * domain the operator chose.
+ * @param {string} apiUrl
+ * @param {string} workspace
+ * @param {{ id: string, name: string }} fn
+ * @returns {string | null}
  */
 function functionOrigin(apiUrl, workspace, fn) {
   const url = new URL(apiUrl);

@@ -9,16 +9,16 @@
  * Needs Chromium at /usr/bin/chromium (Debian: apt-get install -y chromium) or at EDGEFN_CHROMIUM.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Locator, type Page } from "playwright-core";
+import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalPlatform, startPlatform } from "../../scripts/lib/platform.mjs";
+import { BROWSER_TESTS, CHROMIUM, launchChromium } from "../reliability/e2e/browser";
 import { api, deployFunction, ok, until } from "../reliability/e2e/client";
 
 const ROOT = join(import.meta.dirname, "..", "..");
-const CHROMIUM = process.env.EDGEFN_CHROMIUM ?? "/usr/bin/chromium";
 let SHOTS = "";
 /** The screenshots the docs show: written to docs/ when UPDATE_SCREENSHOTS is set. */
 const DOC_SHOTS = new Set(["console", "console-invoke", "console-call"]);
@@ -106,25 +106,13 @@ async function expectNoSecret() {
 }
 
 // Chromium is needed: on a developer's machine without it the file is skipped with a warning; in CI it must run.
-const RUN = existsSync(CHROMIUM) || Boolean(process.env.CI);
+const RUN = BROWSER_TESTS;
 if (!RUN) console.warn(`test/e2e/console.test.ts skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
 
 describe.skipIf(!RUN)("the web console", () => {
   beforeAll(async () => {
     const platform = startPlatform();
-    const launched = chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const launched = launchChromium();
     [p, browser] = await Promise.all([platform, launched]);
 
     // Fixtures over the API: a workspace, two functions, two ready versions, env vars and a secret, calls of which

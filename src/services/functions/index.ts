@@ -5,7 +5,7 @@ import { ApiError, badRequest, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { type ListParams, paginate, parseListParams } from "../../lib/list/page";
 import { encryptSecret } from "../../lib/secrets";
-import { requireGlobalAdmin, requireRole, type ServiceContext, seesFunction, seesWorkspace } from "../context";
+import { requireGlobalAdmin, requireRole, type ServiceContext, seesFunction } from "../context";
 import { forgetFunction } from "../invoke/cache";
 import { assertSchemaUsable } from "../schemas";
 import { getWorkspace } from "../workspaces";

@@ -7,13 +7,13 @@
  *
  * Needs Chromium at /usr/bin/chromium (Debian: apt-get install -y chromium) or at EDGEFN_CHROMIUM.
  */
-import { existsSync } from "node:fs";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalPlatform, startPlatform } from "../../../scripts/lib/platform.mjs";
+import { BROWSER_TESTS, CHROMIUM, launchChromium } from "./browser";
 import { api, deployFunction, ok } from "./client";
 
-const CHROMIUM = process.env.EDGEFN_CHROMIUM ?? "/usr/bin/chromium";
+if (!BROWSER_TESTS) console.warn(`test/reliability/e2e/origin.test.ts skipped: no Chromium at ${CHROMIUM}`);
 
 /** A page that tries everything and writes what it got into #out as JSON. */
 const THIEF = `<!doctype html><meta charset="utf-8"><title>thief</title><pre id="out">running</pre>
@@ -56,7 +56,7 @@ async function thiefResult(url: string): Promise<Record<string, string>> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium`);
+  if (!BROWSER_TESTS) return;
   p = await startPlatform();
   const ws = await ok(api(p, "POST", "/api/workspaces", { name: "origin-walls" }), 201);
   workspace = ws.name;
@@ -81,19 +81,7 @@ beforeAll(async () => {
     } };`;
   const { fn } = await deployFunction(p, ws.id, fnName, code, { public: true });
   expect(fn.public).toBe(true);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage();
   // The platform's origin, for the page's fetches (sent to the function in a header the test adds).
   await page.setExtraHTTPHeaders({ "x-platform": p.url });
@@ -110,7 +98,7 @@ afterAll(async () => {
   await p?.stop();
 });
 
-describe("function content and the platform's origin, in a browser", () => {
+describe.skipIf(!BROWSER_TESTS)("function content and the platform's origin, in a browser", () => {
   it("a page served at /run runs sandboxed: no storage, no cookies, no service worker, no session", async () => {
     const got = await thiefResult(`${p.url}/run/${workspace}/${fnName}/`);
     expect(got.origin).toMatch(/null/);
