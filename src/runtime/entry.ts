@@ -141,10 +141,13 @@ let loading = null;
  * on with a fresh one, unless the evaluation ran away.
  */
 async function userModule() {
-  if (loading === null) loading = import(${JSON.stringify(userSpecifier)});
+  const first = loading === null;
+  if (first) loading = import(${JSON.stringify(userSpecifier)});
   const user = await loading;
-  if (wasTripped()) throw new StretchLimitError();
-  enter();
+  if (first) {
+    if (wasTripped()) throw new StretchLimitError();
+    enter();
+  }
   return user;
 }
 
@@ -389,6 +392,14 @@ function finish(store, value) {
   return { ok: true, result: json, logs: store.logs, logsTruncated: store.truncated };
 }
 
+/**
+ * A call is over: a stretch it ran away in has unwound with it. Its reset timer may never fire (timers die with
+ * their request), and another call's code must not inherit its trip.
+ */
+function ended() {
+  enter();
+}
+
 function callIdOf(info) {
   const call = info !== null && typeof info === "object" && hasOwn(info, "call") ? info.call : null;
   return call !== null && typeof call === "object" && hasOwn(call, "callId") ? StringOf(call.callId) : "";
@@ -407,6 +418,7 @@ export default class extends WorkerEntrypoint {
       return { handle: false, fetch: false, error: describeError(wasTripped() ? new StretchLimitError() : err) };
     } finally {
       store.closed = true;
+      ended();
     }
   }
 
@@ -437,6 +449,7 @@ export default class extends WorkerEntrypoint {
       } finally {
         store.closed = true;
         if (callId) apply(mapDelete, live, [callId]);
+        ended();
       }
     }]);
   }
@@ -448,9 +461,13 @@ export default class extends WorkerEntrypoint {
     const store = newStore();
     if (callId) apply(mapSet, live, [callId, store]);
     return apply(runIn, storage, [store, async () => {
-      const user = await userModule();
-      if (!hasHttpHandler(user)) return new ResponseBase("This function has no fetch handler", { status: 501 });
-      return serveHttp(user, this.env, this.ctx, request);
+      try {
+        const user = await userModule();
+        if (!hasHttpHandler(user)) return new ResponseBase("This function has no fetch handler", { status: 501 });
+        return await serveHttp(user, this.env, this.ctx, request);
+      } finally {
+        ended();
+      }
     }]);
   }
 }

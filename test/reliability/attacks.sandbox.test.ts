@@ -406,6 +406,21 @@ describe("the host decides: budgets and what an isolate returns", () => {
   }
 });
 
+describe("a runaway call is its own failure", () => {
+  it("does not fail the other calls of its isolate, waiting meanwhile or coming next", async () => {
+    const { fn } = await fnWith(`export async function handle(d) {
+      if (d.spin) { for (;;) { try { for (;;) {} } catch { /* swallowed */ } } }
+      await new Promise((r) => setTimeout(r, d.wait));
+      return "fine";
+    }`);
+    const [waiting, spinning] = await Promise.all([invoke(fn.id, { wait: 50 }), invoke(fn.id, { spin: true })]);
+    expect(spinning.body.error).toMatch(/^StretchLimitError/);
+    expect(waiting.body).toMatchObject({ ok: true, result: "fine" });
+    const next = await invoke(fn.id, { wait: 0 });
+    expect(next.body).toMatchObject({ ok: true, result: "fine" });
+  });
+});
+
 describe("native work the guard cannot see", () => {
   it("ends a catastrophic regular expression in linear time (V8's fallback engine, as npm start sets it up)", async () => {
     // Without the fallback this backtracks 2^30 times: the runtime would freeze for minutes.

@@ -324,6 +324,8 @@ const idOf = (s: Side, kind: Kind): string =>
 
 /** A valid body for each documented route that takes one, so validation never hides the id check. */
 const BODIES: Record<string, () => unknown> = {
+  // Signing in names no object: a key of nobody's.
+  "POST /api/session": () => ({ key: "efn_not-a-key-of-any-workspace-0000000000" }),
   "POST /api/keys": () => ({ name: "k", role: "viewer", workspaceId: A.t.ws.id }),
   "POST /api/workspaces": () => ({ name: `ws-${crypto.randomUUID().slice(0, 8)}` }),
   "PATCH /api/workspaces/{id}": () => ({ description: "changed" }),
@@ -955,7 +957,7 @@ describe("secrets: the platform never shows one; only the user's own code can, a
     const stored = await env.DB.prepare("SELECT secrets FROM functions WHERE id = ?")
       .bind(A.quiet.id)
       .first<{ secrets: string }>();
-    expect(JSON.parse(stored?.secrets as string).token).toMatch(/^v1\.[\w-]+\.[\w-]+$/);
+    expect(JSON.parse(stored?.secrets as string).token).toMatch(/^v2\.[\w-]{8}\.[\w-]+\.[\w-]+$/);
 
     for (const fnId of [A.leaky.id, A.quiet.id, B.leaky.id, B.quiet.id]) {
       const state = await env.FUNCTIONS.get(env.FUNCTIONS.idFromName(fnId)).snapshot(fnId);
