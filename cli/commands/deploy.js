@@ -1,0 +1,108 @@
+/** `edgefn deploy <folder>`: bundle, create the function if needed, upload a version and follow its build. */
+import { ApiError, resolveFunction, unwrap, waitForBuild } from "../../client/index.js";
+import { bundle, defaultName } from "../bundle.js";
+import { EXIT, err, info, out, printJson, spinner, statusColor } from "../ui.js";
+
+/**
+ * The function's own origin on a local platform: `{function}.{workspace}.localhost`, which browsers resolve to
+ * this machine (names that are not host labels use the function's id). Null for a remote platform, whose run
+ * domain the operator chose.
+ * @param {string} apiUrl
+ * @param {string} workspace
+ * @param {{ id: string, name: string }} fn
+ * @returns {string | null}
+ */
+function functionOrigin(apiUrl, workspace, fn) {
+  const url = new URL(apiUrl);
+  if (!["localhost", "127.0.0.1", "[::1]"].includes(url.hostname)) return null;
+  const label = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(fn.name) ? fn.name : fn.id;
+  url.hostname = `${label}.${workspace}.localhost`;
+  url.pathname = "/";
+  return url.toString();
+}
+
+/**
+ * @param {import("commander").Command} program
+ * @param {import("../context.js").Context} ctx
+ */
+export function register(program, { globals, client, currentWorkspace }) {
+  program
+    .command("deploy <folder>")
+    .description("bundle a folder (npm dependencies included), upload it as a new version and wait for its build")
+    .option("-n, --name <function>", "the function's name (default: package.json name, else the folder's)")
+    .option("--entry <file>", "the entry file (default: package.json module/main, else index.ts/index.js)")
+    .option("--no-activate", "do not make the new version the default")
+    .option("--minify", "minify the bundle")
+    .option("--no-wait", "do not wait for the build")
+    .action(
+      async (
+        /** @type {string} */ folder,
+        /** @type {{ name?: string, entry?: string, activate: boolean, minify?: boolean, wait: boolean }} */ o,
+      ) => {
+        const api = client();
+        const json = Boolean(globals().json);
+        const started = Date.now();
+        const name = o.name ?? defaultName(folder);
+        const progress = spinner(`Bundling ${folder}`, { quiet: json });
+        let bundled;
+        try {
+          bundled = await bundle(folder, { entry: o.entry, minify: o.minify });
+        } catch (e) {
+          progress.error(`Bundling ${folder} failed`);
+          throw e;
+        }
+        const ws = await currentWorkspace(api, { orCreate: true });
+        let f;
+        try {
+          f = await resolveFunction(api, name, { workspaceId: ws.id });
+        } catch (e) {
+          if (!(e instanceof ApiError) || e.code !== "not_found") throw e;
+          progress.update(`Creating function ${name}`);
+          f = await unwrap(api.POST("/api/functions", { body: { workspaceId: ws.id, name } }));
+        }
+        progress.update(`Uploading ${name} (${(bundled.code.length / 1024).toFixed(1)} KiB)`);
+        const uploaded = await unwrap(
+          api.POST("/api/functions/{id}/versions", {
+            params: { path: { id: f.id } },
+            body: { files: { "index.js": bundled.code }, entrypoint: "index.js", activate: o.activate },
+          }),
+        );
+        let v = uploaded;
+        if (o.wait) {
+          v = await waitForBuild(api, f.id, uploaded.id, {
+            onStatus: (status) => progress.update(`Building ${name} version ${uploaded.number}: ${status}`),
+          });
+        }
+        const seconds = ((Date.now() - started) / 1000).toFixed(1);
+        const runUrl = `${api.url}/run/${ws.name}/${f.name}/`;
+        const originUrl = functionOrigin(api.url, ws.name, f);
+        const invoke = `npx edgefn invoke ${f.name} --data '{}'`;
+        if (json) {
+          printJson({ function: f, version: v, workspace: ws, runUrl, originUrl, invoke });
+        } else if (v.status === "ready" || !o.wait) {
+          const what = v.status === "ready" ? "Deployed" : "Uploaded";
+          progress.success(`${what} ${f.name} version ${v.number} (${v.id}) in ${seconds} s: ${v.status}`);
+          process.stdout.write(`version  ${v.number} ${out.dim(`(${v.id})`)} ${statusColor(v.status)}\n`);
+          if (v.handlers) process.stdout.write(`handlers ${v.handlers.join(", ")}\n`);
+          process.stdout.write(`invoke   ${out.cyan(invoke)}\n`);
+          if (!v.handlers || v.handlers.includes("fetch")) {
+            process.stdout.write(`run      ${out.cyan(runUrl)}\n`);
+            if (originUrl) process.stdout.write(`origin   ${out.cyan(originUrl)} ${out.dim("(its own origin)")}\n`);
+          }
+          for (const w of bundled.warnings) info(`${err.yellow("warning")} ${w}`);
+        } else {
+          progress.error(`Build of ${f.name} version ${v.number} (${v.id}) ${v.status}`);
+        }
+        if (o.wait && v.status !== "ready") {
+          if (!json) {
+            const error = /** @type {{ message?: string, trace?: string } | null} */ (v.error);
+            if (error?.message) info(err.red(error.message));
+            for (const line of v.buildLogs ?? []) {
+              info(err.dim(typeof line === "string" ? line : JSON.stringify(line)));
+            }
+          }
+          process.exitCode = EXIT.failed;
+        }
+      },
+    );
+}
