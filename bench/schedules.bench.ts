@@ -5,9 +5,9 @@
  */
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
-import { getDb } from "../src/db/client";
+import { dispatchSchedules } from "../src/domain/schedules/dispatch";
 import { newId } from "../src/lib/ids";
-import { dispatchSchedules } from "../src/services/schedules/dispatch";
+import { getDb } from "../src/storage/db";
 import { api, expectStatus, newWorkspace } from "../test/support/api";
 import { report } from "./support";
 

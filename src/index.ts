@@ -1,15 +1,15 @@
-import { newApp } from "./app";
-import { getDb } from "./db/client";
+import { deadLetterCall, runQueuedCall } from "./domain/calls/queue";
+import { sweepLostCalls, sweepOldCalls } from "./domain/calls/sweep";
+import { sweepAbandonedUploads } from "./domain/compat/appwrite/uploads";
+import { sweepDeletedFunctions } from "./domain/functions/sweep";
+import { dispatchSchedules, requeueStaleCalls } from "./domain/schedules/dispatch";
+import { sweepSessions } from "./domain/sessions/index";
+import { failBuild, runBuild, sweepStaleBuilds } from "./domain/versions/build";
 import type { Env } from "./env";
+import { newApp } from "./http/app";
 import { bodyLimit, capBody } from "./lib/body-cap";
 import { functionHost, runDomain } from "./lib/origin";
-import { sweepSessions } from "./lib/session";
-import { deadLetterCall, runQueuedCall } from "./services/calls/queue";
-import { sweepLostCalls, sweepOldCalls } from "./services/calls/sweep";
-import { sweepAbandonedUploads } from "./services/compat/appwrite/uploads";
-import { sweepDeletedFunctions } from "./services/functions/sweep";
-import { dispatchSchedules, requeueStaleCalls } from "./services/schedules/dispatch";
-import { failBuild, runBuild, sweepStaleBuilds } from "./services/versions/build";
+import { getDb } from "./storage/db";
 
 export { FunctionObject } from "./durable/function-object";
 export { EgressGateway } from "./runtime/egress";

@@ -6,8 +6,8 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { getDb } from "../src/db/client";
-import { sweepLostCalls, sweepOldCalls } from "../src/services/calls/sweep";
+import { sweepLostCalls, sweepOldCalls } from "../src/domain/calls/sweep";
+import { getDb } from "../src/storage/db";
 import {
   ADMIN_KEY,
   api,

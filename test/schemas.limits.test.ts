@@ -10,7 +10,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { getDb } from "../src/db/client";
+import { violations } from "../src/domain/json-schemas";
 import type { Env } from "../src/env";
 import { LIMITS } from "../src/lib/limits";
 import {
@@ -22,7 +22,7 @@ import {
   type ValidatorEntrypoint,
   validatorModules,
 } from "../src/runtime/validator";
-import { violations } from "../src/services/schemas";
+import { getDb } from "../src/storage/db";
 import { api, expectError, expectStatus, newFunction, newWorkspace, unique } from "./support/api";
 import { deploy, invoke } from "./support/deploy";
 

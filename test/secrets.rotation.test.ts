@@ -8,15 +8,15 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { getDb } from "../src/db/client";
-import type { FunctionRow } from "../src/db/schema";
+import type { ServiceContext } from "../src/domain/context";
+import { createFunction, deleteFunction, lifecycle, updateFunction } from "../src/domain/functions";
+import { reencryptSecrets } from "../src/domain/functions/secrets";
 import type { Env } from "../src/env";
 import worker from "../src/index";
 import { base64url } from "../src/lib/crypto";
 import { currentKeyId, decryptAll, decryptSecret, encryptSecret, storedKeyId } from "../src/lib/secrets";
-import type { ServiceContext } from "../src/services/context";
-import { createFunction, deleteFunction, lifecycle, updateFunction } from "../src/services/functions";
-import { reencryptSecrets } from "../src/services/functions/secrets";
+import { getDb } from "../src/storage/db";
+import type { FunctionRow } from "../src/storage/schema";
 import { ADMIN_KEY, api, expectError, expectStatus, newWorkspace, tenant, unique, type Workspace } from "./support/api";
 import { deploy, invoke } from "./support/deploy";
 

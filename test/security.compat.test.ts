@@ -8,7 +8,7 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { newApp } from "../src/app";
+import { newApp } from "../src/http/app";
 import { newId } from "../src/lib/ids";
 import { ADMIN_KEY, type ApiResponse, api, expectStatus, newFunction, newKey, tenant, unique } from "./support/api";
 import { deploy } from "./support/deploy";

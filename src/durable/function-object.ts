@@ -1,12 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
 import { and, eq, isNotNull, max, sql } from "drizzle-orm";
-import { getDb } from "../db/client";
-import { type FunctionRow, functions, type VersionRow, versions } from "../db/schema";
+import { deleteCallsOfFunction } from "../domain/calls/sweep";
+import { isUniqueViolation } from "../domain/context";
+import { deleteSchedulesOfFunction } from "../domain/schedules";
+import { releaseCode } from "../domain/versions/code";
 import type { Env } from "../env";
-import { deleteCallsOfFunction } from "../services/calls/sweep";
-import { isUniqueViolation } from "../services/context";
-import { deleteSchedulesOfFunction } from "../services/schedules";
-import { releaseCode } from "../services/versions/code";
+import { getDb } from "../storage/db";
+import { type FunctionRow, functions, type VersionRow, versions } from "../storage/schema";
 
 /** What the object keeps of its function; D1 holds the full row, written through in the same operation. */
 export interface LifecycleState {

@@ -1,8 +1,8 @@
 import { exports } from "cloudflare:workers";
-import type { FunctionRow, VersionRow } from "../db/schema";
 import type { Env } from "../env";
 import { LIMITS } from "../lib/limits";
 import { decryptAll } from "../lib/secrets";
+import type { FunctionRow, VersionRow } from "../storage/schema";
 import { type BuiltBundle, NODE_MODULE_SHIM } from "./build";
 import { type CallClient, ENTRY_MODULE, entryModuleSource, type InvokeOutcome, nodeModuleShimSource } from "./entry";
 import { GUARD_MODULE, guardModuleSource } from "./guard";

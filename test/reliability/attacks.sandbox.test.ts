@@ -9,11 +9,11 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { getDb } from "../../src/db/client";
+import { invokeFunction } from "../../src/domain/invoke";
+import { admit, BudgetExceeded } from "../../src/domain/invoke/budget";
 import { LIMITS } from "../../src/lib/limits";
 import { checkLogs, checkOutcome, jsonDepth } from "../../src/runtime/outcome";
-import { invokeFunction } from "../../src/services/invoke";
-import { admit, BudgetExceeded } from "../../src/services/invoke/budget";
+import { getDb } from "../../src/storage/db";
 import { ADMIN_KEY, api, expectError, expectStatus, newFunction, newWorkspace, unique } from "../support/api";
 import { deploy, invoke, upload } from "../support/deploy";
 

@@ -17,7 +17,7 @@ import fc from "fast-check";
 import { gzipSync, strToU8, zipSync } from "fflate";
 import { createTar } from "nanotar";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newApp } from "../../src/app";
+import { newApp } from "../../src/http/app";
 import { ERROR_STATUS } from "../../src/lib/errors";
 import { ADMIN_KEY, api, expectStatus, newFunction, newKey, newWorkspace } from "../support/api";
 import { deploy, invoke } from "../support/deploy";

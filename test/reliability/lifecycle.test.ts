@@ -9,10 +9,10 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { getDb } from "../../src/db/client";
-import { runBuild } from "../../src/services/versions/build";
-import { releaseCode } from "../../src/services/versions/code";
-import { createVersion } from "../../src/services/versions/index";
+import { runBuild } from "../../src/domain/versions/build";
+import { releaseCode } from "../../src/domain/versions/code";
+import { createVersion } from "../../src/domain/versions/index";
+import { getDb } from "../../src/storage/db";
 import { type ApiResponse, api, expectError, newFunction, newWorkspace } from "../support/api";
 import { deploy, upload, waitForBuild } from "../support/deploy";
 

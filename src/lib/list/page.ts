@@ -1,6 +1,6 @@
 import { and, count, type SQL, sql } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
-import type { Db } from "../../db/client";
+import type { Db } from "../../storage/db";
 import { badRequest } from "../errors";
 import { decodeCursor, encodeCursor } from "./cursor";
 import type { EntityDef, OrderKey } from "./entity";

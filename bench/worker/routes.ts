@@ -1,0 +1,81 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { answer, execute, prepare } from "../../src/domain/invoke";
+import { requireAuth } from "../../src/domain/keys/authenticate";
+import type { AppEnv, Env } from "../../src/env";
+import type { App } from "../../src/http/app";
+import { serviceContext } from "../../src/http/context";
+import { digestsEqual } from "../../src/lib/crypto";
+import { ApiError } from "../../src/lib/errors";
+import { newId } from "../../src/lib/ids";
+import type { BuiltBundle } from "../../src/runtime/build";
+import { bareIsolate, type IsolateEntrypoint, readBundle } from "../../src/runtime/loader";
+
+/**
+ * Baselines for `npm run bench`, which exist only on a local platform started with a bench token
+ * (EDGEFN_ENV=local and EDGEFN_BENCH=<token>) and answer only requests carrying that token; anywhere else they
+ * are an ordinary 404. They are not part of the API and not in its document.
+ *
+ * - `POST /__bench/direct/{versionId}`: the version's built bundle in a warm isolate of its own, called straight
+ *   through the Worker Loader: no API key, no function lookup, no recording. The floor an invoke is compared with.
+ * - `ANY /__bench/direct/{versionId}/fetch/*`: the same, for the bundle's fetch handler (the floor of /run).
+ * - `POST /__bench/unrecorded/{functionId}`: a full invoke (API key, cached function and version, isolate) without
+ *   the call record, to measure what recording costs.
+ */
+export function benchEnabled(env: Env): boolean {
+  return env.EDGEFN_ENV === "local" && typeof env.EDGEFN_BENCH === "string" && env.EDGEFN_BENCH.length >= 16;
+}
+
+const onlyWhenBenchmarking: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const token = c.req.header("x-edgefn-bench") ?? "";
+  if (!benchEnabled(c.env) || !digestsEqual(token, c.env.EDGEFN_BENCH as string)) {
+    throw new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`);
+  }
+  await next();
+};
+
+/** Bundles by version id, for the life of this host isolate (stubs cannot outlive their request). */
+const bundles = new Map<string, BuiltBundle>();
+
+async function directIsolate(env: Env, versionId: string): Promise<IsolateEntrypoint> {
+  let bundle = bundles.get(versionId);
+  if (!bundle) {
+    const row = await env.DB.prepare("SELECT bundle_key FROM versions WHERE id = ? AND status = 'ready'")
+      .bind(versionId)
+      .first<{ bundle_key: string }>();
+    if (!row) throw new ApiError("not_found", `No ready version ${versionId}`);
+    bundle = await readBundle(env, row.bundle_key);
+    bundles.set(versionId, bundle);
+  }
+  return bareIsolate(env, `bench:${versionId}`, bundle);
+}
+
+async function jsonBody(c: Context<AppEnv>): Promise<{ args?: unknown }> {
+  const text = await c.req.text();
+  return text ? (JSON.parse(text) as { args?: unknown }) : {};
+}
+
+export function registerBenchRoutes(app: App) {
+  app.use("/__bench/*", onlyWhenBenchmarking);
+  app.use("/__bench/unrecorded/*", requireAuth);
+
+  app.post("/__bench/direct/:versionId", async (c) => {
+    const isolate = await directIsolate(c.env, c.req.param("versionId"));
+    const { args } = await jsonBody(c);
+    const out = await isolate.invoke(args ?? null, { call: { functionId: "bench", callId: newId("call") } });
+    return c.json({ ok: out.ok, result: out.result === undefined ? undefined : JSON.parse(out.result) });
+  });
+
+  app.all("/__bench/direct/:versionId/fetch/*", async (c) => {
+    const isolate = await directIsolate(c.env, c.req.param("versionId"));
+    const url = new URL(c.req.url);
+    url.pathname = url.pathname.replace(/^\/__bench\/direct\/[^/]+\/fetch/, "") || "/";
+    return isolate.fetch(new Request(url, c.req.raw));
+  });
+
+  app.post("/__bench/unrecorded/:functionId", async (c) => {
+    const ctx = serviceContext(c);
+    const { args } = await jsonBody(c);
+    const prepared = await prepare(ctx, c.req.param("functionId"), { args });
+    return c.json(answer(await execute(ctx, prepared, newId("call"))));
+  });
+}

@@ -1,0 +1,197 @@
+import { and, eq } from "drizzle-orm";
+import type { Env } from "../../env";
+import { LIMITS } from "../../lib/limits";
+import { checkLogs } from "../../runtime/outcome";
+import type { Db } from "../../storage/db";
+import {
+  type CallError,
+  type CallLogLine,
+  type CallRow,
+  callLogs,
+  calls,
+  functions,
+  versions,
+} from "../../storage/schema";
+import { execute, LOST_GRACE_MS } from "../invoke";
+import { BudgetExceeded } from "../invoke/budget";
+import { readArgs, recordExecution } from "./record";
+
+/** Cloudflare Queues delay a message by at most 12 hours; a later call is re-queued until it is due. */
+const MAX_DELAY_S = 12 * 60 * 60;
+
+export interface CallJob {
+  type: "call";
+  callId: string;
+}
+
+/** Queues an async call, delayed until scheduledAt (epoch ms) when that is in the future. */
+export async function enqueueCall(env: Env, callId: string, scheduledAt?: number | null): Promise<void> {
+  const delayMs = scheduledAt ? scheduledAt - Date.now() : 0;
+  const delaySeconds = Math.min(MAX_DELAY_S, Math.max(0, Math.ceil(delayMs / 1000)));
+  await env.JOBS.send({ type: "call", callId } satisfies CallJob, delaySeconds > 0 ? { delaySeconds } : undefined);
+}
+
+/** Seconds before retry number `attempt` (1, 2, ...): doubling from EDGEFN_RETRY_BACKOFF_S, at most 5 minutes. */
+export function backoffSeconds(env: Env, attempt: number): number {
+  const base = Number(env.EDGEFN_RETRY_BACKOFF_S ?? LIMITS.retryBackoffSeconds);
+  const safe = Number.isFinite(base) && base >= 0 ? base : LIMITS.retryBackoffSeconds;
+  return Math.min(300, safe * 2 ** (attempt - 1));
+}
+
+async function failCall(db: Db, callId: string, error: CallError) {
+  const now = Date.now();
+  await db
+    .update(calls)
+    .set({ status: "failed", error, endedAt: now, deadlineAt: null })
+    .where(and(eq(calls.id, callId), eq(calls.status, "queued")));
+}
+
+/**
+ * Runs one queued call (the Queue consumer). The queued -> running step is conditional, so a redelivered
+ * message never runs a call twice. A failure the function marked retryable (or the platform caused) is tried
+ * again after a backoff, up to the call's maxRetries; then the call fails, saying why, and its job goes to
+ * the dead-letter queue.
+ */
+export async function runQueuedCall(db: Db, env: Env, callId: string): Promise<void> {
+  const row = await db.select().from(calls).where(eq(calls.id, callId)).get();
+  if (row?.status !== "queued") return;
+  const now = Date.now();
+  if (row.scheduledAt !== null && row.scheduledAt > now + 1000) {
+    await enqueueCall(env, callId, row.scheduledAt);
+    return;
+  }
+  const fn = await db.select().from(functions).where(eq(functions.id, row.functionId)).get();
+  const version = row.versionId
+    ? await db.select().from(versions).where(eq(versions.id, row.versionId)).get()
+    : undefined;
+  if (!fn || fn.deletedAt !== null) {
+    return failCall(db, callId, { name: "CallError", message: "The function was deleted before the call ran" });
+  }
+  if (version?.status !== "ready") {
+    return failCall(db, callId, {
+      name: "CallError",
+      message: row.versionId
+        ? `Version ${row.versionId} is no longer ready`
+        : "The function had no ready version when the call was made: upload one",
+    });
+  }
+  let args: unknown;
+  try {
+    args = await readArgs(env, row);
+  } catch (err) {
+    return failCall(db, callId, { name: "CallError", message: (err as Error).message });
+  }
+
+  const timeoutMs = fn.timeoutMs ?? LIMITS.timeoutMs.default;
+  const [claimed] = await db
+    .update(calls)
+    .set({ status: "running", startedAt: now, deadlineAt: now + timeoutMs + LOST_GRACE_MS })
+    .where(and(eq(calls.id, callId), eq(calls.status, "queued")))
+    .returning({ id: calls.id });
+  if (!claimed) return;
+
+  const call =
+    row.scheduleId && row.scheduledTime !== null
+      ? { scheduleId: row.scheduleId, scheduledTime: new Date(row.scheduledTime).toISOString() }
+      : undefined;
+  let run: Awaited<ReturnType<typeof execute>>;
+  try {
+    run = await execute(
+      { db, env },
+      {
+        fn,
+        version,
+        args,
+        argsJson: JSON.stringify(args),
+        call,
+        workspaceId: row.workspaceId,
+        trigger: row.trigger,
+        async: true,
+      },
+      callId,
+    );
+  } catch (err) {
+    if (!(err instanceof BudgetExceeded)) throw err;
+    // The workspace has as many calls running as it may: this one waits its turn (not counted as an attempt).
+    await db
+      .update(calls)
+      .set({ status: "queued", startedAt: null, deadlineAt: null })
+      .where(and(eq(calls.id, callId), eq(calls.status, "running")));
+    await enqueueCall(env, callId, Date.now() + 1000);
+    return;
+  }
+  const earlier = row.attempt > 1 ? await earlierLogs(db, callId) : { items: [], truncated: false };
+  const { items, truncated } = appendLogs(earlier, run.logs, run.logsTruncated);
+
+  if (!run.ok && run.retryable && row.attempt <= row.maxRetries) {
+    const delay = backoffSeconds(env, row.attempt);
+    const due = Date.now() + delay * 1000;
+    items.push({
+      timestamp: Date.now(),
+      level: "warn",
+      message: `[edgefn] attempt ${row.attempt} failed (${run.error}); retrying in ${delay} s`,
+    });
+    await db.batch([
+      db
+        .update(calls)
+        .set({
+          status: "queued",
+          attempt: row.attempt + 1,
+          error: run.errorDetail,
+          scheduledAt: due,
+          startedAt: null,
+          deadlineAt: null,
+          durationMs: run.durationMs,
+        })
+        .where(eq(calls.id, callId)),
+      db
+        .insert(callLogs)
+        .values({ callId, items, truncated })
+        .onConflictDoUpdate({ target: callLogs.callId, set: { items, truncated } }),
+    ]);
+    await enqueueCall(env, callId, due);
+    return;
+  }
+  if (!run.ok && run.retryable && run.errorDetail) {
+    const why = `gave up after ${row.attempt} attempt${row.attempt === 1 ? "" : "s"}`;
+    run.errorDetail = { ...run.errorDetail, message: `${run.errorDetail.message} (${why})` };
+    run.error = `${run.errorDetail.name}: ${run.errorDetail.message}`;
+    await recordExecution(db, env, row as CallRow, run, { items, truncated });
+    await env.DEAD_LETTERS.send({ type: "call", callId, reason: run.error });
+    return;
+  }
+  await recordExecution(db, env, row as CallRow, run, { items, truncated });
+}
+
+/** The earlier attempts' logs followed by this attempt's, all within the per-call caps of lines and bytes. */
+function appendLogs(
+  earlier: { items: CallLogLine[]; truncated: boolean },
+  lines: CallLogLine[],
+  linesTruncated: boolean,
+): { items: CallLogLine[]; truncated: boolean } {
+  if (earlier.items.length === 0) return { items: [...lines], truncated: linesTruncated };
+  if (earlier.truncated) return { items: [...earlier.items], truncated: true };
+  const all = [...earlier.items, ...lines];
+  const window = { from: 0, to: Date.now() };
+  const { logs, logsTruncated } = checkLogs(all, linesTruncated, window);
+  return { items: logs, truncated: logsTruncated };
+}
+
+async function earlierLogs(db: Db, callId: string): Promise<{ items: CallLogLine[]; truncated: boolean }> {
+  const logs = await db.select().from(callLogs).where(eq(callLogs.callId, callId)).get();
+  return logs ? { items: logs.items, truncated: logs.truncated } : { items: [], truncated: false };
+}
+
+/** A call job in the dead-letter queue: whatever state the call was left in, it ends as failed, saying why. */
+export async function deadLetterCall(db: Db, callId: string, reason?: string): Promise<void> {
+  const now = Date.now();
+  await db
+    .update(calls)
+    .set({
+      status: "failed",
+      error: { name: "CallError", message: reason ?? "The call could not be run: its job failed repeatedly" },
+      endedAt: now,
+      deadlineAt: null,
+    })
+    .where(and(eq(calls.id, callId), eq(calls.status, "queued")));
+}

@@ -1,0 +1,326 @@
+import { and, eq, getTableColumns, getTableName, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { Env } from "../../env";
+import { journalFlush } from "../../runtime/journal";
+import type { Db } from "../../storage/db";
+import { type CallLogLine, type CallRow, callLogs, calls, functions } from "../../storage/schema";
+import type { Execution } from "../invoke";
+
+export type NewCall = typeof calls.$inferInsert;
+
+/** lastCalledAt is kept to within this many ms. */
+const LAST_CALLED_RESOLUTION_MS = 1_000;
+
+/** Results and args up to this size live in the call row; larger ones in R2. */
+export const INLINE_BYTES = 64 * 1024;
+
+const encoder = new TextEncoder();
+export const byteLength = (text: string) => encoder.encode(text).byteLength;
+
+export const resultKeyOf = (callId: string) => `results/${callId}`;
+export const argsKeyOf = (callId: string) => `args/${callId}`;
+/** R2 objects a call owns (its own args and result); a scheduled call's args belong to its schedule. */
+export const ownedByCall = (key: string | null | undefined): key is string =>
+  !!key && (key.startsWith("args/") || key.startsWith("results/"));
+
+type Logs = { items: CallLogLine[]; truncated: boolean };
+
+/** What a finished run adds to its call row (after its large result, if any, is in R2). */
+async function outcomeOf(env: Env, row: NewCall, run: Execution) {
+  let result: string | null = null;
+  let resultKey: string | null = null;
+  const resultSize = run.resultJson === null ? null : byteLength(run.resultJson);
+  if (run.resultJson !== null && resultSize !== null) {
+    if (resultSize > INLINE_BYTES) {
+      resultKey = resultKeyOf(run.callId);
+      await env.CODE.put(resultKey, run.resultJson);
+    } else result = run.resultJson;
+  }
+  if (ownedByCall(row.argsKey)) await env.CODE.delete(row.argsKey);
+  return {
+    status: run.status,
+    versionId: run.versionId,
+    startedAt: run.startedAt,
+    endedAt: run.endedAt,
+    durationMs: run.durationMs,
+    deadlineAt: null,
+    error: run.errorDetail,
+    result,
+    resultKey,
+    resultSize,
+    args: null,
+    argsKey: null,
+  } satisfies Partial<NewCall>;
+}
+
+const hasLogs = (logs: Logs) => logs.items.length > 0 || logs.truncated;
+
+/** The statements that record one finished run, updating its row when it was written before it ran. */
+async function recordStatements(db: Db, env: Env, row: NewCall, run: Execution, logs: Logs) {
+  const outcome = await outcomeOf(env, row, run);
+  const statements: BatchItem<"sqlite">[] = [
+    db
+      .insert(calls)
+      .values({ ...row, ...outcome })
+      // A call the sweeper already ended (lost) or that was canceled keeps that ending.
+      .onConflictDoUpdate({ target: calls.id, set: outcome, setWhere: sql`${calls.status} IN ('queued', 'running')` }),
+  ];
+  if (hasLogs(logs)) {
+    statements.push(
+      db
+        .insert(callLogs)
+        .values({ callId: run.callId, items: logs.items, truncated: logs.truncated })
+        .onConflictDoUpdate({ target: callLogs.callId, set: { items: logs.items, truncated: logs.truncated } }),
+    );
+  }
+  return statements;
+}
+
+/** Keeps each statement's one JSON parameter well inside D1's 2 MB value limit. */
+const BULK_BYTES = 1024 * 1024;
+
+/**
+ * New rows of `table` inserted by as few statements as fit: the rows travel as one JSON parameter read with
+ * json_each, so a statement stays within D1's 100 bound parameters however many rows it writes, and writing
+ * 30 rows costs about what one costs. Values are mapped as drizzle would (JSON columns, booleans, defaults).
+ */
+function insertRows(
+  d1: D1Database,
+  table: SQLiteTable,
+  rows: Record<string, unknown>[],
+  /** Only rows for which this holds (SQL over `j.value`, the row as JSON) are inserted. */
+  where = "true",
+): D1PreparedStatement[] {
+  const columns = Object.entries(getTableColumns(table));
+  const names = columns.map(([, c]) => `"${c.name}"`).join(", ");
+  const values = columns.map(([, c]) => `j.value ->> '${c.name}'`).join(", ");
+  const insert = d1.prepare(
+    `INSERT OR IGNORE INTO "${getTableName(table)}" (${names}) SELECT ${values} FROM json_each(?) AS j WHERE ${where}`,
+  );
+  const statement = (json: string) => insert.bind(json);
+  const statements: D1PreparedStatement[] = [];
+  let chunk: string[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    const driverRow: Record<string, unknown> = {};
+    for (const [key, column] of columns) {
+      const value = row[key] ?? (column.defaultFn ? column.defaultFn() : column.default) ?? null;
+      driverRow[column.name] = value === null ? null : column.mapToDriverValue(value);
+    }
+    const json = JSON.stringify(driverRow);
+    if (chunk.length > 0 && bytes + json.length > BULK_BYTES) {
+      statements.push(statement(`[${chunk.join(",")}]`));
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(json);
+    bytes += json.length;
+  }
+  if (chunk.length > 0) statements.push(statement(`[${chunk.join(",")}]`));
+  return statements;
+}
+
+/** lastCalledAt, written at most once a second per function: a busy function does not rewrite its row per call. */
+function lastCalled(db: Db, functionId: string, at: number): BatchItem<"sqlite"> {
+  return db
+    .update(functions)
+    .set({ lastCalledAt: at })
+    .where(
+      and(eq(functions.id, functionId), sql`IFNULL(${functions.lastCalledAt}, 0) < ${at - LAST_CALLED_RESOLUTION_MS}`),
+    );
+}
+
+/**
+ * Writes a finished run now: the call row (inserted, or updated when it was written before it ran), its logs and
+ * the function's lastCalledAt, in one D1 batch. A large result goes to R2 first.
+ */
+export async function recordExecution(
+  db: Db,
+  env: Env,
+  row: NewCall,
+  run: Execution,
+  logs: Logs = { items: run.logs, truncated: run.logsTruncated },
+): Promise<void> {
+  try {
+    await writeExecution(db, env, row, run, logs);
+  } catch (cause) {
+    // Whatever the call put in its record, the call is not left without one.
+    const stripped = bare({ row, run }, cause);
+    await writeExecution(db, env, stripped.row, stripped.run, { items: [], truncated: true });
+  }
+}
+
+async function writeExecution(db: Db, env: Env, row: NewCall, run: Execution, logs: Logs): Promise<void> {
+  const statements = await recordStatements(db, env, row, run, logs);
+  // A call that ends after its function was purged must not come back: the purge deleted the function's calls,
+  // and this record would be a row (and logs) of a function that no longer exists. Last in the batch, these take
+  // such rows back; a purge that comes later deletes the rows itself.
+  const takeBack = db
+    .delete(calls)
+    .where(
+      and(
+        eq(calls.id, run.callId),
+        sql`NOT EXISTS (SELECT 1 FROM ${functions} WHERE ${functions.id} = ${calls.functionId})`,
+      ),
+    );
+  const takeBackLogs = db
+    .delete(callLogs)
+    .where(
+      and(eq(callLogs.callId, run.callId), sql`NOT EXISTS (SELECT 1 FROM ${calls} WHERE ${calls.id} = ${run.callId})`),
+    );
+  statements.push(lastCalled(db, row.functionId, run.startedAt), takeBack, takeBackLogs);
+  await db.batch(statements as [BatchItem<"sqlite">]);
+  const big = run.resultJson !== null && byteLength(run.resultJson) > INLINE_BYTES;
+  await dropResultsOfPurged(env, [{ functionId: row.functionId, resultKey: big ? resultKeyOf(run.callId) : null }]);
+}
+
+/** The large results of calls not kept (their function is gone) go too. */
+async function dropResultsOfPurged(env: Env, records: { functionId: string; resultKey: string | null }[]) {
+  const keyed = records.filter((r) => r.resultKey !== null);
+  if (keyed.length === 0) return;
+  const { results } = await env.DB.prepare("SELECT id FROM functions WHERE id IN (SELECT value FROM json_each(?))")
+    .bind(JSON.stringify([...new Set(keyed.map((r) => r.functionId))]))
+    .all<{ id: string }>();
+  const alive = new Set(results.map((r) => r.id));
+  const gone = keyed.filter((r) => !alive.has(r.functionId)).map((r) => r.resultKey as string);
+  if (gone.length > 0) await env.CODE.delete(gone);
+}
+
+/** Records wait this long to be written together with the records of calls that end meanwhile. */
+const FLUSH_AFTER_MS = 0;
+
+interface PendingRecord {
+  row: NewCall;
+  run: Execution;
+}
+
+/** Records waiting for the next write, and that write (null: none scheduled yet). */
+let pending: PendingRecord[] = [];
+let next: Promise<void> | null = null;
+
+export interface Recording {
+  /** Settles when this call's record is written (or its failure logged: it never rejects). */
+  written: Promise<void>;
+  /**
+   * This call's request scheduled the write and must keep it alive (`waitUntil(written)`); the records of calls
+   * ending meanwhile ride along in it. Holding every request open until the shared write is over would cost
+   * throughput for nothing (locally a request held by waitUntil holds its connection too). The write runs in the
+   * scheduling request's context and depends on no other request's promise: a continuation of a request that has
+   * ended may never run.
+   */
+  owner: boolean;
+}
+
+/**
+ * Records a synchronous call after its answer. Records go to D1 in bulk: every call that ends before the scheduled
+ * write starts is in it, as one D1 batch with one lastCalledAt update per function.
+ */
+export function recordAfterAnswer(env: Env, row: NewCall, run: Execution): Recording {
+  pending.push({ row, run });
+  if (next) return { written: next, owner: false };
+  next = new Promise<void>((resolve) => setTimeout(resolve, FLUSH_AFTER_MS)).then(() => {
+    const records = pending;
+    pending = [];
+    next = null;
+    return writeRecords(env, records)
+      .then(() => journalFlush(env) ?? undefined)
+      .catch((err: unknown) =>
+        // Nobody waits on this answer any more: the operators' log is where a lost record is told.
+        console.error(
+          JSON.stringify({
+            error: "could not record calls",
+            callIds: records.map((r) => r.run.callId),
+            cause: String(err),
+          }),
+        ),
+      );
+  });
+  return { written: next, owner: true };
+}
+
+/**
+ * Writes the records of calls that ended together. They go as one batch; if the batch fails, each record is
+ * written on its own, so one record that cannot be written (whatever its call put in it) never costs the others
+ * theirs; a record that still fails is written without its logs and result, saying so.
+ */
+async function writeRecords(env: Env, records: PendingRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  try {
+    await writeBatch(env, records);
+  } catch (err) {
+    for (const record of records) {
+      try {
+        if (records.length > 1) await writeBatch(env, [record]);
+        else throw err;
+      } catch (cause) {
+        await writeBatch(env, [bare(record, cause)]);
+      }
+    }
+  }
+}
+
+/** A record stripped to what cannot fail: status, times and a platform error that says what was lost. */
+function bare({ row, run }: PendingRecord, cause: unknown): PendingRecord {
+  console.error(JSON.stringify({ error: "could not record a call in full", callId: run.callId, cause: String(cause) }));
+  const message = "The call's logs and result could not be stored";
+  return {
+    row: { ...row, argsKey: null },
+    run: {
+      ...run,
+      logs: [],
+      logsTruncated: true,
+      resultJson: null,
+      errorDetail: run.errorDetail
+        ? { name: String(run.errorDetail.name).slice(0, 200), message: String(run.errorDetail.message).slice(0, 1000) }
+        : { name: "RecordError", message, code: "record_incomplete" },
+      status: run.status,
+    },
+  };
+}
+
+async function writeBatch(env: Env, records: PendingRecord[]): Promise<void> {
+  // These calls were never written before they ran: new rows, inserted in bulk. A call whose function was purged
+  // while it ran is not written: the purge deleted the function's calls, and this one must not come back.
+  const rows = await Promise.all(
+    records.map(async ({ row, run }) => ({ ...row, ...(await outcomeOf(env, row, run)) })),
+  );
+  const logRows = records
+    .filter(({ run }) => hasLogs({ items: run.logs, truncated: run.logsTruncated }))
+    .map(({ run }) => ({ callId: run.callId, items: run.logs, truncated: run.logsTruncated }));
+  const statements = [
+    ...insertRows(env.DB, calls, rows, "EXISTS (SELECT 1 FROM functions f WHERE f.id = j.value ->> 'function_id')"),
+    ...insertRows(env.DB, callLogs, logRows, "EXISTS (SELECT 1 FROM calls c WHERE c.id = j.value ->> 'call_id')"),
+  ];
+  const latest = new Map<string, number>();
+  for (const { row, run } of records) {
+    latest.set(row.functionId, Math.max(latest.get(row.functionId) ?? 0, run.startedAt));
+  }
+  const touch = env.DB.prepare(
+    "UPDATE functions SET last_called_at = ?1 WHERE id = ?2 AND IFNULL(last_called_at, 0) < ?1 - ?3",
+  );
+  for (const [functionId, at] of latest) statements.push(touch.bind(at, functionId, LAST_CALLED_RESOLUTION_MS));
+  await env.DB.batch(statements);
+  await dropResultsOfPurged(env, rows);
+}
+
+/** The result a finished call returned (from its row or R2). */
+export async function readResult(env: Env, row: Pick<CallRow, "result" | "resultKey">): Promise<unknown> {
+  if (row.result !== null) return JSON.parse(row.result);
+  if (row.resultKey) {
+    const object = await env.CODE.get(row.resultKey);
+    if (object) return JSON.parse(await object.text());
+  }
+  return null;
+}
+
+/** The args an async call was queued with. */
+export async function readArgs(env: Env, row: Pick<CallRow, "args" | "argsKey">): Promise<unknown> {
+  if (row.args !== null) return JSON.parse(row.args);
+  if (row.argsKey) {
+    const object = await env.CODE.get(row.argsKey);
+    if (object) return JSON.parse(await object.text());
+    throw new Error(`The args of this call are missing (${row.argsKey})`);
+  }
+  return null;
+}

@@ -1,0 +1,130 @@
+import { RpcTarget } from "cloudflare:workers";
+import { and, eq, isNull, or } from "drizzle-orm";
+import type { Env, Principal } from "../../env";
+import { ApiError } from "../../lib/errors";
+import type { Db } from "../../storage/db";
+import { apiKeys, functions } from "../../storage/schema";
+import { listCalls } from "../calls";
+import type { ServiceContext } from "../context";
+import type { CallTree } from "./budget";
+
+/** What a call made through ctx.client needs of the invoke service (passed in: the service imports this module). */
+export type NestedInvoke = (
+  ctx: ServiceContext,
+  functionId: string,
+  input: { args: unknown; depth: number; tree: CallTree },
+) => Promise<unknown>;
+
+interface ClientState {
+  open: boolean;
+  env: Env;
+  db: Db;
+  /** The calling function and call, and the workspace the call belongs to (the caller's, for a system function). */
+  functionId: string;
+  workspaceId: string;
+  callId: string;
+  depth: number;
+  tree: CallTree;
+  invoke: NestedInvoke;
+}
+
+const states = new WeakMap<CallClient, ClientState>();
+
+/**
+ * `ctx.client` of one call: an object of the host's, handed to the isolate with the call (an RPC stub there). Its
+ * state (who calls, how deep, the call tree's budget) never leaves the host, and it acts only until the call
+ * ends. It acts as the function's runtime user when that names an API key of the call's workspace (that key's
+ * role and function scope, checked at each use), else as an invoker of the call's workspace; never another one.
+ */
+export class CallClient extends RpcTarget {
+  /** Invokes a function of the same workspace (by name or id) and answers as POST .../invoke does. */
+  async invoke(target: unknown, args: unknown): Promise<unknown> {
+    const s = states.get(this);
+    if (!s?.open) return failure("ctx.client can act only while the call that uses it runs", "unauthorized");
+    try {
+      const ctx = await principalOf(s);
+      const name = String(target).slice(0, 200);
+      const row = await s.db
+        .select({ id: functions.id })
+        .from(functions)
+        .where(
+          and(
+            eq(functions.workspaceId, s.workspaceId),
+            or(eq(functions.id, name), eq(functions.name, name)),
+            isNull(functions.deletedAt),
+          ),
+        )
+        .get();
+      if (!row) return failure(`No function '${name.slice(0, 140)}' in this workspace`, "not_found");
+      return await s.invoke(ctx, row.id, { args, depth: s.depth + 1, tree: s.tree });
+    } catch (err) {
+      if (err instanceof ApiError) {
+        const callId = (err.details as { callId?: string } | undefined)?.callId;
+        return { ...failure(err.message, err.code), ...(callId ? { callId } : {}) };
+      }
+      throw err;
+    }
+  }
+
+  /** The calling function's own recent calls (of the calling workspace), newest first. */
+  async calls(limit: unknown = 20): Promise<unknown> {
+    const s = states.get(this);
+    if (!s?.open) return failure("ctx.client can act only while the call that uses it runs", "unauthorized");
+    const ctx = await principalOf(s);
+    const page = await listCalls(
+      { ...ctx, principal: { ...ctx.principal, role: "viewer", functionIds: null } },
+      s.functionId,
+      { limit: String(Math.min(100, Math.max(1, Math.floor(Number(limit)) || 20))) },
+    );
+    return page.rows.map((c) => ({
+      id: c.id,
+      status: c.status,
+      trigger: c.trigger,
+      startTime: c.startedAt === null ? null : new Date(c.startedAt).toISOString(),
+      durationMs: c.durationMs,
+    }));
+  }
+}
+
+/** A client for one call; `closeClient` ends what it can do. */
+export function openClient(state: Omit<ClientState, "open">): CallClient {
+  const client = new CallClient();
+  states.set(client, { ...state, open: true });
+  return client;
+}
+
+export function closeClient(client: CallClient): void {
+  const s = states.get(client);
+  if (s) s.open = false;
+}
+
+/** Who the calling call acts as (checked at each use: a revoked or expired runtime user acts no more). */
+async function principalOf(s: ClientState): Promise<ServiceContext> {
+  const fn = await s.db
+    .select({ runtimeUserId: functions.runtimeUserId })
+    .from(functions)
+    .where(eq(functions.id, s.functionId))
+    .get();
+  let role: Principal["role"] = "invoker";
+  let functionIds: string[] | null = null;
+  if (fn?.runtimeUserId?.startsWith("key_")) {
+    const key = await s.db.select().from(apiKeys).where(eq(apiKeys.id, fn.runtimeUserId)).get();
+    const usable =
+      key &&
+      (key.workspaceId === null || key.workspaceId === s.workspaceId) &&
+      (key.expiresAt === null || key.expiresAt > Date.now());
+    if (!usable) throw new ApiError("forbidden", `The function's runtime user ${fn.runtimeUserId} cannot act`);
+    role = key.role;
+    functionIds = key.functionIds;
+  }
+  return {
+    db: s.db,
+    env: s.env,
+    principal: { keyId: `call:${s.callId}`, role, workspaceId: s.workspaceId, functionIds },
+    now: Date.now(),
+  };
+}
+
+function failure(message: string, code = "bad_request") {
+  return { ok: false, error: `ClientError: ${message}`, errorDetail: { name: "ClientError", message, code } };
+}

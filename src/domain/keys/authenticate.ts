@@ -1,0 +1,81 @@
+import { eq } from "drizzle-orm";
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv, Env, Principal } from "../../env";
+import { digestsEqual, sha256Hex } from "../../lib/crypto";
+import { ApiError } from "../../lib/errors";
+import { getDb } from "../../storage/db";
+import { apiKeys } from "../../storage/schema";
+import { sessionKeyHash, sessionToken } from "../sessions/index";
+
+export const ADMIN_KEY_ID = "key_admin";
+const CACHE_TTL_MS = 30_000;
+
+interface Cached {
+  principal: Principal;
+  expiresAt: number | null;
+  cachedAt: number;
+}
+
+/**
+ * Key hash -> principal, per isolate, so the hot path does not read D1 for every request. A revoked key is
+ * dropped at once in the isolate that revoked it and within CACHE_TTL_MS everywhere else.
+ */
+const cache = new Map<string, Cached>();
+let adminHash: { secret: string; hash: string } | undefined;
+
+export function forgetKey(hash: string): void {
+  cache.delete(hash);
+}
+
+async function adminKeyHash(env: Env): Promise<string | undefined> {
+  const secret = env.EDGEFN_ADMIN_KEY;
+  if (!secret) return undefined;
+  if (adminHash?.secret !== secret) adminHash = { secret, hash: await sha256Hex(secret) };
+  return adminHash.hash;
+}
+
+export async function authenticate(env: Env, header: string | undefined, now = Date.now()): Promise<Principal> {
+  const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
+  if (!match) throw new ApiError("unauthorized", "Missing API key: send Authorization: Bearer <key>");
+  return principalOfKeyHash(env, await sha256Hex(match[1] as string), now);
+}
+
+/** The principal of the API key with this SHA-256 (a console session keeps the hash of the key it was opened with). */
+export async function principalOfKeyHash(env: Env, hash: string, now = Date.now()): Promise<Principal> {
+  const admin = await adminKeyHash(env);
+  if (admin && digestsEqual(hash, admin)) return { keyId: ADMIN_KEY_ID, role: "admin", workspaceId: null };
+
+  let entry = cache.get(hash);
+  if (!entry || now - entry.cachedAt > CACHE_TTL_MS) {
+    const row = await getDb(env.DB).select().from(apiKeys).where(eq(apiKeys.hash, hash)).get();
+    if (!row || !digestsEqual(row.hash, hash)) {
+      cache.delete(hash);
+      throw new ApiError("unauthorized", "Invalid API key");
+    }
+    entry = {
+      principal: { keyId: row.id, role: row.role, workspaceId: row.workspaceId, functionIds: row.functionIds },
+      expiresAt: row.expiresAt,
+      cachedAt: now,
+    };
+    if (cache.size >= 10_000) cache.clear();
+    cache.set(hash, entry);
+  }
+  if (entry.expiresAt !== null && entry.expiresAt <= now) throw new ApiError("unauthorized", "API key has expired");
+  return entry.principal;
+}
+
+/**
+ * An API key in `Authorization: Bearer`, or a console session: its HttpOnly cookie plus the session's CSRF token in
+ * the `x-edgefn-csrf` header (a cookie alone authorizes nothing).
+ */
+export const requireAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const header = c.req.header("authorization");
+  const token = header === undefined ? sessionToken(c.req.header("cookie")) : null;
+  c.set(
+    "principal",
+    token
+      ? await principalOfKeyHash(c.env, await sessionKeyHash(c.env, token, c.req.header("x-edgefn-csrf")))
+      : await authenticate(c.env, header),
+  );
+  await next();
+};

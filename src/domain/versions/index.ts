@@ -1,0 +1,190 @@
+import { and, eq, inArray } from "drizzle-orm";
+import { sha256Hex } from "../../lib/crypto";
+import { ApiError, badRequest, conflict, notFound } from "../../lib/errors";
+import { newId } from "../../lib/ids";
+import { LIMITS } from "../../lib/limits";
+import type { EntityDef } from "../../lib/list/entity";
+import { type ListParams, paginate, parseListParams } from "../../lib/list/page";
+import { BuildError, normalizePath, type SourceBundle } from "../../runtime/build";
+import { type VersionRow, versions } from "../../storage/schema";
+import type { ServiceContext } from "../context";
+import { getFunction, lifecycle, requireWrite, unwrap } from "../functions";
+import { forgetFunction } from "../invoke/cache";
+import { confirmCode, releaseCode } from "./code";
+
+export const versionEntity: EntityDef = {
+  name: "version",
+  id: versions.id,
+  fields: {
+    id: { column: versions.id, type: "string" },
+    number: { column: versions.number, type: "number" },
+    status: { column: versions.status, type: "string" },
+    entrypoint: { column: versions.entrypoint, type: "string" },
+    createdAt: { column: versions.createdAt, type: "datetime" },
+    createdBy: { column: versions.createdBy, type: "string", nullable: true },
+  },
+  defaultOrder: [{ field: "number", direction: "desc" }],
+};
+
+export interface Upload {
+  files: Record<string, string>;
+  entrypoint?: string;
+  activate?: boolean;
+}
+
+const ENTRY_CANDIDATES = [
+  "index.ts",
+  "index.js",
+  "index.mjs",
+  "index.mts",
+  "src/index.ts",
+  "src/index.js",
+  "main.ts",
+  "main.js",
+];
+
+/** The entry file: as given, else package.json's main, else a conventional name, else the only code file. */
+function pickEntrypoint(files: Record<string, string>, given?: string): string {
+  if (given) {
+    let path: string;
+    try {
+      path = normalizePath(given);
+    } catch (err) {
+      // "../x": a path out of the upload is the caller's mistake, not an internal error.
+      if (err instanceof BuildError) throw badRequest(`entrypoint: ${err.message}`);
+      throw err;
+    }
+    if (!Object.hasOwn(files, path)) throw badRequest(`entrypoint '${given}' is not among the uploaded files`);
+    return path;
+  }
+  const pkg = files["package.json"];
+  if (pkg) {
+    try {
+      const main = (JSON.parse(pkg) as { main?: unknown }).main;
+      if (typeof main === "string" && Object.hasOwn(files, normalizePath(main))) return normalizePath(main);
+    } catch {
+      // not JSON: fall through to the conventions
+    }
+  }
+  const conventional = ENTRY_CANDIDATES.find((c) => Object.hasOwn(files, c));
+  if (conventional) return conventional;
+  const code = Object.keys(files).filter((f) => /\.(m?ts|m?js)$/.test(f));
+  if (code.length === 1) return code[0] as string;
+  throw badRequest("Cannot tell which file is the entrypoint: name it with `entrypoint`");
+}
+
+/** Stores an upload's sources in R2 (content-addressed), records a queued version and enqueues its build. */
+export async function createVersion(ctx: ServiceContext, functionId: string, upload: Upload): Promise<VersionRow> {
+  const fn = await getFunction(ctx, functionId);
+  requireWrite(ctx, fn, "upload versions of");
+  if (fn.deletedAt !== null) throw conflict(`Function ${functionId} is deleted; restore it first`);
+
+  const files: Record<string, string> = {};
+  let size = 0;
+  try {
+    for (const [path, text] of Object.entries(upload.files)) {
+      const clean = normalizePath(path);
+      if (!clean) throw badRequest(`files: '${path}' is not a file path`);
+      files[clean] = text;
+      size += new TextEncoder().encode(text).byteLength;
+    }
+  } catch (err) {
+    if (err instanceof BuildError) throw badRequest(`files: ${err.message}`);
+    throw err;
+  }
+  if (Object.keys(files).length === 0) throw badRequest("files: upload at least one file");
+  if (size > LIMITS.codeBytes) {
+    throw new ApiError("payload_too_large", `The code is ${size} bytes; the limit is ${LIMITS.codeBytes} bytes`);
+  }
+  const entrypoint = pickEntrypoint(files, upload.entrypoint);
+
+  const sorted = Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1)));
+  const source: SourceBundle = { files: sorted, entrypoint };
+  const body = JSON.stringify(source);
+  const sourceKey = `sources/${await sha256Hex(body)}`;
+  // Always written, even when the object exists; confirmed once the row refers to it (see ./code).
+  const stored = { httpMetadata: { contentType: "application/json" } };
+  await ctx.env.CODE.put(sourceKey, body, stored);
+
+  const outcome = await lifecycle(ctx, functionId).createVersion({
+    id: newId("ver", ctx.now),
+    functionId,
+    workspaceId: fn.workspaceId,
+    status: "queued",
+    entrypoint,
+    sourceKey,
+    sourceSize: size,
+    bundleKey: null,
+    bundleSize: null,
+    handlers: null,
+    activate: upload.activate ?? true,
+    error: null,
+    buildLogs: [],
+    createdBy: ctx.principal.keyId,
+    createdAt: ctx.now,
+    updatedAt: ctx.now,
+    buildStartedAt: null,
+    buildFinishedAt: null,
+  });
+  // Refused (the function was deleted or purged meanwhile): the object goes unless another version uses it.
+  if (!outcome.ok) await releaseCode(ctx.db, ctx.env, [sourceKey]);
+  const version = unwrap(outcome);
+  await confirmCode(ctx.env, sourceKey, body, stored);
+  await ctx.env.JOBS.send({ type: "build", versionId: version.id });
+  return version;
+}
+
+export async function getVersion(ctx: ServiceContext, functionId: string, versionId: string) {
+  const fn = await getFunction(ctx, functionId);
+  const version = await ctx.db
+    .select()
+    .from(versions)
+    .where(and(eq(versions.id, versionId), eq(versions.functionId, functionId)))
+    .get();
+  if (!version) throw notFound("version", versionId);
+  return { fn, version };
+}
+
+export async function listVersions(ctx: ServiceContext, functionId: string, params: ListParams) {
+  const fn = await getFunction(ctx, functionId);
+  const { query, filter } = parseListParams(versionEntity, params);
+  const page = await paginate<VersionRow>(
+    ctx.db,
+    versions,
+    versionEntity,
+    and(eq(versions.functionId, functionId), filter),
+    query,
+  );
+  return { fn, page };
+}
+
+/** The uploaded sources of a version, as they were stored. */
+export async function versionSource(ctx: ServiceContext, functionId: string, versionId: string): Promise<SourceBundle> {
+  const { version } = await getVersion(ctx, functionId, versionId);
+  const object = await ctx.env.CODE.get(version.sourceKey);
+  if (!object) throw notFound("source of version", versionId);
+  return object.json<SourceBundle>();
+}
+
+/** Makes a ready version the function's default; activating an older one is the rollback. */
+export async function activateVersion(ctx: ServiceContext, functionId: string, versionId: string) {
+  const { fn } = await getVersion(ctx, functionId, versionId);
+  requireWrite(ctx, fn, "activate versions of");
+  const updated = unwrap(await lifecycle(ctx, functionId).activate(functionId, versionId, ctx.now));
+  forgetFunction(functionId);
+  return updated;
+}
+
+/** Cancels a build that has not finished; a finished one is a 409. */
+export async function cancelVersion(ctx: ServiceContext, functionId: string, versionId: string): Promise<VersionRow> {
+  const { fn, version } = await getVersion(ctx, functionId, versionId);
+  requireWrite(ctx, fn, "cancel builds of");
+  const [row] = await ctx.db
+    .update(versions)
+    .set({ status: "canceled", updatedAt: ctx.now, buildFinishedAt: ctx.now })
+    .where(and(eq(versions.id, versionId), inArray(versions.status, ["queued", "building"])))
+    .returning();
+  if (!row)
+    throw conflict(`Version ${versionId} is ${version.status}; only a queued or building version can be canceled`);
+  return row;
+}

@@ -1,0 +1,107 @@
+import { and, count, eq, or } from "drizzle-orm";
+import { conflict, notFound } from "../../lib/errors";
+import { newId } from "../../lib/ids";
+import { LIMITS } from "../../lib/limits";
+import type { EntityDef } from "../../lib/list/entity";
+import { type ListParams, paginate, parseListParams } from "../../lib/list/page";
+import { apiKeys, functions, type WorkspaceRow, workspaces } from "../../storage/schema";
+import { isUniqueViolation, requireGlobalAdmin, requireRole, type ServiceContext, seesWorkspace } from "../context";
+
+export const workspaceEntity: EntityDef = {
+  name: "workspace",
+  id: workspaces.id,
+  fields: {
+    id: { column: workspaces.id, type: "string" },
+    name: { column: workspaces.name, type: "string" },
+    description: { column: workspaces.description, type: "string", nullable: true },
+    createdAt: { column: workspaces.createdAt, type: "datetime" },
+    updatedAt: { column: workspaces.updatedAt, type: "datetime" },
+  },
+  defaultOrder: [{ field: "createdAt", direction: "asc" }],
+};
+
+export async function listWorkspaces(ctx: ServiceContext, params: ListParams) {
+  const { query, filter } = parseListParams(workspaceEntity, params);
+  const scope = ctx.principal.workspaceId === null ? undefined : eq(workspaces.id, ctx.principal.workspaceId);
+  return paginate<WorkspaceRow>(ctx.db, workspaces, workspaceEntity, and(scope, filter), query);
+}
+
+/** The workspace if this key can see it; otherwise 404, exactly as if it did not exist. */
+export async function getWorkspace(ctx: ServiceContext, id: string): Promise<WorkspaceRow> {
+  const row = seesWorkspace(ctx, id)
+    ? await ctx.db.select().from(workspaces).where(eq(workspaces.id, id)).get()
+    : undefined;
+  if (!row) throw notFound("workspace", id);
+  return row;
+}
+
+/** The workspace with this id or name (an id wins), if this key can see it; the compatibility surfaces name them so. */
+export async function findWorkspace(ctx: ServiceContext, idOrName: string): Promise<WorkspaceRow | undefined> {
+  const rows = await ctx.db
+    .select()
+    .from(workspaces)
+    .where(or(eq(workspaces.id, idOrName), eq(workspaces.name, idOrName)))
+    .all();
+  const row = rows.find((r) => r.id === idOrName) ?? rows[0];
+  return row && seesWorkspace(ctx, row.id) ? row : undefined;
+}
+
+export async function createWorkspace(
+  ctx: ServiceContext,
+  input: { name: string; description?: string | null; callRetentionDays?: number },
+) {
+  requireGlobalAdmin(ctx, "create workspaces");
+  const row: WorkspaceRow = {
+    id: newId("ws", ctx.now),
+    name: input.name,
+    description: input.description ?? null,
+    callRetentionDays: input.callRetentionDays ?? LIMITS.callRetentionDays.default,
+    createdAt: ctx.now,
+    updatedAt: ctx.now,
+  };
+  try {
+    await ctx.db.insert(workspaces).values(row);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict(`A workspace named '${input.name}' already exists`);
+    throw err;
+  }
+  return row;
+}
+
+export async function updateWorkspace(
+  ctx: ServiceContext,
+  id: string,
+  patch: { name?: string; description?: string | null; callRetentionDays?: number },
+) {
+  await getWorkspace(ctx, id);
+  requireRole(ctx, "admin", "change workspaces");
+  try {
+    const [row] = await ctx.db
+      .update(workspaces)
+      .set({ ...patch, updatedAt: ctx.now })
+      .where(eq(workspaces.id, id))
+      .returning();
+    if (!row) throw notFound("workspace", id);
+    return row;
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict(`A workspace named '${patch.name}' already exists`);
+    throw err;
+  }
+}
+
+/**
+ * Deletes an empty workspace and the API keys scoped to it. A workspace that still holds functions
+ * (soft-deleted ones included) is a 409: purge them first, so nothing is lost by accident.
+ */
+export async function deleteWorkspace(ctx: ServiceContext, id: string) {
+  await getWorkspace(ctx, id);
+  requireGlobalAdmin(ctx, "delete workspaces");
+  const [held] = await ctx.db.select({ n: count() }).from(functions).where(eq(functions.workspaceId, id));
+  if (held && held.n > 0) {
+    throw conflict(`Workspace ${id} still holds ${held.n} function(s), soft-deleted ones included; purge them first`);
+  }
+  await ctx.db.batch([
+    ctx.db.delete(apiKeys).where(eq(apiKeys.workspaceId, id)),
+    ctx.db.delete(workspaces).where(eq(workspaces.id, id)),
+  ]);
+}

@@ -1,0 +1,75 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { LIMITS } from "../../lib/limits";
+import { ISOLATE_COMPAT, stretchMs } from "../../runtime/loader";
+import type { App } from "../app";
+import { errors, json } from "../openapi";
+
+const range = (r: { default: number; min: number; max: number }) => ({ default: r.default, min: r.min, max: r.max });
+
+export function registerPlatformRoutes(app: App) {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/limits",
+      tags: ["platform"],
+      summary: "The platform's limits",
+      responses: { 200: json(z.record(z.string(), z.unknown()).openapi("Limits"), "Limits and defaults"), ...errors() },
+    }),
+    (c) =>
+      c.json(
+        {
+          timeoutMs: range(LIMITS.timeoutMs),
+          cpuMs: range(LIMITS.cpuMs),
+          stretchMs: stretchMs(c.env),
+          argsBytes: LIMITS.argsBytes,
+          resultBytes: LIMITS.resultBytes,
+          codeBytes: LIMITS.codeBytes,
+          logBytesPerCall: LIMITS.logBytes,
+          envVars: {
+            count: LIMITS.envVars.count,
+            key: LIMITS.envVars.key.source,
+            valueBytes: LIMITS.envVars.valueBytes,
+            totalBytes: LIMITS.envVars.totalBytes,
+          },
+          secrets: {
+            count: LIMITS.secrets.count,
+            key: LIMITS.secrets.key.source,
+            totalBytes: LIMITS.secrets.totalBytes,
+          },
+          metadata: LIMITS.metadata,
+          functionName: LIMITS.functionName,
+          description: LIMITS.description,
+          allowedHosts: LIMITS.allowedHosts,
+        },
+        200,
+      ),
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/runtimes",
+      tags: ["platform"],
+      summary: "The runtimes functions can use",
+      responses: {
+        200: json(z.object({ data: z.array(z.record(z.string(), z.unknown())) }).openapi("Runtimes"), "Runtimes"),
+        ...errors(),
+      },
+    }),
+    (c) =>
+      c.json(
+        {
+          data: [
+            {
+              id: "workers-js",
+              name: "JavaScript / TypeScript on the Workers runtime",
+              languages: ["javascript", "typescript"],
+              moduleFormat: "esm",
+              ...ISOLATE_COMPAT,
+              handlers: ["export async function handle(data, ctx)", "export default { fetch(request, env, ctx) }"],
+            },
+          ],
+        },
+        200,
+      ),
+  );
+}
