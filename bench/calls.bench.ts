@@ -12,11 +12,12 @@
 import { env } from "cloudflare:workers";
 import { and, count, eq, type SQL, sql } from "drizzle-orm";
 import { expect, it } from "vitest";
-import { CALLS_COUNT_CAP, callEntity } from "../src/domain/calls";
+import { functionForInvoke } from "../src/domain/calls/cache";
+import { CALLS_COUNT_CAP, callEntity } from "../src/domain/calls/history";
+import { invokeFunction, nestedInvoke } from "../src/domain/calls/invoke";
+import { type CallRequest, executeCall } from "../src/domain/calls/pipeline";
 import { byteLength, type NewCall, recordExecution } from "../src/domain/calls/record";
 import type { ServiceContext } from "../src/domain/context";
-import { execute, invokeFunction, type Prepared } from "../src/domain/invoke";
-import { functionForInvoke } from "../src/domain/invoke/cache";
 import { newId } from "../src/lib/ids";
 import { encodeCursor } from "../src/lib/list/cursor";
 import { afterCondition, orderByClause, resolveSort, reverseSort, sortSignature } from "../src/lib/list/order";
@@ -209,21 +210,26 @@ it("lists calls with 1,000,000 call rows: page 1 vs page 1,000; the cost of reco
   const direct = await directIsolate(version.id, "bench");
 
   const args = { name: "bench" };
+  const background: Promise<unknown>[] = [];
   const ctx: ServiceContext = {
     db: getDb(env.DB),
     env,
     principal: { keyId: "bench", role: "admin", workspaceId: null },
     now: Date.now(),
+    defer: (promise) => {
+      background.push(promise);
+    },
   };
   const entry = await functionForInvoke(ctx.db, invoked.id, Date.now());
   if (!entry?.version) throw new Error("the invoked function has no version");
   const argsJson = JSON.stringify(args);
-  const prepared: Prepared = {
+  const prepared: CallRequest = {
     fn: entry.fn,
     version: entry.version,
     args,
     argsJson,
     workspaceId: entry.fn.workspaceId,
+    nested: nestedInvoke,
   };
   const record = (callId: string, startedAt: number): NewCall => ({
     id: callId,
@@ -236,7 +242,6 @@ it("lists calls with 1,000,000 call rows: page 1 vs page 1,000; the cost of reco
     argsSize: byteLength(argsJson),
     createdBy: "bench",
   });
-  const background: Promise<unknown>[] = [];
   const before = await env.DB.prepare("SELECT COUNT(*) AS n FROM calls WHERE function_id = ?")
     .bind(invoked.id)
     .first<{ n: number }>();
@@ -252,21 +257,19 @@ it("lists calls with 1,000,000 call rows: page 1 vs page 1,000; the cost of reco
         if (res.status !== 200 || !res.body.ok) throw new Error(`invoke failed: ${JSON.stringify(res.body)}`);
       },
       execute: async () => {
-        const run = await execute(ctx, prepared, newId("call"));
+        const run = await executeCall(ctx, prepared, newId("call"));
         if (!run.ok) throw new Error("execute failed");
       },
       invokeFunction: async () => {
-        const out = await invokeFunction({ ...ctx, now: Date.now() }, invoked.id, { args }, (p) => {
-          background.push(p);
-        });
+        const out = await invokeFunction({ ...ctx, now: Date.now() }, invoked.id, { args });
         if (!("ok" in out) || !out.ok) throw new Error("invokeFunction failed");
       },
       executeRecordInBackground: async () => {
-        const run = await execute(ctx, prepared, newId("call"));
+        const run = await executeCall(ctx, prepared, newId("call"));
         background.push(recordExecution(ctx.db, ctx.env, record(run.callId, run.startedAt), run));
       },
       executeAndRecord: async () => {
-        const run = await execute(ctx, prepared, newId("call"));
+        const run = await executeCall(ctx, prepared, newId("call"));
         await recordExecution(ctx.db, ctx.env, record(run.callId, run.startedAt), run);
       },
     },

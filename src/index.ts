@@ -1,4 +1,4 @@
-import { deadLetterCall, runQueuedCall } from "./domain/calls/queue";
+import { deadLetterCall, runQueuedCall } from "./domain/calls/consumer";
 import { sweepLostCalls, sweepOldCalls } from "./domain/calls/sweep";
 import { sweepAbandonedUploads } from "./domain/compat/appwrite/uploads";
 import { sweepDeletedFunctions } from "./domain/functions/sweep";
@@ -64,8 +64,9 @@ export default {
    * Jobs arrive here: builds and async calls, each message on its own (a slow call does not hold up the
    * others). The dead-letter queue records what exhausted its retries.
    */
-  async queue(batch, env) {
+  async queue(batch, env, ctx) {
     const db = getDb(env.DB);
+    const calls = { db, env, defer: (promise: Promise<unknown>) => ctx.waitUntil(promise) };
     const dead = batch.queue.endsWith("-dlq");
     await Promise.all(
       batch.messages.map(async (message) => {
@@ -76,7 +77,7 @@ export default {
             if (job.type === "build" && job.versionId) await failBuild(db, job.versionId, "The build could not be run");
             if (job.type === "call" && job.callId) await deadLetterCall(db, job.callId, job.reason);
           } else if (job.type === "build" && job.versionId) await runBuild(db, env, job.versionId);
-          else if (job.type === "call" && job.callId) await runQueuedCall(db, env, job.callId);
+          else if (job.type === "call" && job.callId) await runQueuedCall(calls, job.callId);
           else console.warn(JSON.stringify({ event: "unknown_job", id: message.id }));
           message.ack();
         } catch (err) {

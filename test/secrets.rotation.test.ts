@@ -38,6 +38,7 @@ const serviceCtx = (keys: Env, later = 0): ServiceContext => ({
   env: keys,
   principal: { keyId: "key_rotation_test", role: "admin", workspaceId: null },
   now: Date.now() + later,
+  defer: (promise) => void promise,
 });
 
 /** The functions row as D1 holds it. */

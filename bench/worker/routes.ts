@@ -1,5 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { answer, execute, prepare } from "../../src/domain/invoke";
+import { prepareCall } from "../../src/domain/calls/invoke";
+import { invokeAnswer } from "../../src/domain/calls/outcome";
+import { executeCall } from "../../src/domain/calls/pipeline";
 import { requireAuth } from "../../src/domain/keys/authenticate";
 import type { AppEnv, Env } from "../../src/env";
 import type { App } from "../../src/http/app";
@@ -75,7 +77,7 @@ export function registerBenchRoutes(app: App) {
   app.post("/__bench/unrecorded/:functionId", async (c) => {
     const ctx = serviceContext(c);
     const { args } = await jsonBody(c);
-    const prepared = await prepare(ctx, c.req.param("functionId"), { args });
-    return c.json(answer(await execute(ctx, prepared, newId("call"))));
+    const prepared = await prepareCall(ctx, c.req.param("functionId"), { args });
+    return c.json(invokeAnswer(await executeCall(ctx, prepared, newId("call"))));
   });
 }

@@ -8,6 +8,8 @@ export interface ServiceContext {
   env: Env;
   principal: Principal;
   now: number;
+  /** Keeps work going after the answer (the request's waitUntil): a call's record, say. */
+  defer: (promise: Promise<unknown>) => void;
 }
 
 const RANK = { viewer: 0, invoker: 1, developer: 2, admin: 3 } as const;

@@ -4,7 +4,7 @@ import { LIMITS } from "../lib/limits";
 import type { JournalEntry } from "../runtime/journal";
 import type { Db } from "../storage/db";
 import { type CallError, calls, versions } from "../storage/schema";
-import { enqueueCall } from "./calls/queue";
+import { enqueueCall } from "./calls/enqueue";
 
 /**
  * What the local supervisor hands back after it restarted a frozen (or crashed) runtime: the journal's open

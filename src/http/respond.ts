@@ -15,17 +15,3 @@ export function renderError(c: Context, err: unknown): Response {
   console.error(JSON.stringify({ requestId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }));
   return c.json(errorBody("internal_error", "Internal error", requestId), 500);
 }
-
-/** Runs a handler that answers with a function's response; a rate limit is a 429 with Retry-After. */
-export async function withRetryAfter(c: Context, run: () => Promise<Response>): Promise<Response> {
-  try {
-    return await run();
-  } catch (err) {
-    if (err instanceof ApiError && err.code === "rate_limited") {
-      const res = renderError(c, err);
-      res.headers.set("retry-after", String((err.details as { retryAfterSeconds: number }).retryAfterSeconds));
-      return res;
-    }
-    throw err;
-  }
-}

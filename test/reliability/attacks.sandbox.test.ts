@@ -9,8 +9,8 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { invokeFunction } from "../../src/domain/invoke";
-import { admit, BudgetExceeded } from "../../src/domain/invoke/budget";
+import { admit, BudgetExceeded } from "../../src/domain/calls/budget";
+import { invokeFunction } from "../../src/domain/calls/invoke";
 import { LIMITS } from "../../src/lib/limits";
 import { checkLogs, checkOutcome, jsonDepth } from "../../src/runtime/outcome";
 import { getDb } from "../../src/storage/db";
@@ -311,9 +311,10 @@ describe("the host decides: budgets and what an isolate returns", () => {
       env: { ...env, EDGEFN_WORKSPACE_CONCURRENCY: "3" },
       principal: { keyId: "key_admin", role: "admin" as const, workspaceId: null },
       now: Date.now(),
+      defer: (promise: Promise<unknown>) => void promise,
     };
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 6 }, () => invokeFunction(ctx, fn.id, { args: null, recorded: true }, () => {})),
+      Array.from({ length: 6 }, () => invokeFunction(ctx, fn.id, { args: null, recorded: true })),
     );
     const refused = outcomes.filter((o) => o.status === "rejected");
     expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(3);
@@ -325,7 +326,7 @@ describe("the host decides: budgets and what an isolate returns", () => {
       expect(record).toMatchObject({ status: "failed", error: { code: "concurrency" } });
     }
     // The places are given back: the next calls run.
-    const later = await invokeFunction(ctx, fn.id, { args: null }, () => {});
+    const later = await invokeFunction(ctx, fn.id, { args: null, recorded: true });
     expect(later).toMatchObject({ ok: true });
   });
 

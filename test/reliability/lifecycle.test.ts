@@ -379,6 +379,7 @@ const adminContext = (platformEnv: typeof env) => ({
   env: platformEnv,
   principal: { keyId: "key_admin", role: "admin" as const, workspaceId: null },
   now: Date.now(),
+  defer: (promise: Promise<unknown>) => void promise,
 });
 
 describe("concurrency: 100 concurrent mixed lifecycle operations on one function", () => {

@@ -4,8 +4,9 @@ import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Env } from "../../env";
 import { journalFlush } from "../../runtime/journal";
 import type { Db } from "../../storage/db";
+import { ownedByCall, resultKeyOf } from "../../storage/objects";
 import { type CallLogLine, type CallRow, callLogs, calls, functions } from "../../storage/schema";
-import type { Execution } from "../invoke";
+import type { CallOutcome } from "./outcome";
 
 export type NewCall = typeof calls.$inferInsert;
 
@@ -18,16 +19,10 @@ export const INLINE_BYTES = 64 * 1024;
 const encoder = new TextEncoder();
 export const byteLength = (text: string) => encoder.encode(text).byteLength;
 
-export const resultKeyOf = (callId: string) => `results/${callId}`;
-export const argsKeyOf = (callId: string) => `args/${callId}`;
-/** R2 objects a call owns (its own args and result); a scheduled call's args belong to its schedule. */
-export const ownedByCall = (key: string | null | undefined): key is string =>
-  !!key && (key.startsWith("args/") || key.startsWith("results/"));
-
 type Logs = { items: CallLogLine[]; truncated: boolean };
 
 /** What a finished run adds to its call row (after its large result, if any, is in R2). */
-async function outcomeOf(env: Env, row: NewCall, run: Execution) {
+async function outcomeOf(env: Env, row: NewCall, run: CallOutcome) {
   let result: string | null = null;
   let resultKey: string | null = null;
   const resultSize = run.resultJson === null ? null : byteLength(run.resultJson);
@@ -57,7 +52,7 @@ async function outcomeOf(env: Env, row: NewCall, run: Execution) {
 const hasLogs = (logs: Logs) => logs.items.length > 0 || logs.truncated;
 
 /** The statements that record one finished run, updating its row when it was written before it ran. */
-async function recordStatements(db: Db, env: Env, row: NewCall, run: Execution, logs: Logs) {
+async function recordStatements(db: Db, env: Env, row: NewCall, run: CallOutcome, logs: Logs) {
   const outcome = await outcomeOf(env, row, run);
   const statements: BatchItem<"sqlite">[] = [
     db
@@ -139,7 +134,7 @@ export async function recordExecution(
   db: Db,
   env: Env,
   row: NewCall,
-  run: Execution,
+  run: CallOutcome,
   logs: Logs = { items: run.logs, truncated: run.logsTruncated },
 ): Promise<void> {
   try {
@@ -151,7 +146,7 @@ export async function recordExecution(
   }
 }
 
-async function writeExecution(db: Db, env: Env, row: NewCall, run: Execution, logs: Logs): Promise<void> {
+async function writeExecution(db: Db, env: Env, row: NewCall, run: CallOutcome, logs: Logs): Promise<void> {
   const statements = await recordStatements(db, env, row, run, logs);
   // A call that ends after its function was purged must not come back: the purge deleted the function's calls,
   // and this record would be a row (and logs) of a function that no longer exists. Last in the batch, these take
@@ -192,7 +187,7 @@ const FLUSH_AFTER_MS = 0;
 
 interface PendingRecord {
   row: NewCall;
-  run: Execution;
+  run: CallOutcome;
 }
 
 /** Records waiting for the next write, and that write (null: none scheduled yet). */
@@ -216,7 +211,7 @@ export interface Recording {
  * Records a synchronous call after its answer. Records go to D1 in bulk: every call that ends before the scheduled
  * write starts is in it, as one D1 batch with one lastCalledAt update per function.
  */
-export function recordAfterAnswer(env: Env, row: NewCall, run: Execution): Recording {
+export function recordAfterAnswer(env: Env, row: NewCall, run: CallOutcome): Recording {
   pending.push({ row, run });
   if (next) return { written: next, owner: false };
   next = new Promise<void>((resolve) => setTimeout(resolve, FLUSH_AFTER_MS)).then(() => {

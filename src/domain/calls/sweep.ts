@@ -1,8 +1,8 @@
 import { and, eq, inArray, lt, notInArray, type SQL, sql } from "drizzle-orm";
 import type { Env } from "../../env";
 import type { Db } from "../../storage/db";
+import { ownedByCall } from "../../storage/objects";
 import { callLogs, calls, workspaces } from "../../storage/schema";
-import { ownedByCall } from "./record";
 
 const DAY = 86_400_000;
 const BATCH = 500;

@@ -2,8 +2,8 @@ import { and, asc, count, eq, gt, isNotNull, type SQL, sql } from "drizzle-orm";
 import { ApiError } from "../../lib/errors";
 import { currentKeyId, reencryptSecret } from "../../lib/secrets";
 import { functions } from "../../storage/schema";
+import { forgetFunction } from "../calls/cache";
 import { requireGlobalAdmin, type ServiceContext } from "../context";
-import { forgetFunction } from "../invoke/cache";
 import { lifecycle } from "./index";
 
 /** Functions one re-encryption request looks at, at most (the CLI repeats it until nothing remains). */

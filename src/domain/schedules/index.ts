@@ -7,6 +7,7 @@ import type { EntityDef } from "../../lib/list/entity";
 import { parseRange } from "../../lib/list/filter";
 import { type ListParams, paginate, parseListParams } from "../../lib/list/page";
 import type { Db } from "../../storage/db";
+import { scheduleDataKeyOf } from "../../storage/objects";
 import { type CALL_STATUSES, type CatchUp, calls, type ScheduleRow, schedules } from "../../storage/schema";
 import { requireRole, type ServiceContext, seesWorkspace } from "../context";
 import { getFunction } from "../functions";
@@ -34,7 +35,6 @@ export const scheduleEntity: EntityDef = {
 /** Data up to this size stays in the schedule row; larger data is in R2. */
 const INLINE_DATA_BYTES = 64 * 1024;
 const encoder = new TextEncoder();
-export const scheduleDataKey = (id: string) => `schedule-data/${id}`;
 
 export interface ScheduleInput {
   name?: string;
@@ -65,8 +65,8 @@ function packData(data: unknown): { json: string; size: number } {
 
 async function storeData(env: Env, id: string, packed: { json: string; size: number }) {
   if (packed.size > INLINE_DATA_BYTES) {
-    await env.CODE.put(scheduleDataKey(id), packed.json);
-    return { data: null, dataKey: scheduleDataKey(id), dataSize: packed.size };
+    await env.CODE.put(scheduleDataKeyOf(id), packed.json);
+    return { data: null, dataKey: scheduleDataKeyOf(id), dataSize: packed.size };
   }
   return { data: packed.json, dataKey: null, dataSize: packed.size };
 }

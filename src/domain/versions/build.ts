@@ -7,9 +7,10 @@ import { ENTRY_MODULE } from "../../runtime/entry";
 import { journalBegin, journalEnd } from "../../runtime/journal";
 import { ISOLATE_COMPAT, type IsolateEntrypoint, isolateModules } from "../../runtime/loader";
 import type { Db } from "../../storage/db";
+import { bundleKeyOf } from "../../storage/objects";
 import { type BuildLogLine, functions, versions } from "../../storage/schema";
+import { forgetFunction } from "../calls/cache";
 import { lifecycle } from "../functions";
-import { forgetFunction } from "../invoke/cache";
 import { confirmCode, releaseCode } from "./code";
 
 /**
@@ -42,7 +43,7 @@ export async function runBuild(db: Db, env: Env, versionId: string, now = Date.n
     const bundle = buildBundle(source, log);
 
     const body = JSON.stringify(bundle);
-    const bundleKey = `bundles/${await sha256Hex(body)}`;
+    const bundleKey = bundleKeyOf(await sha256Hex(body));
     // Checked before it is stored, so a module that fails to load leaves no object behind. Loading it runs the
     // user's top-level code: under the limits of one of the function's calls.
     const fn = await db

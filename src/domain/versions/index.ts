@@ -6,10 +6,11 @@ import { LIMITS } from "../../lib/limits";
 import type { EntityDef } from "../../lib/list/entity";
 import { type ListParams, paginate, parseListParams } from "../../lib/list/page";
 import { BuildError, normalizePath, type SourceBundle } from "../../runtime/build";
+import { sourceKeyOf } from "../../storage/objects";
 import { type VersionRow, versions } from "../../storage/schema";
+import { forgetFunction } from "../calls/cache";
 import type { ServiceContext } from "../context";
 import { getFunction, lifecycle, requireWrite, unwrap } from "../functions";
-import { forgetFunction } from "../invoke/cache";
 import { confirmCode, releaseCode } from "./code";
 
 export const versionEntity: EntityDef = {
@@ -101,7 +102,7 @@ export async function createVersion(ctx: ServiceContext, functionId: string, upl
   const sorted = Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1)));
   const source: SourceBundle = { files: sorted, entrypoint };
   const body = JSON.stringify(source);
-  const sourceKey = `sources/${await sha256Hex(body)}`;
+  const sourceKey = sourceKeyOf(await sha256Hex(body));
   // Always written, even when the object exists; confirmed once the row refers to it (see ./code).
   const stored = { httpMetadata: { contentType: "application/json" } };
   await ctx.env.CODE.put(sourceKey, body, stored);

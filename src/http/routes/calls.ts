@@ -9,7 +9,7 @@ import {
   listCalls,
   METRIC_WINDOWS,
   type MetricWindow,
-} from "../../domain/calls";
+} from "../../domain/calls/history";
 import { CALL_STATUSES, CALL_TRIGGERS, type CallRow } from "../../storage/schema";
 import type { App } from "../app";
 import { serviceContext } from "../context";

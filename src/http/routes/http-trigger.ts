@@ -1,12 +1,11 @@
 import { z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import { runHttp } from "../../domain/invoke/http-trigger";
+import { runHttp } from "../../domain/calls/http";
 import type { AppEnv } from "../../env";
 import { functionHost, runDomain } from "../../lib/origin";
-import { getDb } from "../../storage/db";
 import type { App } from "../app";
+import { requestContext } from "../context";
 import { errors } from "../openapi";
-import { withRetryAfter } from "../respond";
 
 /**
  * `ANY /run/{workspace}/{function}/*`: the function as a web endpoint. The request goes to its `fetch` handler
@@ -18,11 +17,7 @@ export function registerRunRoutes(app: App) {
     // "/run/{workspace}/{function}/a/b" -> "/a/b", kept as sent (still percent-encoded).
     const segments = new URL(c.req.url).pathname.split("/");
     const path = `/${segments.slice(4).join("/")}`;
-    return withRetryAfter(c, () =>
-      runHttp(c.env, getDb(c.env.DB), c.req.raw, { workspace, fn, path, origin: "platform" }, (p) =>
-        c.executionCtx.waitUntil(p),
-      ),
-    );
+    return runHttp(requestContext(c), c.req.raw, { workspace, fn, path, origin: "platform" });
   };
   app.all("/run/:workspace/:fn", handler);
   app.all("/run/:workspace/:fn/*", handler);
@@ -61,9 +56,5 @@ export const functionOrigin: MiddlewareHandler<AppEnv> = async (c, next) => {
   const url = new URL(c.req.url);
   const target = functionHost(c.req.header("host") ?? url.host, runDomain(c.env.EDGEFN_RUN_DOMAIN));
   if (!target) return next();
-  return withRetryAfter(c, () =>
-    runHttp(c.env, getDb(c.env.DB), c.req.raw, { ...target, path: url.pathname, origin: "function" }, (p) =>
-      c.executionCtx.waitUntil(p),
-    ),
-  );
+  return runHttp(requestContext(c), c.req.raw, { ...target, path: url.pathname, origin: "function" });
 };

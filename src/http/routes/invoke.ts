@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { invokeFunction } from "../../domain/invoke";
+import { invokeFunction } from "../../domain/calls/invoke";
+import { invokeAnswer } from "../../domain/calls/outcome";
 import { badRequest } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
 import type { App } from "../app";
@@ -106,35 +107,18 @@ export function registerInvokeRoutes(app: App) {
         throw badRequest(`scheduledAt is more than ${LIMITS.scheduleAheadMs / 86_400_000} days ahead`);
       }
     }
-    const r = await invokeFunction(
-      serviceContext(c),
-      c.req.valid("param").id,
-      {
-        args: input.args,
-        versionId: input.versionId,
-        async: input.async ?? (preferAsync || undefined),
-        scheduledAt,
-        idempotencyKey,
-      },
-      (p) => c.executionCtx.waitUntil(p),
-    );
+    const r = await invokeFunction(serviceContext(c), c.req.valid("param").id, {
+      args: input.args,
+      versionId: input.versionId,
+      async: input.async ?? (preferAsync || undefined),
+      scheduledAt,
+      idempotencyKey,
+    });
     if ("replayed" in r && r.replayed) c.header("Idempotent-Replayed", "true");
     if ("queued" in r) {
       if (preferAsync) c.header("Preference-Applied", "respond-async");
       return c.json({ callId: r.callId, status: r.status }, 202);
     }
-    return c.json(
-      {
-        ok: r.ok,
-        ...(r.ok ? { result: r.result } : {}),
-        error: r.error,
-        errorDetail: r.errorDetail,
-        durationMs: r.durationMs,
-        callId: r.callId,
-        versionId: r.versionId,
-        status: r.status,
-      },
-      200,
-    );
+    return c.json(invokeAnswer(r), 200);
   });
 }

@@ -8,7 +8,7 @@ import { ApiError, badRequest, type ErrorCode, notFound } from "../../../lib/err
 import { LIMITS } from "../../../lib/limits";
 import type { ListParams } from "../../../lib/list/page";
 import { type CallRow, type FunctionRow, functions, type VersionRow } from "../../../storage/schema";
-import { getCallLogs } from "../../calls";
+import { getCallLogs } from "../../calls/history";
 import { readResult } from "../../calls/record";
 import type { ServiceContext } from "../../context";
 import { getFunction } from "../../functions";

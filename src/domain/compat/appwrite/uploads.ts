@@ -1,7 +1,5 @@
 import type { Env } from "../../../env";
-
-/** Where the parts of a chunked Appwrite deployment upload wait for the rest (see src/routes/compat/appwrite.ts). */
-export const CHUNK_PREFIX = "appwrite-chunks/";
+import { CHUNKS_PREFIX } from "../../../storage/objects";
 
 /** An upload with no new part for this long was abandoned. */
 const ABANDONED_MS = 24 * 60 * 60 * 1000;
@@ -13,7 +11,7 @@ export async function sweepAbandonedUploads(env: Pick<Env, "CODE">, now = Date.n
   let deleted = 0;
   let cursor: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const listed = await env.CODE.list({ prefix: CHUNK_PREFIX, cursor });
+    const listed = await env.CODE.list({ prefix: CHUNKS_PREFIX, cursor });
     const stale = listed.objects.filter((o) => o.uploaded.getTime() < now - ABANDONED_MS).map((o) => o.key);
     if (stale.length > 0) await env.CODE.delete(stale);
     deleted += stale.length;

@@ -8,7 +8,6 @@ import type { Env } from "../../../env";
 import { ApiError } from "../../../lib/errors";
 import { LIMITS } from "../../../lib/limits";
 import { maskSecrets } from "../../../lib/secrets";
-import { getDb } from "../../../storage/db";
 import {
   type CallRow,
   type CogniteKind,
@@ -19,10 +18,10 @@ import {
   versions,
   type WorkspaceRow,
 } from "../../../storage/schema";
-import { getCall, getCallLogs, getCallResponse, listCalls } from "../../calls";
+import { getCall, getCallLogs, getCallResponse, listCalls } from "../../calls/history";
+import { invokeFunction } from "../../calls/invoke";
 import { type ServiceContext, seesFunction } from "../../context";
 import { createFunction, deleteFunction, getFunction, listFunctions, purgeFunction } from "../../functions";
-import { invokeFunction } from "../../invoke";
 import { authenticate } from "../../keys/authenticate";
 import { createSchedule, deleteSchedule, getSchedule, listSchedules, readScheduleData } from "../../schedules";
 import { describeCron } from "../../schedules/cron";
@@ -60,9 +59,13 @@ export interface Project {
 }
 
 /** Authenticates the key and resolves `{project}` (a workspace id or name) the key must see. */
-export async function openProject(env: Env, authorization: string | undefined, project: string): Promise<Project> {
-  const principal = await authenticate(env, authorization);
-  const ctx: ServiceContext = { db: getDb(env.DB), env, principal, now: Date.now() };
+export async function openProject(
+  base: Omit<ServiceContext, "principal">,
+  authorization: string | undefined,
+  project: string,
+): Promise<Project> {
+  const principal = await authenticate(base.env, authorization);
+  const ctx: ServiceContext = { ...base, principal };
   const ws = await findWorkspace(ctx, project);
   if (!ws) {
     throw new CogniteError(403, `The key has no access to project '${project.slice(0, 100)}'`);
@@ -442,7 +445,7 @@ export async function showCalls(p: Project, fnNumber: number, rows: CallRow[]) {
 
 /** Runs a call and waits for it, and for its record, so the call can be read back at once. */
 export async function callFunction(p: Project, fn: FunctionRow, data: unknown) {
-  const result = await invokeFunction(p.ctx, fn.id, { args: data, recorded: true }, () => {});
+  const result = await invokeFunction(p.ctx, fn.id, { args: data, recorded: true });
   const fnNumber = await idOf(p.ctx.env, "function", fn.id);
   const record = await getCall(p.ctx, result.callId).catch(() => undefined);
   if (record) return (await showCalls(p, fnNumber, [record]))[0];

@@ -1,10 +1,9 @@
-import type { Env } from "../../../env";
 import { bodyCapError } from "../../../lib/body-cap";
 import { ApiError, badRequest, errorBody, notFound } from "../../../lib/errors";
+import { functionForInvoke } from "../../calls/cache";
+import { resolve, runHttp } from "../../calls/http";
+import { invokeFunction } from "../../calls/invoke";
 import { type ServiceContext, seesFunction } from "../../context";
-import { invokeFunction } from "../../invoke";
-import { functionForInvoke } from "../../invoke/cache";
-import { resolve, runHttp } from "../../invoke/http-trigger";
 import { authenticate } from "../../keys/authenticate";
 import { findWorkspace } from "../../workspaces";
 
@@ -55,15 +54,14 @@ const json = (body: unknown, status: number) =>
  * FunctionsHttpError carries it.
  */
 export async function invokeSupabase(
-  env: Env,
   ctxBase: Omit<ServiceContext, "principal">,
   request: Request,
   target: SupabaseTarget,
   requestId: string,
-  waitUntil: (p: Promise<unknown>) => void,
 ): Promise<Response> {
   const capped = bodyCapError(request);
   if (capped) throw capped;
+  const env = ctxBase.env;
   const principal = await authenticate(env, request.headers.get("authorization") ?? undefined);
   const ctx: ServiceContext = { ...ctxBase, principal };
   const workspaceId = await workspaceOf(ctx, request.headers.get(WORKSPACE_HEADER));
@@ -89,17 +87,11 @@ export async function invokeSupabase(
       body: request.method === "GET" || request.method === "HEAD" ? undefined : request.body,
       redirect: "manual",
     });
-    return runHttp(
-      env,
-      ctx.db,
-      forwarded,
-      { workspace: workspaceId, fn: fn.id, path: target.path, origin: "platform" },
-      waitUntil,
-    );
+    return runHttp(ctx, forwarded, { workspace: workspaceId, fn: fn.id, path: target.path, origin: "platform" });
   }
 
   const args = await argsOf(request);
-  const outcome = await invokeFunction(ctx, fn.id, { args }, waitUntil);
+  const outcome = await invokeFunction(ctx, fn.id, { args });
   if (!("ok" in outcome)) throw new ApiError("internal_error", "The call was queued; expected a synchronous call");
   if (outcome.ok) {
     const res = json(outcome.result === undefined ? null : outcome.result, 200);

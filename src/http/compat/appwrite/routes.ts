@@ -3,7 +3,8 @@ import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { createTarGzip } from "nanotar";
 import { z } from "zod";
-import { deleteCall, getCall, listCalls } from "../../../domain/calls";
+import { deleteCall, getCall, listCalls } from "../../../domain/calls/history";
+import { invokeFunction } from "../../../domain/calls/invoke";
 import {
   APPWRITE_MARKER,
   type AppwriteFunctionInput,
@@ -23,7 +24,6 @@ import {
   syncSchedule,
   toListParams,
 } from "../../../domain/compat/appwrite";
-import { CHUNK_PREFIX } from "../../../domain/compat/appwrite/uploads";
 import type { ServiceContext } from "../../../domain/context";
 import {
   createFunction,
@@ -32,7 +32,6 @@ import {
   purgeFunction,
   updateFunction,
 } from "../../../domain/functions";
-import { invokeFunction } from "../../../domain/invoke";
 import { authenticate } from "../../../domain/keys/authenticate";
 import {
   activateVersion,
@@ -49,9 +48,10 @@ import { stripCredentialsFrom } from "../../../lib/credentials";
 import { ApiError, badRequest } from "../../../lib/errors";
 import { newId } from "../../../lib/ids";
 import { LIMITS } from "../../../lib/limits";
-import { getDb } from "../../../storage/db";
+import { chunkClaimKey, chunkPartKey, chunkPartsPrefix } from "../../../storage/objects";
 import type { FunctionRow, VersionRow } from "../../../storage/schema";
 import type { App } from "../../app";
+import { requestContext } from "../../context";
 
 type AwEnv = AppEnv & { Variables: AppEnv["Variables"] & { ctx: ServiceContext; workspaceId: string } };
 type C = Context<AwEnv>;
@@ -173,10 +173,10 @@ async function chunk(c: C, fn: FunctionRow, file: File, range: string): Promise<
   if (start !== 0 && !given) throw badRequest("x-appwrite-id: every chunk after the first must name its upload");
   if (given && !/^upl_[0-9a-z]{26}$/.test(given)) throw badRequest("x-appwrite-id: not an upload id of this server");
   const uploadId = given ?? `upl_${newId("ver").slice(4)}`;
-  const prefix = `${CHUNK_PREFIX}parts/${fn.id}/${uploadId}/`;
-  const claimKey = `${CHUNK_PREFIX}claims/${fn.id}/${uploadId}`;
+  const prefix = chunkPartsPrefix(fn.id, uploadId);
+  const claimKey = chunkClaimKey(fn.id, uploadId);
   const bucket = c.env.CODE;
-  await bucket.put(`${prefix}${String(start).padStart(12, "0")}`, await file.arrayBuffer());
+  await bucket.put(chunkPartKey(fn.id, uploadId, start), await file.arrayBuffer());
   const listed = await bucket.list({ prefix });
   let have = 0;
   let largest = 1;
@@ -249,7 +249,7 @@ export function registerAppwriteRoutes(app: App): void {
     if (!key) throw new ApiError("unauthorized", "Missing the X-Appwrite-Key header: send an edgefn API key");
     const principal = await authenticate(c.env, `Bearer ${key}`);
     c.set("principal", principal);
-    const ctx: ServiceContext = { db: getDb(c.env.DB), env: c.env, principal, now: Date.now() };
+    const ctx: ServiceContext = { ...requestContext(c), principal };
     c.set("ctx", ctx);
     c.set("workspaceId", await resolveProject(ctx, c.req.header("x-appwrite-project")));
     await next();
@@ -483,12 +483,7 @@ export function registerAppwriteRoutes(app: App): void {
     } else args = { [APPWRITE_MARKER]: { ...request, body: body.body ?? "" } };
     const isAsync = body.async === true || scheduledAt !== undefined;
     // Answered once the call's record is written (async: once it is queued), so it can be read back at once.
-    const r = await invokeFunction(
-      ctx,
-      fn.id,
-      { args, async: isAsync || undefined, scheduledAt, recorded: true },
-      (p) => c.executionCtx.waitUntil(p),
-    );
+    const r = await invokeFunction(ctx, fn.id, { args, async: isAsync || undefined, scheduledAt, recorded: true });
     const row = await getCall(ctx, r.callId);
     return c.json(await executionModel(ctx, fn, row, request), 201);
   });

@@ -33,6 +33,7 @@ import { bodyCapError } from "../../../lib/body-cap";
 import { ApiError } from "../../../lib/errors";
 import { envVarsProblem, LIMITS, metadataProblem, secretsProblem } from "../../../lib/limits";
 import type { App } from "../../app";
+import { requestContext } from "../../context";
 
 type CEnv = AppEnv & { Variables: { project: Project } };
 type C = Context<CEnv>;
@@ -389,7 +390,7 @@ export function registerCogniteRoutes(app: App): void {
   const v1 = new Hono<CEnv>();
   v1.onError((err, c) => renderCogniteError(c, err));
   v1.use("/projects/:project/*", async (c, next) => {
-    c.set("project", await openProject(c.env, c.req.header("authorization"), c.req.param("project")));
+    c.set("project", await openProject(requestContext(c), c.req.header("authorization"), c.req.param("project")));
     await next();
   });
   v1.route("/projects/:project/functions", fns);

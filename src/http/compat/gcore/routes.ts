@@ -21,8 +21,8 @@ import type { AppEnv } from "../../../env";
 import { bodyCapError } from "../../../lib/body-cap";
 import { ApiError, badRequest } from "../../../lib/errors";
 import { LIMITS } from "../../../lib/limits";
-import { getDb } from "../../../storage/db";
 import type { App } from "../../app";
+import { requestContext } from "../../context";
 
 /**
  * The Gcore FaaS surface (see docs/compat.md): `/cloud/v1/faas/namespaces/{project_id}/{region_id}/...`.
@@ -40,7 +40,7 @@ async function context(c: Context<AppEnv>): Promise<ServiceContext> {
   const header = bearerOf(c.req.header("authorization"));
   if (!header) throw new ApiError("unauthorized", "Missing API key: send Authorization: apikey <key>");
   const principal = await authenticate(c.env, header);
-  return { db: getDb(c.env.DB), env: c.env, principal, now: Date.now() };
+  return { ...requestContext(c), principal };
 }
 
 function zodMessage(error: z.ZodError): string {

@@ -1,9 +1,8 @@
 import type { Context } from "hono";
 import { invokeSupabase } from "../../../domain/compat/supabase";
 import type { AppEnv } from "../../../env";
-import { getDb } from "../../../storage/db";
 import type { App } from "../../app";
-import { withRetryAfter } from "../../respond";
+import { requestContext } from "../../context";
 
 /**
  * The Supabase Edge Functions surface (see docs/compat.md): `ANY /functions/v1/{name}[/...]` invokes the
@@ -14,16 +13,7 @@ export function registerSupabaseRoutes(app: App): void {
     const name = c.req.param("name") ?? "";
     // "/functions/v1/{name}/a/b" -> "/a/b", kept as sent (still percent-encoded).
     const path = `/${new URL(c.req.url).pathname.split("/").slice(4).join("/")}`;
-    return withRetryAfter(c, () =>
-      invokeSupabase(
-        c.env,
-        { db: getDb(c.env.DB), env: c.env, now: Date.now() },
-        c.req.raw,
-        { name, path },
-        c.get("requestId"),
-        (p) => c.executionCtx.waitUntil(p),
-      ),
-    );
+    return invokeSupabase(requestContext(c), c.req.raw, { name, path }, c.get("requestId"));
   };
   app.all("/functions/v1/:name", handler);
   app.all("/functions/v1/:name/*", handler);

@@ -1,6 +1,4 @@
 import { and, eq } from "drizzle-orm";
-import type { Env } from "../../env";
-import { LIMITS } from "../../lib/limits";
 import { checkLogs } from "../../runtime/outcome";
 import type { Db } from "../../storage/db";
 import {
@@ -12,31 +10,12 @@ import {
   functions,
   versions,
 } from "../../storage/schema";
-import { execute, LOST_GRACE_MS } from "../invoke";
-import { BudgetExceeded } from "../invoke/budget";
+import { BudgetExceeded } from "./budget";
+import { backoffSeconds, enqueueCall } from "./enqueue";
+import { nestedInvoke } from "./invoke";
+import type { CallOutcome } from "./outcome";
+import { type CallContext, executeCall, LOST_GRACE_MS, timeoutOf } from "./pipeline";
 import { readArgs, recordExecution } from "./record";
-
-/** Cloudflare Queues delay a message by at most 12 hours; a later call is re-queued until it is due. */
-const MAX_DELAY_S = 12 * 60 * 60;
-
-export interface CallJob {
-  type: "call";
-  callId: string;
-}
-
-/** Queues an async call, delayed until scheduledAt (epoch ms) when that is in the future. */
-export async function enqueueCall(env: Env, callId: string, scheduledAt?: number | null): Promise<void> {
-  const delayMs = scheduledAt ? scheduledAt - Date.now() : 0;
-  const delaySeconds = Math.min(MAX_DELAY_S, Math.max(0, Math.ceil(delayMs / 1000)));
-  await env.JOBS.send({ type: "call", callId } satisfies CallJob, delaySeconds > 0 ? { delaySeconds } : undefined);
-}
-
-/** Seconds before retry number `attempt` (1, 2, ...): doubling from EDGEFN_RETRY_BACKOFF_S, at most 5 minutes. */
-export function backoffSeconds(env: Env, attempt: number): number {
-  const base = Number(env.EDGEFN_RETRY_BACKOFF_S ?? LIMITS.retryBackoffSeconds);
-  const safe = Number.isFinite(base) && base >= 0 ? base : LIMITS.retryBackoffSeconds;
-  return Math.min(300, safe * 2 ** (attempt - 1));
-}
 
 async function failCall(db: Db, callId: string, error: CallError) {
   const now = Date.now();
@@ -52,7 +31,8 @@ async function failCall(db: Db, callId: string, error: CallError) {
  * again after a backoff, up to the call's maxRetries; then the call fails, saying why, and its job goes to
  * the dead-letter queue.
  */
-export async function runQueuedCall(db: Db, env: Env, callId: string): Promise<void> {
+export async function runQueuedCall(ctx: CallContext, callId: string): Promise<void> {
+  const { db, env } = ctx;
   const row = await db.select().from(calls).where(eq(calls.id, callId)).get();
   if (row?.status !== "queued") return;
   const now = Date.now();
@@ -82,7 +62,7 @@ export async function runQueuedCall(db: Db, env: Env, callId: string): Promise<v
     return failCall(db, callId, { name: "CallError", message: (err as Error).message });
   }
 
-  const timeoutMs = fn.timeoutMs ?? LIMITS.timeoutMs.default;
+  const timeoutMs = timeoutOf(fn);
   const [claimed] = await db
     .update(calls)
     .set({ status: "running", startedAt: now, deadlineAt: now + timeoutMs + LOST_GRACE_MS })
@@ -94,10 +74,10 @@ export async function runQueuedCall(db: Db, env: Env, callId: string): Promise<v
     row.scheduleId && row.scheduledTime !== null
       ? { scheduleId: row.scheduleId, scheduledTime: new Date(row.scheduledTime).toISOString() }
       : undefined;
-  let run: Awaited<ReturnType<typeof execute>>;
+  let run: CallOutcome;
   try {
-    run = await execute(
-      { db, env },
+    run = await executeCall(
+      ctx,
       {
         fn,
         version,
@@ -107,6 +87,7 @@ export async function runQueuedCall(db: Db, env: Env, callId: string): Promise<v
         workspaceId: row.workspaceId,
         trigger: row.trigger,
         async: true,
+        nested: nestedInvoke,
       },
       callId,
     );

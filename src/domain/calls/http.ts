@@ -4,19 +4,20 @@ import { bodyCapError } from "../../lib/body-cap";
 import { stripCredentials } from "../../lib/credentials";
 import { ApiError, conflict, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
-import { LIMITS } from "../../lib/limits";
 import { confinedToFunctionOrigin, inertOnPlatformOrigin } from "../../lib/origin";
 import { journalBegin, journalEnd } from "../../runtime/journal";
 import { functionIsolate } from "../../runtime/loader";
 import { checkLogs } from "../../runtime/outcome";
 import type { Db } from "../../storage/db";
-import { functions, workspaces } from "../../storage/schema";
-import { type NewCall, recordAfterAnswer } from "../calls/record";
-import { requireRole, type ServiceContext, seesFunction } from "../context";
+import { type FunctionRow, functions, workspaces } from "../../storage/schema";
+import { requireRole, seesFunction } from "../context";
 import { authenticate } from "../keys/authenticate";
-import { callWorkspace, type Execution, refusedRun } from ".";
 import { admit, BudgetExceeded } from "./budget";
-import { functionForInvoke, versionForInvoke } from "./cache";
+import { type CallOutcome, type ErrorDetail, platformFailure } from "./outcome";
+import { type CallContext, journalEntry, timeoutOf } from "./pipeline";
+import { type NewCall, recordAfterAnswer } from "./record";
+import { refusal, refusedOutcome } from "./refusal";
+import { callWorkspace, liveFunction, versionToRun } from "./target";
 
 /** Headers the platform reads and does not pass on. */
 const VERSION_HEADER = "edgefn-version";
@@ -79,23 +80,18 @@ async function lookup(db: Db, target: Omit<RunTarget, "path">): Promise<string> 
 }
 
 /**
- * Forwards an HTTP request to the function's `fetch` handler in its isolate and streams the answer back. A
- * function is protected unless it is public: then any invoker key that sees its workspace may call it. The
- * platform's key is not passed on; the call is recorded (trigger http) once the response body has been sent.
+ * The HTTP trigger: forwards a request to the function's `fetch` handler in its isolate and streams the answer back,
+ * through the same steps as every call (target, admission, journal, isolate, record). A function is protected unless
+ * it is public: then any invoker key that sees its workspace may call it. No platform credential is passed on; the
+ * call is recorded (trigger http) once the response body has been sent.
  */
-export async function runHttp(
-  env: Env,
-  db: Db,
-  request: Request,
-  target: RunTarget,
-  waitUntil: (p: Promise<unknown>) => void,
-): Promise<Response> {
+export async function runHttp(ctx: CallContext, request: Request, target: RunTarget): Promise<Response> {
+  const { db, env } = ctx;
   // A body declared larger than the cap is refused before anything runs.
   const capped = bodyCapError(request);
   if (capped) throw capped;
-  const functionId = await resolve(db, target);
-  const entry = await functionForInvoke(db, functionId, Date.now());
-  if (!entry || entry.fn.deletedAt !== null) throw notFound("function", named(target));
+  const entry = await liveFunction(db, await resolve(db, target), Date.now());
+  if (!entry) throw notFound("function", named(target));
   const { fn } = entry;
 
   // A browser's preflight carries no credentials: the platform answers it from the function's CORS origins.
@@ -104,58 +100,15 @@ export async function runHttp(
   if (request.method === "OPTIONS" && origin && request.headers.has("access-control-request-method")) {
     // Nor does it reveal a function that is not public to an origin the function does not allow.
     if (!allowedOrigin && !fn.public) throw notFound("function", named(target));
-    const headers = new Headers({ vary: "Origin" });
-    if (allowedOrigin) {
-      headers.set("access-control-allow-origin", origin);
-      headers.set("access-control-allow-methods", request.headers.get("access-control-request-method") ?? "GET");
-      const asked = request.headers.get("access-control-request-headers");
-      if (asked) headers.set("access-control-allow-headers", asked);
-      headers.set("access-control-max-age", "600");
-    }
-    return new Response(null, { status: 204, headers });
+    return preflight(request, allowedOrigin ? origin : null);
   }
 
   const url = new URL(request.url);
   const pinned = url.searchParams.get("version") ?? request.headers.get(VERSION_HEADER);
   url.searchParams.delete("version");
-
-  let principal: Principal | null = null;
-  const authorization = request.headers.get("authorization");
-  // A protected function needs a key; so does pinning a version of a public one (anonymous callers get the active
-  // version only: a version that is not active is not public).
-  const anonymousPin = fn.public && pinned !== null && pinned !== entry.version?.id;
-  if (!fn.public || anonymousPin) {
-    if (anonymousPin && !authorization) throw notFound("version", pinned);
-    principal = await authenticate(env, authorization ?? undefined);
-    const ctx = { db, env, principal, now: Date.now() } satisfies ServiceContext;
-    // A function the key cannot see does not exist for it, whatever the key's role.
-    if (!seesFunction(ctx, fn)) {
-      throw notFound(anonymousPin ? "version" : "function", anonymousPin ? pinned : named(target));
-    }
-    requireRole(ctx, "invoker", "run functions");
-  }
-
-  if (fn.rateLimitPerMinute) {
-    const admitted = await env.FUNCTIONS.get(env.FUNCTIONS.idFromName(fn.id)).admit(fn.rateLimitPerMinute, Date.now());
-    if (!admitted.ok) {
-      throw new ApiError("rate_limited", `More than ${fn.rateLimitPerMinute} requests this minute; retry later`, {
-        retryAfterSeconds: admitted.retryAfterSeconds,
-      });
-    }
-  }
-
-  let version = entry.version;
-  if (pinned) {
-    const v = await versionForInvoke(db, pinned);
-    if (!v || v.functionId !== fn.id) throw notFound("version", pinned);
-    version = v;
-  }
-  if (!version) throw conflict(`Function ${fn.id} has no ready version yet: upload one and wait for its build`);
-  if (version.status !== "ready") throw conflict(`Version ${version.id} is ${version.status}, not ready`);
-  // A module without a fetch handler cannot serve HTTP: a 409 in the one error shape, and no call is recorded.
-  if (version.handlers && !version.handlers.includes("fetch")) {
-    throw conflict(`Version ${version.id} has no fetch handler: export default { fetch(request) } to serve /run`);
-  }
+  const principal = await caller(ctx, request, fn, entry.version?.id ?? null, pinned, target);
+  await rateLimit(env, fn);
+  const version = await versionToRun(db, fn, entry.version, pinned, "fetch");
 
   const callId = newId("call");
   // No credential of the platform reaches the function, public or not; its own auth headers do.
@@ -172,11 +125,12 @@ export async function runHttp(
 
   const isolate = functionIsolate(env, fn, version);
   const startedAt = Date.now();
-  const timeoutMs = fn.timeoutMs ?? LIMITS.timeoutMs.default;
+  const timeoutMs = timeoutOf(fn);
+  const workspaceId = principal ? callWorkspace({ principal }, fn) : fn.workspaceId;
   const row: NewCall = {
     id: callId,
     functionId: fn.id,
-    workspaceId: principal ? callWorkspace({ principal }, fn) : fn.workspaceId,
+    workspaceId,
     versionId: version.id,
     status: "running",
     trigger: "http",
@@ -186,56 +140,48 @@ export async function runHttp(
     httpMethod: request.method,
     httpPath: target.path.slice(0, 2048),
   };
-  const record = async (status: number, failure: Execution["errorDetail"], timedOut = false) => {
+  const record = async (status: number, failure: ErrorDetail | null, timedOut = false) => {
     journalEnd(env, callId);
     const endedAt = Date.now();
     const taken = await isolate.takeLogs(callId).catch(() => ({ logs: [], logsTruncated: false }));
     const logs = checkLogs(taken?.logs, taken?.logsTruncated, { from: startedAt, to: endedAt });
-    const run: Execution = {
-      callId,
-      ok: !failure && status < 500,
-      error: failure ? `${failure.name}: ${failure.message}` : null,
-      errorDetail: failure,
-      status: timedOut ? "timeout" : !failure && status < 500 ? "completed" : "failed",
-      durationMs: endedAt - startedAt,
-      versionId: version.id,
-      resultJson: null,
-      startedAt,
-      endedAt,
-      logs: logs.logs,
-      logsTruncated: logs.logsTruncated,
-      retryable: false,
-    };
-    const recording = recordAfterAnswer(env, { ...row, httpStatus: status }, run);
+    // An answer of 5xx is a failed call; the answer itself is the function's, so the record names no error.
+    const answered = !failure && status < 500;
+    const outcome: CallOutcome = failure
+      ? platformFailure(
+          callId,
+          version.id,
+          failure,
+          { startedAt, endedAt },
+          { status: timedOut ? "timeout" : "failed" },
+        )
+      : {
+          ...platformFailure(callId, version.id, { name: "", message: "" }, { startedAt, endedAt }),
+          ok: answered,
+          error: null,
+          errorDetail: null,
+          status: answered ? "completed" : "failed",
+        };
+    const recording = recordAfterAnswer(env, { ...row, httpStatus: status }, { ...outcome, ...logs });
     if (recording.owner) await recording.written;
   };
 
   let release: () => void;
   try {
-    release = admit(env, row.workspaceId);
+    release = admit(env, workspaceId);
   } catch (err) {
     if (!(err instanceof BudgetExceeded)) throw err;
     const refused = recordAfterAnswer(
       env,
       { ...row, httpStatus: 429 },
-      refusedRun({ version }, callId, err, startedAt),
+      refusedOutcome({ version }, callId, err, startedAt),
     );
-    if (refused.owner) waitUntil(refused.written);
-    throw new ApiError("rate_limited", err.message, { ...(err.details as object), callId });
+    if (refused.owner) ctx.defer(refused.written);
+    throw refusal(err, callId);
   }
 
   // A supervised local runtime is told which call is about to run (see runtime/journal).
-  await journalBegin(env, {
-    id: callId,
-    kind: "http",
-    functionId: fn.id,
-    workspaceId: row.workspaceId,
-    versionId: version.id,
-    trigger: "http",
-    async: false,
-    startedAt,
-    timeoutMs,
-  });
+  await journalBegin(env, journalEntry({ fn, version, workspaceId, trigger: "http" }, callId, "http", startedAt));
 
   let timer: ReturnType<typeof setTimeout> | undefined;
   let response: Response;
@@ -249,7 +195,7 @@ export async function runHttp(
     if (answer === null) {
       release();
       const message = `The function did not answer within ${timeoutMs} ms`;
-      waitUntil(record(504, { name: "TimeoutError", message }, true));
+      ctx.defer(record(504, { name: "TimeoutError", message }, true));
       throw new ApiError("function_failed", message);
     }
     response = answer;
@@ -258,13 +204,13 @@ export async function runHttp(
     release();
     const e = err instanceof Error ? err : new Error(String(err));
     const failure = { name: e.name || "Error", message: e.message.slice(0, 16 * 1024) };
-    waitUntil(record(502, failure));
+    ctx.defer(record(502, failure));
     throw new ApiError("function_failed", `The function's fetch handler threw ${failure.name}: ${failure.message}`);
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }
 
-  const withCors = (res: Response) => {
+  const finish = (res: Response) => {
     if (target.origin === "platform") inertOnPlatformOrigin(res.headers);
     else confinedToFunctionOrigin(res.headers);
     if (allowedOrigin) {
@@ -275,8 +221,8 @@ export async function runHttp(
   };
   if (!response.body) {
     release();
-    waitUntil(record(response.status, null));
-    return withCors(new Response(null, response));
+    ctx.defer(record(response.status, null));
+    return finish(new Response(null, response));
   }
   // Recorded when the body has been sent (or the stream broke), so the duration covers the whole answer.
   let done: () => void = () => {};
@@ -287,7 +233,7 @@ export async function runHttp(
   const length = Number(response.headers.get("content-length") ?? Number.NaN);
   const { readable, writable } =
     Number.isSafeInteger(length) && length >= 0 ? new FixedLengthStream(length) : new IdentityTransformStream();
-  waitUntil(
+  ctx.defer(
     response.body
       .pipeTo(writable)
       .catch(() => {})
@@ -296,6 +242,55 @@ export async function runHttp(
         done();
       }),
   );
-  waitUntil(ended.then(() => record(response.status, null)));
-  return withCors(new Response(readable, response));
+  ctx.defer(ended.then(() => record(response.status, null)));
+  return finish(new Response(readable, response));
+}
+
+/** A browser's preflight, answered from the function's CORS origins (nothing for an origin it does not allow). */
+function preflight(request: Request, allowedOrigin: string | null): Response {
+  const headers = new Headers({ vary: "Origin" });
+  if (allowedOrigin) {
+    headers.set("access-control-allow-origin", allowedOrigin);
+    headers.set("access-control-allow-methods", request.headers.get("access-control-request-method") ?? "GET");
+    const asked = request.headers.get("access-control-request-headers");
+    if (asked) headers.set("access-control-allow-headers", asked);
+    headers.set("access-control-max-age", "600");
+  }
+  return new Response(null, { status: 204, headers });
+}
+
+/**
+ * Who calls: null for an anonymous call of a public function. A protected function needs an invoker key that sees
+ * it; so does pinning a version of a public one that is not its active version (a version not active is not public).
+ */
+async function caller(
+  ctx: CallContext,
+  request: Request,
+  fn: FunctionRow,
+  activeVersionId: string | null,
+  pinned: string | null,
+  target: RunTarget,
+): Promise<Principal | null> {
+  const authorization = request.headers.get("authorization");
+  const anonymousPin = fn.public && pinned !== null && pinned !== activeVersionId;
+  if (fn.public && !anonymousPin) return null;
+  if (anonymousPin && !authorization) throw notFound("version", pinned);
+  const principal = await authenticate(ctx.env, authorization ?? undefined);
+  // A function the key cannot see does not exist for it, whatever the key's role.
+  if (!seesFunction({ principal }, fn)) {
+    throw notFound(anonymousPin ? "version" : "function", anonymousPin ? pinned : named(target));
+  }
+  requireRole({ ...ctx, principal, now: Date.now() }, "invoker", "run functions");
+  return principal;
+}
+
+/** The function's own per-minute rate limit, counted by its FunctionObject. */
+async function rateLimit(env: Env, fn: FunctionRow): Promise<void> {
+  if (!fn.rateLimitPerMinute) return;
+  const admitted = await env.FUNCTIONS.get(env.FUNCTIONS.idFromName(fn.id)).admit(fn.rateLimitPerMinute, Date.now());
+  if (!admitted.ok) {
+    throw new ApiError("rate_limited", `More than ${fn.rateLimitPerMinute} requests this minute; retry later`, {
+      retryAfterSeconds: admitted.retryAfterSeconds,
+    });
+  }
 }

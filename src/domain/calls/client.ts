@@ -4,21 +4,23 @@ import type { Env, Principal } from "../../env";
 import { ApiError } from "../../lib/errors";
 import type { Db } from "../../storage/db";
 import { apiKeys, functions } from "../../storage/schema";
-import { listCalls } from "../calls";
 import type { ServiceContext } from "../context";
 import type { CallTree } from "./budget";
+import { listCalls } from "./history";
+import { type CallOutcome, invokeAnswer } from "./outcome";
 
 /** What a call made through ctx.client needs of the invoke service (passed in: the service imports this module). */
 export type NestedInvoke = (
   ctx: ServiceContext,
   functionId: string,
   input: { args: unknown; depth: number; tree: CallTree },
-) => Promise<unknown>;
+) => Promise<CallOutcome | { callId: string; queued: true }>;
 
 interface ClientState {
   open: boolean;
   env: Env;
   db: Db;
+  defer: ServiceContext["defer"];
   /** The calling function and call, and the workspace the call belongs to (the caller's, for a system function). */
   functionId: string;
   workspaceId: string;
@@ -56,7 +58,9 @@ export class CallClient extends RpcTarget {
         )
         .get();
       if (!row) return failure(`No function '${name.slice(0, 140)}' in this workspace`, "not_found");
-      return await s.invoke(ctx, row.id, { args, depth: s.depth + 1, tree: s.tree });
+      const outcome = await s.invoke(ctx, row.id, { args, depth: s.depth + 1, tree: s.tree });
+      // The function gets what POST .../invoke answers, never the call's logs.
+      return "queued" in outcome ? outcome : invokeAnswer(outcome);
     } catch (err) {
       if (err instanceof ApiError) {
         const callId = (err.details as { callId?: string } | undefined)?.callId;
@@ -122,6 +126,7 @@ async function principalOf(s: ClientState): Promise<ServiceContext> {
     env: s.env,
     principal: { keyId: `call:${s.callId}`, role, workspaceId: s.workspaceId, functionIds },
     now: Date.now(),
+    defer: s.defer,
   };
 }
 
