@@ -78,7 +78,7 @@ export class CallClient extends RpcTarget {
     const page = await listCalls(
       { ...ctx, principal: { ...ctx.principal, role: "viewer", functionIds: null } },
       s.functionId,
-      { limit: String(Math.min(100, Math.max(1, Math.floor(Number(limit)) || 20))) },
+      { limit: Math.min(100, Math.max(1, Math.floor(Number(limit)) || 20)) },
     );
     return page.rows.map((c) => ({
       id: c.id,

@@ -1,8 +1,8 @@
 import { and, count, eq, inArray, isNotNull, type SQL, sql } from "drizzle-orm";
 import { badRequest, conflict, notFound } from "../../lib/errors";
 import type { EntityDef } from "../../lib/list/entity";
-import { parseRange } from "../../lib/list/filter";
-import { type ListParams, paginate, parseListParams } from "../../lib/list/page";
+import { rangeFilter } from "../../lib/list/filter";
+import { compileListQuery, type ListQuery, paginate } from "../../lib/list/page";
 import { CALL_STATUSES, CALL_TRIGGERS, type CallRow, callLogs, calls } from "../../storage/schema";
 import { requireRole, type ServiceContext, seesWorkspace } from "../context";
 import { getFunction } from "../functions";
@@ -31,14 +31,14 @@ export const callEntity: EntityDef = {
 /** A function may have millions of calls: its list counts up to this many (pageInfo.totalCapped says so). */
 export const CALLS_COUNT_CAP = 10_000;
 
-export interface CallListParams extends ListParams {
+export interface CallListQuery extends ListQuery {
   status?: string;
   trigger?: string;
   scheduleId?: string;
   versionId?: string;
-  /** JSON `{"min": time, "max": time}` (ISO 8601 or epoch ms), both ends inclusive and optional. */
-  startTime?: string;
-  endTime?: string;
+  /** `{min, max}` times (ISO 8601 or epoch ms), both ends inclusive and optional. */
+  startTime?: unknown;
+  endTime?: unknown;
 }
 
 function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
@@ -47,9 +47,9 @@ function oneOf<T extends string>(name: string, value: string, allowed: readonly 
 }
 
 /** A function's calls, newest first by default, with the shared list language plus Cognite's call filters. */
-export async function listCalls(ctx: ServiceContext, functionId: string, params: CallListParams) {
+export async function listCalls(ctx: ServiceContext, functionId: string, params: CallListQuery) {
   const fn = await getFunction(ctx, functionId);
-  const { query, filter } = parseListParams(callEntity, params);
+  const { query, filter } = compileListQuery(callEntity, params);
   const where: (SQL | undefined)[] = [eq(calls.functionId, fn.id), filter];
   // A system function's calls are seen by the workspace that made them only.
   if (fn.system && ctx.principal.workspaceId) where.push(eq(calls.workspaceId, ctx.principal.workspaceId));
@@ -58,8 +58,8 @@ export async function listCalls(ctx: ServiceContext, functionId: string, params:
   if (params.scheduleId !== undefined) where.push(eq(calls.scheduleId, params.scheduleId));
   if (params.versionId !== undefined) where.push(eq(calls.versionId, params.versionId));
   where.push(
-    parseRange(callEntity, "startTime", "startTime", params.startTime),
-    parseRange(callEntity, "endTime", "endTime", params.endTime),
+    rangeFilter(callEntity, "startTime", "startTime", params.startTime),
+    rangeFilter(callEntity, "endTime", "endTime", params.endTime),
   );
   return paginate<CallRow>(ctx.db, calls, callEntity, and(...where), query, CALLS_COUNT_CAP);
 }

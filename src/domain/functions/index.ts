@@ -2,7 +2,7 @@ import { and, eq, isNotNull, isNull, or, type SQL, sql } from "drizzle-orm";
 import type { FunctionPatch, Outcome } from "../../durable/function-object";
 import { ApiError, badRequest, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
-import { type ListParams, paginate, parseListParams } from "../../lib/list/page";
+import { compileListQuery, type ListQuery, paginate } from "../../lib/list/page";
 import { encryptSecret } from "../../lib/secrets";
 import { type FunctionRow, functions, type RetentionTier } from "../../storage/schema";
 import { forgetFunction } from "../calls/cache";
@@ -11,14 +11,14 @@ import { assertSchemaUsable } from "../json-schemas";
 import { getWorkspace } from "../workspaces";
 import { functionEntity } from "./entity";
 
-export interface FunctionListParams extends ListParams {
-  ids?: string;
+export interface FunctionListQuery extends ListQuery {
+  ids?: string[];
   workspaceId?: string;
   source?: "workspace" | "system" | "integration";
   includeDeleted?: "true" | "false" | "only";
   name?: string;
   defaultVersionId?: string;
-  system?: "true" | "false";
+  system?: boolean;
   createdBy?: string;
   runtimeUserId?: string;
   retentionTier?: RetentionTier;
@@ -32,8 +32,8 @@ function visible(ctx: ServiceContext): SQL | undefined {
   return and(ws === null ? undefined : or(eq(functions.workspaceId, ws), eq(functions.system, true)), inScope);
 }
 
-export async function listFunctions(ctx: ServiceContext, params: FunctionListParams) {
-  const { query, filter } = parseListParams(functionEntity, params);
+export async function listFunctions(ctx: ServiceContext, params: FunctionListQuery) {
+  const { query, filter } = compileListQuery(functionEntity, params);
   const where: (SQL | undefined)[] = [visible(ctx), filter];
 
   if (params.workspaceId !== undefined) {
@@ -42,10 +42,7 @@ export async function listFunctions(ctx: ServiceContext, params: FunctionListPar
     where.push(or(eq(functions.workspaceId, params.workspaceId), eq(functions.system, true)));
   }
   if (params.ids !== undefined) {
-    const ids = params.ids
-      .split(",")
-      .map((s) => s.trim())
-      .filter(Boolean);
+    const ids = params.ids.map((s) => s.trim()).filter(Boolean);
     if (ids.length === 0 || ids.length > 100) throw badRequest("ids: expected 1 to 100 comma-separated ids");
     // One bound JSON array: D1 binds at most 100 values per statement, and the rest of the query needs some.
     where.push(sql`${functions.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`);
@@ -61,7 +58,7 @@ export async function listFunctions(ctx: ServiceContext, params: FunctionListPar
 
   if (params.name !== undefined) where.push(sql`instr(lower(${functions.name}), lower(${params.name})) > 0`);
   if (params.defaultVersionId !== undefined) where.push(eq(functions.defaultVersionId, params.defaultVersionId));
-  if (params.system !== undefined) where.push(eq(functions.system, params.system === "true"));
+  if (params.system !== undefined) where.push(eq(functions.system, params.system));
   if (params.createdBy !== undefined) where.push(eq(functions.createdBy, params.createdBy));
   if (params.runtimeUserId !== undefined) where.push(eq(functions.runtimeUserId, params.runtimeUserId));
   if (params.retentionTier !== undefined) where.push(eq(functions.retentionTier, params.retentionTier));

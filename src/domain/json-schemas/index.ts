@@ -4,7 +4,7 @@ import type { Env } from "../../env";
 import { badRequest, conflict, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import type { EntityDef } from "../../lib/list/entity";
-import { type ListParams, paginate, parseListParams } from "../../lib/list/page";
+import { compileListQuery, type ListQuery, paginate } from "../../lib/list/page";
 import { askValidator, unansweredReason } from "../../runtime/validator";
 import { functions, type SchemaRow, schemas, workspaces } from "../../storage/schema";
 import { requireRole, type ServiceContext, seesWorkspace } from "../context";
@@ -77,8 +77,8 @@ export async function getSchema(ctx: ServiceContext, id: string): Promise<Schema
   return row;
 }
 
-export async function listSchemas(ctx: ServiceContext, params: ListParams) {
-  const { query, filter } = parseListParams(schemaEntity, params);
+export async function listSchemas(ctx: ServiceContext, q: ListQuery) {
+  const { query, filter } = compileListQuery(schemaEntity, q);
   const ws = ctx.principal.workspaceId;
   return paginate<SchemaRow>(
     ctx.db,

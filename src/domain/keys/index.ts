@@ -3,7 +3,7 @@ import { newKeySecret, sha256Hex } from "../../lib/crypto";
 import { ApiError, badRequest, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import type { EntityDef } from "../../lib/list/entity";
-import { type ListParams, paginate, parseListParams } from "../../lib/list/page";
+import { compileListQuery, type ListQuery, paginate } from "../../lib/list/page";
 import { type ApiKeyRow, apiKeys, functions, type Role, workspaces } from "../../storage/schema";
 import { requireRole, type ServiceContext, seesWorkspace } from "../context";
 import { forgetKey } from "./authenticate";
@@ -92,9 +92,9 @@ function visibleKeys(ctx: ServiceContext): SQL | undefined {
   return ws === null ? undefined : eq(apiKeys.workspaceId, ws);
 }
 
-export async function listKeys(ctx: ServiceContext, params: ListParams) {
+export async function listKeys(ctx: ServiceContext, q: ListQuery) {
   requireRole(ctx, "admin", "list API keys");
-  const { query, filter } = parseListParams(keyEntity, params);
+  const { query, filter } = compileListQuery(keyEntity, q);
   return paginate<ApiKeyRow>(ctx.db, apiKeys, keyEntity, and(visibleKeys(ctx), filter), query);
 }
 

@@ -4,8 +4,8 @@ import { badRequest, conflict, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { LIMITS } from "../../lib/limits";
 import type { EntityDef } from "../../lib/list/entity";
-import { parseRange } from "../../lib/list/filter";
-import { type ListParams, paginate, parseListParams } from "../../lib/list/page";
+import { rangeFilter } from "../../lib/list/filter";
+import { compileListQuery, type ListQuery, paginate } from "../../lib/list/page";
 import type { Db } from "../../storage/db";
 import { scheduleDataKeyOf } from "../../storage/objects";
 import { type CALL_STATUSES, type CatchUp, calls, type ScheduleRow, schedules } from "../../storage/schema";
@@ -118,17 +118,17 @@ export async function getSchedule(ctx: ServiceContext, id: string): Promise<Sche
   return row;
 }
 
-export interface ScheduleListParams extends ListParams {
+export interface ScheduleListQuery extends ListQuery {
   functionId?: string;
   name?: string;
   cron?: string;
-  enabled?: string;
-  /** JSON `{"min": time, "max": time}` on the creation time. */
-  createdTime?: string;
+  enabled?: boolean;
+  /** `{min, max}` on the creation time. */
+  createdTime?: unknown;
 }
 
-export async function listSchedules(ctx: ServiceContext, params: ScheduleListParams) {
-  const { query, filter } = parseListParams(scheduleEntity, params);
+export async function listSchedules(ctx: ServiceContext, params: ScheduleListQuery) {
+  const { query, filter } = compileListQuery(scheduleEntity, params);
   const ws = ctx.principal.workspaceId;
   const where: (SQL | undefined)[] = [ws ? eq(schedules.workspaceId, ws) : undefined, filter];
   const scope = ctx.principal.functionIds;
@@ -136,11 +136,8 @@ export async function listSchedules(ctx: ServiceContext, params: ScheduleListPar
   if (params.functionId !== undefined) where.push(eq(schedules.functionId, params.functionId));
   if (params.name !== undefined) where.push(sql`instr(lower(${schedules.name}), lower(${params.name})) > 0`);
   if (params.cron !== undefined) where.push(eq(schedules.cron, params.cron));
-  if (params.enabled !== undefined) {
-    if (params.enabled !== "true" && params.enabled !== "false") throw badRequest("enabled must be true or false");
-    where.push(eq(schedules.enabled, params.enabled === "true"));
-  }
-  where.push(parseRange(scheduleEntity, "createdTime", "createdTime", params.createdTime));
+  if (params.enabled !== undefined) where.push(eq(schedules.enabled, params.enabled));
+  where.push(rangeFilter(scheduleEntity, "createdTime", "createdTime", params.createdTime));
   return paginate<ScheduleRow>(ctx.db, schedules, scheduleEntity, and(...where), query);
 }
 

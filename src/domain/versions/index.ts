@@ -4,7 +4,7 @@ import { ApiError, badRequest, conflict, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { LIMITS } from "../../lib/limits";
 import type { EntityDef } from "../../lib/list/entity";
-import { type ListParams, paginate, parseListParams } from "../../lib/list/page";
+import { compileListQuery, type ListQuery, paginate } from "../../lib/list/page";
 import { BuildError, normalizePath, type SourceBundle } from "../../runtime/build";
 import { sourceKeyOf } from "../../storage/objects";
 import { type VersionRow, versions } from "../../storage/schema";
@@ -146,9 +146,9 @@ export async function getVersion(ctx: ServiceContext, functionId: string, versio
   return { fn, version };
 }
 
-export async function listVersions(ctx: ServiceContext, functionId: string, params: ListParams) {
+export async function listVersions(ctx: ServiceContext, functionId: string, q: ListQuery) {
   const fn = await getFunction(ctx, functionId);
-  const { query, filter } = parseListParams(versionEntity, params);
+  const { query, filter } = compileListQuery(versionEntity, q);
   const page = await paginate<VersionRow>(
     ctx.db,
     versions,

@@ -3,7 +3,7 @@ import { conflict, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { LIMITS } from "../../lib/limits";
 import type { EntityDef } from "../../lib/list/entity";
-import { type ListParams, paginate, parseListParams } from "../../lib/list/page";
+import { compileListQuery, type ListQuery, paginate } from "../../lib/list/page";
 import { apiKeys, functions, type WorkspaceRow, workspaces } from "../../storage/schema";
 import { isUniqueViolation, requireGlobalAdmin, requireRole, type ServiceContext, seesWorkspace } from "../context";
 
@@ -20,8 +20,8 @@ export const workspaceEntity: EntityDef = {
   defaultOrder: [{ field: "createdAt", direction: "asc" }],
 };
 
-export async function listWorkspaces(ctx: ServiceContext, params: ListParams) {
-  const { query, filter } = parseListParams(workspaceEntity, params);
+export async function listWorkspaces(ctx: ServiceContext, q: ListQuery) {
+  const { query, filter } = compileListQuery(workspaceEntity, q);
   const scope = ctx.principal.workspaceId === null ? undefined : eq(workspaces.id, ctx.principal.workspaceId);
   return paginate<WorkspaceRow>(ctx.db, workspaces, workspaceEntity, and(scope, filter), query);
 }

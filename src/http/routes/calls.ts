@@ -10,6 +10,7 @@ import {
   METRIC_WINDOWS,
   type MetricWindow,
 } from "../../domain/calls/history";
+import { jsonParam, listQueryOf } from "../../lib/list/page";
 import { CALL_STATUSES, CALL_TRIGGERS, type CallRow } from "../../storage/schema";
 import type { App } from "../app";
 import { serviceContext } from "../context";
@@ -222,7 +223,16 @@ const remove = createRoute({
 
 export function registerCallRoutes(app: App) {
   app.openapi(list, async (c) => {
-    const page = await listCalls(serviceContext(c), c.req.valid("param").id, c.req.valid("query"));
+    const q = c.req.valid("query");
+    const page = await listCalls(serviceContext(c), c.req.valid("param").id, {
+      ...listQueryOf(q),
+      status: q.status,
+      trigger: q.trigger,
+      scheduleId: q.scheduleId,
+      versionId: q.versionId,
+      startTime: jsonParam("startTime", q.startTime, '{"min": value, "max": value}'),
+      endTime: jsonParam("endTime", q.endTime, '{"min": value, "max": value}'),
+    });
     return c.json({ data: page.rows.map(toApi), pageInfo: page.pageInfo }, 200);
   });
   app.openapi(metrics, async (c) => {

@@ -10,6 +10,7 @@ import {
 } from "../../domain/functions";
 import { forbiddenPatternReason } from "../../lib/hosts";
 import { envVarsProblem, LIMITS, metadataProblem, secretsProblem } from "../../lib/limits";
+import { listQueryOf } from "../../lib/list/page";
 import { maskSecrets } from "../../lib/secrets";
 import { FUNCTION_SOURCES, type FunctionRow, RETENTION_TIERS } from "../../storage/schema";
 import type { App } from "../app";
@@ -307,7 +308,11 @@ export function registerFunctionRoutes(app: App) {
   app.openapi(list, async (c) => {
     const q = c.req.valid("query");
     const page = await listFunctions(serviceContext(c), {
-      ...q,
+      ...listQueryOf(q),
+      ids: q.ids === undefined ? undefined : q.ids.split(","),
+      source: q.source,
+      name: q.name,
+      system: q.system === undefined ? undefined : q.system === "true",
       workspaceId: q.workspace_id,
       includeDeleted: q.include_deleted,
       defaultVersionId: q.default_version_id,

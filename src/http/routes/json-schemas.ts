@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createSchema, deleteSchema, getSchema, listSchemas } from "../../domain/json-schemas";
+import { listQueryOf } from "../../lib/list/page";
 import type { SchemaRow } from "../../storage/schema";
 import type { App } from "../app";
 import { serviceContext } from "../context";
@@ -55,7 +56,7 @@ export function registerSchemaRoutes(app: App) {
       },
     }),
     async (c) => {
-      const page = await listSchemas(serviceContext(c), c.req.valid("query"));
+      const page = await listSchemas(serviceContext(c), listQueryOf(c.req.valid("query")));
       return c.json({ data: page.rows.map(toApi), pageInfo: page.pageInfo }, 200);
     },
   );

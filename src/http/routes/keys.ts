@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createKey, deleteKey, listKeys } from "../../domain/keys";
 import { LIMITS } from "../../lib/limits";
+import { listQueryOf } from "../../lib/list/page";
 import { type ApiKeyRow, ROLES } from "../../storage/schema";
 import type { App } from "../app";
 import { serviceContext } from "../context";
@@ -99,7 +100,7 @@ const remove = createRoute({
 
 export function registerKeyRoutes(app: App) {
   app.openapi(list, async (c) => {
-    const page = await listKeys(serviceContext(c), c.req.valid("query"));
+    const page = await listKeys(serviceContext(c), listQueryOf(c.req.valid("query")));
     return c.json({ data: page.rows.map(toApi), pageInfo: page.pageInfo }, 200);
   });
   app.openapi(create, async (c) => {

@@ -10,7 +10,9 @@ import {
   scheduleExtras,
   updateSchedule,
 } from "../../domain/schedules";
+import { badRequest } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
+import { jsonParam, listQueryOf } from "../../lib/list/page";
 import { CALL_STATUSES, CATCH_UP, type ScheduleRow } from "../../storage/schema";
 import type { App } from "../app";
 import { serviceContext } from "../context";
@@ -171,7 +173,18 @@ const inputData = createRoute({
 export function registerScheduleRoutes(app: App) {
   app.openapi(list, async (c) => {
     const ctx = serviceContext(c);
-    const page = await listSchedules(ctx, c.req.valid("query"));
+    const q = c.req.valid("query");
+    if (q.enabled !== undefined && q.enabled !== "true" && q.enabled !== "false") {
+      throw badRequest("enabled must be true or false");
+    }
+    const page = await listSchedules(ctx, {
+      ...listQueryOf(q),
+      functionId: q.functionId,
+      name: q.name,
+      cron: q.cron,
+      enabled: q.enabled === undefined ? undefined : q.enabled === "true",
+      createdTime: jsonParam("createdTime", q.createdTime, '{"min": value, "max": value}'),
+    });
     const runs = await lastRuns(ctx.db, page.rows);
     return c.json({ data: page.rows.map((r) => toApi(r, runs.get(r.id), ctx.now)), pageInfo: page.pageInfo }, 200);
   });

@@ -13,6 +13,7 @@ import type { AppEnv } from "../../env";
 import { unpackArchive } from "../../lib/archive";
 import { ApiError, badRequest } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
+import { listQueryOf } from "../../lib/list/page";
 import { VERSION_STATUSES, type VersionRow } from "../../storage/schema";
 import type { App } from "../app";
 import { serviceContext } from "../context";
@@ -240,7 +241,7 @@ export function registerVersionRoutes(app: App) {
   });
   app.openapi(list, async (c) => {
     const { id } = c.req.valid("param");
-    const { fn, page } = await listVersions(serviceContext(c), id, c.req.valid("query"));
+    const { fn, page } = await listVersions(serviceContext(c), id, listQueryOf(c.req.valid("query")));
     return c.json({ data: page.rows.map((v) => toApi(v, fn.defaultVersionId)), pageInfo: page.pageInfo }, 200);
   });
   app.openapi(get, async (c) => {

@@ -7,6 +7,7 @@ import {
   updateWorkspace,
 } from "../../domain/workspaces";
 import { LIMITS } from "../../lib/limits";
+import { listQueryOf } from "../../lib/list/page";
 import type { WorkspaceRow } from "../../storage/schema";
 import type { App } from "../app";
 import { serviceContext } from "../context";
@@ -113,7 +114,7 @@ const remove = createRoute({
 
 export function registerWorkspaceRoutes(app: App) {
   app.openapi(list, async (c) => {
-    const page = await listWorkspaces(serviceContext(c), c.req.valid("query"));
+    const page = await listWorkspaces(serviceContext(c), listQueryOf(c.req.valid("query")));
     return c.json({ data: page.rows.map(toApi), pageInfo: page.pageInfo }, 200);
   });
   app.openapi(create, async (c) => c.json(toApi(await createWorkspace(serviceContext(c), c.req.valid("json"))), 201));

@@ -23,16 +23,6 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Parses the `filter` query parameter (JSON) and compiles it against the entity's whitelist. */
-export function parseFilter(entity: EntityDef, raw: string | undefined): SQL | undefined {
-  if (raw === undefined || raw === "") return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw badRequest("filter is not valid JSON");
-  }
-  return compileFilter(entity, parsed);
-}
 
 export function compileFilter(entity: EntityDef, node: unknown): SQL {
   const budget: Budget = { nodes: 0, values: 0 };
@@ -175,14 +165,8 @@ export function toDb(field: FieldDef, value: unknown, path: string): string | nu
  * A `{"min": t, "max": t}` query parameter on one field (both ends inclusive, each optional), compiled through
  * the filter language so its values are checked as a filter's are. `param` names it in error messages.
  */
-export function parseRange(entity: EntityDef, field: string, param: string, raw: string | undefined): SQL | undefined {
-  if (raw === undefined || raw === "") return undefined;
-  let range: unknown;
-  try {
-    range = JSON.parse(raw);
-  } catch {
-    throw badRequest(`${param} is not valid JSON: expected {"min": value, "max": value}`);
-  }
+export function rangeFilter(entity: EntityDef, field: string, param: string, range: unknown): SQL | undefined {
+  if (range === undefined) return undefined;
   if (!isPlainObject(range)) throw badRequest(`${param}: expected {"min": value, "max": value}`);
   const extra = Object.keys(range).find((k) => k !== "min" && k !== "max");
   if (extra !== undefined) throw badRequest(`${param}: unknown key '${extra.slice(0, 40)}'; use min and max`);

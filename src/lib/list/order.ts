@@ -17,14 +17,8 @@ export interface SortKey {
   nullsFirst: boolean | null;
 }
 
-export function parseOrderBy(entity: EntityDef, raw: string | undefined): OrderKey[] {
-  if (raw === undefined || raw === "") return entity.defaultOrder;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw badRequest("orderBy is not valid JSON");
-  }
+export function compileOrderBy(entity: EntityDef, parsed: unknown): OrderKey[] {
+  if (parsed === undefined) return entity.defaultOrder;
   const items = Array.isArray(parsed) ? parsed : [parsed];
   if (items.length === 0 || items.length > MAX_KEYS) throw badRequest(`orderBy: expected 1 to ${MAX_KEYS} keys`);
   const seen = new Set<string>();

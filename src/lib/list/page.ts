@@ -4,8 +4,8 @@ import type { Db } from "../../storage/db";
 import { badRequest } from "../errors";
 import { decodeCursor, encodeCursor } from "./cursor";
 import type { EntityDef, OrderKey } from "./entity";
-import { parseFilter } from "./filter";
-import { afterCondition, orderByClause, parseOrderBy, resolveSort, reverseSort, sortSignature } from "./order";
+import { compileFilter } from "./filter";
+import { afterCondition, compileOrderBy, orderByClause, resolveSort, reverseSort, sortSignature } from "./order";
 
 export interface PageInfo {
   total: number;
@@ -114,7 +114,7 @@ function toCursorValue(v: unknown): Value {
   return v as string | number;
 }
 
-/** Parses `limit` (1..max, default max). */
+/** Parses `limit` as it arrives on a query string (1..max, default max). */
 export function parseLimit(raw: string | undefined, max = 100): number {
   if (raw === undefined || raw === "") return max;
   const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
@@ -122,24 +122,56 @@ export function parseLimit(raw: string | undefined, max = 100): number {
   return n;
 }
 
-/** The list query parameters every list endpoint shares, as they arrive on the query string. */
-export interface ListParams {
+/**
+ * A list query as services take it: parsed values, not query-string text. `filter` is a filter node of the list
+ * language and `orderBy` an array of `{field: direction}`; the service compiles both against its entity.
+ */
+export interface ListQuery {
+  limit?: number;
+  after?: string;
+  before?: string;
+  filter?: unknown;
+  orderBy?: unknown;
+}
+
+/** A JSON query parameter, parsed (undefined when absent or empty); a 400 naming it when it is not JSON. */
+export function jsonParam(name: string, raw: string | undefined, expected = ""): unknown {
+  if (raw === undefined || raw === "") return undefined;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw badRequest(`${name} is not valid JSON${expected ? `: expected ${expected}` : ""}`);
+  }
+}
+
+/** The shared list parameters as they arrive on a query string, parsed (the HTTP layer's job). */
+export function listQueryOf(params: {
   limit?: string;
   after?: string;
   before?: string;
   filter?: string;
   orderBy?: string;
+}): ListQuery {
+  return {
+    limit: parseLimit(params.limit),
+    after: params.after || undefined,
+    before: params.before || undefined,
+    filter: jsonParam("filter", params.filter),
+    orderBy: jsonParam("orderBy", params.orderBy),
+  };
 }
 
-/** Validates the shared list parameters against the entity; every mistake is a 400 that names it. */
-export function parseListParams(entity: EntityDef, params: ListParams): { query: PageQuery; filter: SQL | undefined } {
+/** Compiles a list query against the entity; every mistake is a 400 that names it. */
+export function compileListQuery(entity: EntityDef, q: ListQuery): { query: PageQuery; filter: SQL | undefined } {
+  const limit = q.limit ?? 100;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw badRequest("limit must be an integer from 1 to 100");
   return {
     query: {
-      limit: parseLimit(params.limit),
-      after: params.after || undefined,
-      before: params.before || undefined,
-      order: parseOrderBy(entity, params.orderBy),
+      limit,
+      after: q.after || undefined,
+      before: q.before || undefined,
+      order: compileOrderBy(entity, q.orderBy),
     },
-    filter: parseFilter(entity, params.filter),
+    filter: q.filter === undefined ? undefined : compileFilter(entity, q.filter),
   };
 }

@@ -6,7 +6,7 @@
 import { and, eq, isNull, or } from "drizzle-orm";
 import { ApiError, badRequest, type ErrorCode, notFound } from "../../../lib/errors";
 import { LIMITS } from "../../../lib/limits";
-import type { ListParams } from "../../../lib/list/page";
+import type { ListQuery } from "../../../lib/list/page";
 import { type CallRow, type FunctionRow, functions, type VersionRow } from "../../../storage/schema";
 import { getCallLogs } from "../../calls/history";
 import { readResult } from "../../calls/record";
@@ -408,8 +408,8 @@ export interface QueryMapping {
   cursorId?: (id: string) => Promise<string>;
 }
 
-/** Maps Appwrite queries onto the native list parameters; what has no equivalent is a 400 that names it. */
-export async function toListParams(queries: Query[], mapping: QueryMapping): Promise<ListParams> {
+/** Maps Appwrite queries onto the list engine's query; what has no equivalent is a 400 that names it. */
+export async function toListQuery(queries: Query[], mapping: QueryMapping): Promise<ListQuery> {
   const filters: unknown[] = [];
   const orders: Record<string, string>[] = [];
   let limit: number | undefined;
@@ -493,12 +493,11 @@ export async function toListParams(queries: Query[], mapping: QueryMapping): Pro
     const id = mapping.cursorId ? await mapping.cursorId(cursor.id) : cursor.id;
     filters.push({ id: { [cursor.after ? "lt" : "gt"]: id } });
   }
-  const params: ListParams = {};
-  if (limit !== undefined) params.limit = String(limit);
-  if (filters.length === 1) params.filter = JSON.stringify(filters[0]);
-  if (filters.length > 1) params.filter = JSON.stringify({ and: filters });
-  if (orders.length > 0) params.orderBy = JSON.stringify(orders);
-  return params;
+  return {
+    limit,
+    filter: filters.length === 0 ? undefined : filters.length === 1 ? filters[0] : { and: filters },
+    orderBy: orders.length > 0 ? orders : undefined,
+  };
 }
 
 /** A variable of the function, or 404. */

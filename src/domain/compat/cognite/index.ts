@@ -379,9 +379,9 @@ export async function listCogniteFunctions(p: Project, filter: FunctionFilter, l
   let more = true;
   for (let scans = 0; more && items.length < limit && scans < MAX_SCANS; scans++) {
     const page = await listFunctions(p.ctx, {
-      limit: String(Math.min(100, limit - items.length)),
+      limit: Math.min(100, limit - items.length),
       after,
-      filter: JSON.stringify({ and: conditions }),
+      filter: { and: conditions },
     });
     items.push(...(await showFunctions(p, page.rows)).filter(keep));
     more = page.pageInfo.hasNextPage;
@@ -489,11 +489,11 @@ export async function listCogniteCalls(
   let more = true;
   for (let scans = 0; more && items.length < limit && scans < MAX_SCANS; scans++) {
     const page = await listCalls(p.ctx, fn.id, {
-      limit: String(Math.min(100, limit - items.length)),
+      limit: Math.min(100, limit - items.length),
       after,
-      filter: conditions.length ? JSON.stringify({ and: conditions }) : undefined,
-      startTime: filter.startTime ? JSON.stringify(filter.startTime) : undefined,
-      endTime: filter.endTime ? JSON.stringify(filter.endTime) : undefined,
+      filter: conditions.length ? { and: conditions } : undefined,
+      startTime: filter.startTime,
+      endTime: filter.endTime,
     });
     items.push(...(await showCalls(p, fnNumber, page.rows)));
     more = page.pageInfo.hasNextPage;
@@ -618,12 +618,12 @@ export async function listCogniteSchedules(p: Project, filter: ScheduleFilter, l
   let more = true;
   for (let scans = 0; more && items.length < limit && scans < MAX_SCANS; scans++) {
     const page = await listSchedules(p.ctx, {
-      limit: String(Math.min(100, limit - items.length)),
+      limit: Math.min(100, limit - items.length),
       after,
-      filter: JSON.stringify({ and: conditions }),
+      filter: { and: conditions },
       functionId,
       cron: filter.cronExpression,
-      createdTime: filter.createdTime ? JSON.stringify(filter.createdTime) : undefined,
+      createdTime: filter.createdTime,
     });
     items.push(...(await showSchedules(p, page.rows)));
     more = page.pageInfo.hasNextPage;

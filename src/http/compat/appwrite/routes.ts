@@ -22,7 +22,7 @@ import {
   runtimesList,
   specificationsList,
   syncSchedule,
-  toListParams,
+  toListQuery,
 } from "../../../domain/compat/appwrite";
 import type { ServiceContext } from "../../../domain/context";
 import {
@@ -119,7 +119,7 @@ function toFunctionInput(body: z.infer<typeof FunctionBody>): AppwriteFunctionIn
 }
 
 async function latestVersion(ctx: ServiceContext, fn: FunctionRow) {
-  const page = await listVersions(ctx, fn.id, { limit: "1" });
+  const page = await listVersions(ctx, fn.id, { limit: 1 });
   return page.page.rows[0] ?? null;
 }
 
@@ -262,7 +262,7 @@ export function registerAppwriteRoutes(app: App): void {
 
   aw.get("/", async (c) => {
     const ctx = c.var.ctx;
-    const params = await toListParams(parseQueries(c.req.url), {
+    const params = await toListQuery(parseQueries(c.req.url), {
       fields: {
         name: "name",
         $id: "id",
@@ -276,7 +276,7 @@ export function registerAppwriteRoutes(app: App): void {
     const page = await listFunctions(ctx, {
       ...params,
       workspaceId: c.var.workspaceId,
-      system: "false",
+      system: false,
       ...(search ? { name: search } : {}),
     });
     const items = await Promise.all(page.rows.map((fn: FunctionRow) => fnModel(c, fn)));
@@ -346,7 +346,7 @@ export function registerAppwriteRoutes(app: App): void {
   aw.get("/:functionId/deployments", async (c) => {
     const fn = await getFn(c);
     const STATUS: Record<string, string> = { waiting: "queued", processing: "queued" };
-    const params = await toListParams(parseQueries(c.req.url), {
+    const params = await toListQuery(parseQueries(c.req.url), {
       fields: { status: "status", $id: "id", $createdAt: "createdAt", entrypoint: "entrypoint" },
       values: { status: (v) => STATUS[String(v)] ?? v },
     });
@@ -492,7 +492,7 @@ export function registerAppwriteRoutes(app: App): void {
     const fn = await getFn(c);
     const STATUS: Record<string, string> = { waiting: "queued", scheduled: "queued", processing: "running" };
     const TRIGGER: Record<string, string> = { http: "api", schedule: "schedule" };
-    const params = await toListParams(parseQueries(c.req.url), {
+    const params = await toListQuery(parseQueries(c.req.url), {
       fields: {
         status: "status",
         trigger: "trigger",
