@@ -1,8 +1,8 @@
-import { and, eq, getTableColumns, getTableName, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Env } from "../../env";
 import { journalFlush } from "../../runtime/journal";
+import { existingFunctions, insertRows, touchLastCalled } from "../../storage/bulk";
 import type { Db } from "../../storage/db";
 import { ownedByCall, resultKeyOf } from "../../storage/objects";
 import { type CallLogLine, type CallRow, callLogs, calls, functions } from "../../storage/schema";
@@ -72,50 +72,6 @@ async function recordStatements(db: Db, env: Env, row: NewCall, run: CallOutcome
   return statements;
 }
 
-/** Keeps each statement's one JSON parameter well inside D1's 2 MB value limit. */
-const BULK_BYTES = 1024 * 1024;
-
-/**
- * New rows of `table` inserted by as few statements as fit: the rows travel as one JSON parameter read with
- * json_each, so a statement stays within D1's 100 bound parameters however many rows it writes, and writing
- * 30 rows costs about what one costs. Values are mapped as drizzle would (JSON columns, booleans, defaults).
- */
-function insertRows(
-  d1: D1Database,
-  table: SQLiteTable,
-  rows: Record<string, unknown>[],
-  /** Only rows for which this holds (SQL over `j.value`, the row as JSON) are inserted. */
-  where = "true",
-): D1PreparedStatement[] {
-  const columns = Object.entries(getTableColumns(table));
-  const names = columns.map(([, c]) => `"${c.name}"`).join(", ");
-  const values = columns.map(([, c]) => `j.value ->> '${c.name}'`).join(", ");
-  const insert = d1.prepare(
-    `INSERT OR IGNORE INTO "${getTableName(table)}" (${names}) SELECT ${values} FROM json_each(?) AS j WHERE ${where}`,
-  );
-  const statement = (json: string) => insert.bind(json);
-  const statements: D1PreparedStatement[] = [];
-  let chunk: string[] = [];
-  let bytes = 0;
-  for (const row of rows) {
-    const driverRow: Record<string, unknown> = {};
-    for (const [key, column] of columns) {
-      const value = row[key] ?? (column.defaultFn ? column.defaultFn() : column.default) ?? null;
-      driverRow[column.name] = value === null ? null : column.mapToDriverValue(value);
-    }
-    const json = JSON.stringify(driverRow);
-    if (chunk.length > 0 && bytes + json.length > BULK_BYTES) {
-      statements.push(statement(`[${chunk.join(",")}]`));
-      chunk = [];
-      bytes = 0;
-    }
-    chunk.push(json);
-    bytes += json.length;
-  }
-  if (chunk.length > 0) statements.push(statement(`[${chunk.join(",")}]`));
-  return statements;
-}
-
 /** lastCalledAt, written at most once a second per function: a busy function does not rewrite its row per call. */
 function lastCalled(db: Db, functionId: string, at: number): BatchItem<"sqlite"> {
   return db
@@ -174,10 +130,10 @@ async function writeExecution(db: Db, env: Env, row: NewCall, run: CallOutcome, 
 async function dropResultsOfPurged(env: Env, records: { functionId: string; resultKey: string | null }[]) {
   const keyed = records.filter((r) => r.resultKey !== null);
   if (keyed.length === 0) return;
-  const { results } = await env.DB.prepare("SELECT id FROM functions WHERE id IN (SELECT value FROM json_each(?))")
-    .bind(JSON.stringify([...new Set(keyed.map((r) => r.functionId))]))
-    .all<{ id: string }>();
-  const alive = new Set(results.map((r) => r.id));
+  const alive = await existingFunctions(
+    env.DB,
+    keyed.map((r) => r.functionId),
+  );
   const gone = keyed.filter((r) => !alive.has(r.functionId)).map((r) => r.resultKey as string);
   if (gone.length > 0) await env.CODE.delete(gone);
 }
@@ -283,6 +239,7 @@ async function writeBatch(env: Env, records: PendingRecord[]): Promise<void> {
   const logRows = records
     .filter(({ run }) => hasLogs({ items: run.logs, truncated: run.logsTruncated }))
     .map(({ run }) => ({ callId: run.callId, items: run.logs, truncated: run.logsTruncated }));
+  // A call whose function was purged while it ran is not written; nor are the logs of a call not written.
   const statements = [
     ...insertRows(env.DB, calls, rows, "EXISTS (SELECT 1 FROM functions f WHERE f.id = j.value ->> 'function_id')"),
     ...insertRows(env.DB, callLogs, logRows, "EXISTS (SELECT 1 FROM calls c WHERE c.id = j.value ->> 'call_id')"),
@@ -291,10 +248,7 @@ async function writeBatch(env: Env, records: PendingRecord[]): Promise<void> {
   for (const { row, run } of records) {
     latest.set(row.functionId, Math.max(latest.get(row.functionId) ?? 0, run.startedAt));
   }
-  const touch = env.DB.prepare(
-    "UPDATE functions SET last_called_at = ?1 WHERE id = ?2 AND IFNULL(last_called_at, 0) < ?1 - ?3",
-  );
-  for (const [functionId, at] of latest) statements.push(touch.bind(at, functionId, LAST_CALLED_RESOLUTION_MS));
+  statements.push(...touchLastCalled(env.DB, latest, LAST_CALLED_RESOLUTION_MS));
   await env.DB.batch(statements);
   await dropResultsOfPurged(env, rows);
 }

@@ -3,6 +3,7 @@ import type { Env } from "../../env";
 import { newId } from "../../lib/ids";
 import { LIMITS } from "../../lib/limits";
 import type { Db } from "../../storage/db";
+import { claimStatements } from "../../storage/dispatch";
 import { calls, schedules } from "../../storage/schema";
 import { lastRunAtOrBefore, nextRun } from "./cron";
 
@@ -43,34 +44,6 @@ export function firesFor(
   if (current > windowStart && current >= s.nextRunAt) fires.push(current);
   return fires;
 }
-
-/** The calls of the claimed schedules still holding the due time that was read, for live functions only. */
-const INSERT_CALLS = `
-  INSERT OR IGNORE INTO calls
-    (id, function_id, workspace_id, version_id, status, "trigger", attempt, max_retries, created_at,
-     schedule_id, scheduled_time, args, args_key, args_size, created_by)
-  SELECT json_extract(fz.value, '$.callId'), s.function_id, s.workspace_id, f.default_version_id, 'queued',
-     'schedule', 1, COALESCE(f.max_retries, ?3), ?2,
-     s.id, json_extract(fz.value, '$.at'), s.data, s.data_key, s.data_size, s.created_by
-  FROM json_each(?1) AS j, json_each(j.value, '$.fires') AS fz
-  JOIN schedules AS s ON s.id = json_extract(j.value, '$.id')
-    AND s.next_run_at = json_extract(j.value, '$.due') AND s.enabled = 1
-  JOIN functions AS f ON f.id = s.function_id AND f.deleted_at IS NULL
-  RETURNING id`;
-
-/** The claim: each schedule still holding the due time moves on to its next run, noting its last call. */
-const MOVE_SCHEDULES = `
-  UPDATE schedules SET
-    next_run_at = json_extract(j.value, '$.next'),
-    last_call_id = COALESCE(
-      (SELECT c.id FROM calls AS c WHERE c.schedule_id = schedules.id
-         AND c.scheduled_time = json_extract(j.value, '$.fires[#-1].at')),
-      schedules.last_call_id),
-    last_run_at = CASE WHEN EXISTS (SELECT 1 FROM calls AS c WHERE c.schedule_id = schedules.id
-         AND c.scheduled_time = json_extract(j.value, '$.fires[#-1].at'))
-      THEN json_extract(j.value, '$.fires[#-1].at') ELSE schedules.last_run_at END
-  FROM json_each(?1) AS j
-  WHERE schedules.id = json_extract(j.value, '$.id') AND schedules.next_run_at = json_extract(j.value, '$.due')`;
 
 export interface DispatchReport {
   due: number;
@@ -115,10 +88,7 @@ export async function dispatchSchedules(db: Db, env: Env, now: number): Promise<
     const statements: D1PreparedStatement[] = [];
     for (let i = 0; i < claims.length; i += CHUNK) {
       const json = JSON.stringify(claims.slice(i, i + CHUNK));
-      statements.push(
-        env.DB.prepare(INSERT_CALLS).bind(json, now, LIMITS.maxRetries.default),
-        env.DB.prepare(MOVE_SCHEDULES).bind(json),
-      );
+      statements.push(...claimStatements(env.DB, json, now, LIMITS.maxRetries.default));
     }
     const results = await env.DB.batch<{ id: string }>(statements);
     const fired = results.filter((_, i) => i % 2 === 0).flatMap((r) => r.results.map((row) => row.id));

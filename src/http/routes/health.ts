@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { ping } from "../../storage/bulk";
 import type { App } from "../app";
 import { json } from "../openapi";
 
@@ -18,7 +19,7 @@ const health = createRoute({
 
 export function registerHealthRoutes(app: App) {
   app.openapi(health, async (c) => {
-    await c.env.DB.prepare("SELECT 1").first();
+    await ping(c.env.DB);
     return c.json({ ok: true as const, db: "ok" as const }, 200);
   });
 }
