@@ -1,5 +1,22 @@
 import { env } from "cloudflare:workers";
-import { bareIsolate, type IsolateEntrypoint, readBundle } from "../src/runtime/loader";
+import type { Env } from "../src/env";
+import type { BuiltBundle } from "../src/runtime/build";
+import { ENTRY_MODULE } from "../src/runtime/entry";
+import { ISOLATE_COMPAT, type IsolateEntrypoint, isolateModules, readBundle } from "../src/runtime/loader";
+
+/**
+ * A bundle in an isolate of its own with nothing around it: no env, no secrets, no network, no ctx.client.
+ * The floor the benchmarks compare a call with.
+ */
+export function bareIsolate(env: Env, id: string, bundle: BuiltBundle): IsolateEntrypoint {
+  return env.LOADER.get(id, () => ({
+    ...ISOLATE_COMPAT,
+    mainModule: ENTRY_MODULE,
+    modules: isolateModules(env, bundle, []),
+    env: {},
+    globalOutbound: null,
+  })).getEntrypoint() as unknown as IsolateEntrypoint;
+}
 
 /**
  * The floor a benchmark compares against: a version's built bundle in its own warm isolate, called straight

@@ -53,7 +53,8 @@ if (process.argv.includes("--report")) {
 
 const token = randomBytes(24).toString("base64url");
 log("starting a local platform");
-const platform = await startPlatform({ vars: { EDGEFN_BENCH: token } });
+// The benchmarks' own worker: the platform's, plus the baseline routes (never in the production bundle).
+const platform = await startPlatform({ vars: { EDGEFN_BENCH: token }, main: "bench/worker/index.ts" });
 const { url } = platform;
 process.on("SIGINT", async () => {
   await platform.stop();

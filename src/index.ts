@@ -6,7 +6,7 @@ import { dispatchSchedules, requeueStaleCalls } from "./domain/schedules/dispatc
 import { sweepSessions } from "./domain/sessions/index";
 import { failBuild, runBuild, sweepStaleBuilds } from "./domain/versions/build";
 import type { Env } from "./env";
-import { newApp } from "./http/app";
+import { type App, newApp } from "./http/app";
 import { bodyLimit, capBody } from "./lib/body-cap";
 import { functionHost, runDomain } from "./lib/origin";
 import { getDb } from "./storage/db";
@@ -14,77 +14,85 @@ import { getDb } from "./storage/db";
 export { FunctionObject } from "./durable/function-object";
 export { EgressGateway } from "./runtime/egress";
 
-const app = newApp();
+/**
+ * The Worker: fetch (the app), scheduled (the every-minute cron) and queue (builds and async calls). Made by a
+ * function so that another entry can serve the same platform with an app of its own (the benchmarks' worker adds
+ * its baseline routes; the production bundle holds none).
+ */
+export function createWorker(app: App = newApp()) {
+  return {
+    /** Every request's body is capped for its route before the app sees it. */
+    fetch(request, env, ctx) {
+      const url = new URL(request.url);
+      const fnOrigin = functionHost(request.headers.get("host") ?? url.host, runDomain(env.EDGEFN_RUN_DOMAIN)) !== null;
+      return app.fetch(capBody(request, bodyLimit(url.pathname, fnOrigin)), env, ctx);
+    },
 
-export default {
-  /** Every request's body is capped for its route before the app sees it. */
-  fetch(request, env, ctx) {
-    const url = new URL(request.url);
-    const fnOrigin = functionHost(request.headers.get("host") ?? url.host, runDomain(env.EDGEFN_RUN_DOMAIN)) !== null;
-    return app.fetch(capBody(request, bodyLimit(url.pathname, fnOrigin)), env, ctx);
-  },
+    /** The every-minute Cron Trigger: fires due schedules first, then does the housekeeping. */
+    async scheduled(controller, env, ctx) {
+      const db = getDb(env.DB);
+      const now = controller.scheduledTime;
+      const schedules = await dispatchSchedules(db, env, now);
+      ctx.waitUntil(
+        Promise.all([
+          sweepDeletedFunctions(db, env, now),
+          sweepLostCalls(db, now),
+          sweepOldCalls(db, env, now),
+          requeueStaleCalls(db, env, now),
+          sweepStaleBuilds(db, env, now),
+          sweepAbandonedUploads(env, now),
+          sweepSessions(env, now),
+        ]).then(([purgedFunctions, lostCalls, deletedCalls, requeuedCalls, builds, abandonedUploadParts, sessions]) => {
+          console.log(
+            JSON.stringify({
+              event: "cron",
+              cron: controller.cron,
+              scheduledTime: new Date(now).toISOString(),
+              dueSchedules: schedules.due,
+              firedCalls: schedules.fired,
+              purgedFunctions,
+              lostCalls,
+              deletedCalls,
+              requeuedCalls,
+              requeuedBuilds: builds.requeued,
+              interruptedBuilds: builds.failed,
+              abandonedUploadParts,
+              endedSessions: sessions,
+            }),
+          );
+        }),
+      );
+    },
 
-  /** The every-minute Cron Trigger: fires due schedules first, then does the housekeeping. */
-  async scheduled(controller, env, ctx) {
-    const db = getDb(env.DB);
-    const now = controller.scheduledTime;
-    const schedules = await dispatchSchedules(db, env, now);
-    ctx.waitUntil(
-      Promise.all([
-        sweepDeletedFunctions(db, env, now),
-        sweepLostCalls(db, now),
-        sweepOldCalls(db, env, now),
-        requeueStaleCalls(db, env, now),
-        sweepStaleBuilds(db, env, now),
-        sweepAbandonedUploads(env, now),
-        sweepSessions(env, now),
-      ]).then(([purgedFunctions, lostCalls, deletedCalls, requeuedCalls, builds, abandonedUploadParts, sessions]) => {
-        console.log(
-          JSON.stringify({
-            event: "cron",
-            cron: controller.cron,
-            scheduledTime: new Date(now).toISOString(),
-            dueSchedules: schedules.due,
-            firedCalls: schedules.fired,
-            purgedFunctions,
-            lostCalls,
-            deletedCalls,
-            requeuedCalls,
-            requeuedBuilds: builds.requeued,
-            interruptedBuilds: builds.failed,
-            abandonedUploadParts,
-            endedSessions: sessions,
-          }),
-        );
-      }),
-    );
-  },
+    /**
+     * Jobs arrive here: builds and async calls, each message on its own (a slow call does not hold up the
+     * others). The dead-letter queue records what exhausted its retries.
+     */
+    async queue(batch, env, ctx) {
+      const db = getDb(env.DB);
+      const calls = { db, env, defer: (promise: Promise<unknown>) => ctx.waitUntil(promise) };
+      const dead = batch.queue.endsWith("-dlq");
+      await Promise.all(
+        batch.messages.map(async (message) => {
+          const job = message.body as { type?: string; versionId?: string; callId?: string; reason?: string };
+          try {
+            if (dead) {
+              console.error(JSON.stringify({ event: "dead_letter", job }));
+              if (job.type === "build" && job.versionId)
+                await failBuild(db, job.versionId, "The build could not be run");
+              if (job.type === "call" && job.callId) await deadLetterCall(db, job.callId, job.reason);
+            } else if (job.type === "build" && job.versionId) await runBuild(db, env, job.versionId);
+            else if (job.type === "call" && job.callId) await runQueuedCall(calls, job.callId);
+            else console.warn(JSON.stringify({ event: "unknown_job", id: message.id }));
+            message.ack();
+          } catch (err) {
+            console.error(JSON.stringify({ event: "job_failed", job, error: String(err) }));
+            message.retry();
+          }
+        }),
+      );
+    },
+  } satisfies ExportedHandler<Env>;
+}
 
-  /**
-   * Jobs arrive here: builds and async calls, each message on its own (a slow call does not hold up the
-   * others). The dead-letter queue records what exhausted its retries.
-   */
-  async queue(batch, env, ctx) {
-    const db = getDb(env.DB);
-    const calls = { db, env, defer: (promise: Promise<unknown>) => ctx.waitUntil(promise) };
-    const dead = batch.queue.endsWith("-dlq");
-    await Promise.all(
-      batch.messages.map(async (message) => {
-        const job = message.body as { type?: string; versionId?: string; callId?: string; reason?: string };
-        try {
-          if (dead) {
-            console.error(JSON.stringify({ event: "dead_letter", job }));
-            if (job.type === "build" && job.versionId) await failBuild(db, job.versionId, "The build could not be run");
-            if (job.type === "call" && job.callId) await deadLetterCall(db, job.callId, job.reason);
-          } else if (job.type === "build" && job.versionId) await runBuild(db, env, job.versionId);
-          else if (job.type === "call" && job.callId) await runQueuedCall(calls, job.callId);
-          else console.warn(JSON.stringify({ event: "unknown_job", id: message.id }));
-          message.ack();
-        } catch (err) {
-          console.error(JSON.stringify({ event: "job_failed", job, error: String(err) }));
-          message.retry();
-        }
-      }),
-    );
-  },
-} satisfies ExportedHandler<Env>;
+export default createWorker();

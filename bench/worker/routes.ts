@@ -2,15 +2,16 @@ import type { Context, MiddlewareHandler } from "hono";
 import { prepareCall } from "../../src/domain/calls/invoke";
 import { invokeAnswer } from "../../src/domain/calls/outcome";
 import { executeCall } from "../../src/domain/calls/pipeline";
-import { requireAuth } from "../../src/domain/keys/authenticate";
 import type { AppEnv, Env } from "../../src/env";
 import type { App } from "../../src/http/app";
+import { requireAuth } from "../../src/http/auth";
 import { serviceContext } from "../../src/http/context";
 import { digestsEqual } from "../../src/lib/crypto";
 import { ApiError } from "../../src/lib/errors";
 import { newId } from "../../src/lib/ids";
 import type { BuiltBundle } from "../../src/runtime/build";
-import { bareIsolate, type IsolateEntrypoint, readBundle } from "../../src/runtime/loader";
+import { type IsolateEntrypoint, readBundle } from "../../src/runtime/loader";
+import { bareIsolate } from "../direct";
 
 /**
  * Baselines for `npm run bench`, which exist only on a local platform started with a bench token

@@ -8,6 +8,8 @@ export interface LocalPlatform {
   kill(): Promise<void>;
   restart(): Promise<LocalPlatform>;
   cron(time?: number): Promise<number>;
+  /** Freezes workerd (SIGSTOP), as native code that never yields would: for the watchdog's tests. */
+  stall(): number[];
 }
 
 export function freePort(): Promise<number>;
@@ -16,4 +18,6 @@ export function startPlatform(options?: {
   persistTo?: string;
   adminKey?: string;
   secretsKey?: string;
+  /** Another entry for the Worker (the benchmarks' worker). */
+  main?: string;
 }): Promise<LocalPlatform>;

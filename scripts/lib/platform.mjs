@@ -44,7 +44,7 @@ function signalGroup(pid, signal) {
  * Starts a local platform. `vars` are extra Worker vars; `persistTo` reuses a storage directory (a restart).
  * Returns { url, adminKey, persistTo, vars, output(), stop({keep}), kill(), restart(), cron(time?), stall() }.
  */
-export async function startPlatform({ vars = {}, persistTo, adminKey, secretsKey } = {}) {
+export async function startPlatform({ vars = {}, persistTo, adminKey, secretsKey, main } = {}) {
   const state = persistTo ?? mkdtempSync(join(tmpdir(), "edgefn-local-"));
   const keys = {
     EDGEFN_ENV: "local",
@@ -58,7 +58,7 @@ export async function startPlatform({ vars = {}, persistTo, adminKey, secretsKey
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", "pipe", "pipe", "ipc"],
-    env: { ...process.env, EDGEFN_PLATFORM: JSON.stringify({ port, persistTo: state, vars: keys }) },
+    env: { ...process.env, EDGEFN_PLATFORM: JSON.stringify({ port, persistTo: state, vars: keys, main }) },
   });
   // Kept so a failed start (or a failed test) can say why.
   let output = "";
@@ -125,6 +125,7 @@ export async function startPlatform({ vars = {}, persistTo, adminKey, secretsKey
         persistTo: state,
         adminKey: keys.EDGEFN_ADMIN_KEY,
         secretsKey: keys.EDGEFN_SECRETS_KEY,
+        main,
       });
     },
     /** Fires the cron trigger, optionally as if at `time` (epoch ms). */
@@ -148,7 +149,7 @@ export { fireCron };
 
 /** The child: the runtime under its supervisor, configured by EDGEFN_PLATFORM. */
 async function serve() {
-  const { port, persistTo, vars } = JSON.parse(process.env.EDGEFN_PLATFORM ?? "{}");
+  const { port, persistTo, vars, main } = JSON.parse(process.env.EDGEFN_PLATFORM ?? "{}");
   delete process.env.EDGEFN_PLATFORM;
   const { startSupervised } = await import("./supervisor.mjs");
   let local;
@@ -168,7 +169,7 @@ async function serve() {
   // The process that started this one is gone (or hung up): so is the platform.
   process.on("disconnect", stop);
   try {
-    local = await startSupervised({ port, persistTo, vars });
+    local = await startSupervised({ port, persistTo, vars, main });
   } catch (err) {
     console.error(`edgefn: ${err.message}`);
     process.exit(1);

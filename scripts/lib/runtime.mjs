@@ -267,13 +267,25 @@ export function workerdPids(parent = process.pid) {
  * exited by itself: Miniflare is restarting it) and `restarted` (Miniflare restarted workerd after an exit).
  * Returns { url, port, applied, workerdPids(), kill(), recreate(), dispose() }.
  */
-export async function startRuntime({ port, host = "127.0.0.1", persistTo, vars = {}, events = {}, log = () => {} }) {
+export async function startRuntime({
+  port,
+  host = "127.0.0.1",
+  persistTo,
+  vars = {},
+  events = {},
+  log = () => {},
+  main,
+}) {
   if (process.env.MINIFLARE_WORKERD_V8_FLAGS === undefined) process.env.MINIFLARE_WORKERD_V8_FLAGS = WORKERD_V8_FLAGS;
   // Miniflare takes a while to import: started first, it loads while the config and bundle are read.
   const miniflare = import("miniflare");
   miniflare.catch(() => {}); // awaited below; a failure there is the one reported
   const config = await localConfig();
-  const { modules, modulesRoot } = await bundleWorker(config.main, config.workerOptions.modulesRules);
+  // `main`: another entry for the same Worker (the benchmarks' worker, which adds its baseline routes).
+  const { modules, modulesRoot } = await bundleWorker(
+    main ? resolve(ROOT, main) : config.main,
+    config.workerOptions.modulesRules,
+  );
   const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = await miniflare;
 
   let expectingExit = false;

@@ -321,6 +321,7 @@ export async function startSupervised({
   port,
   persistTo,
   vars = {},
+  main,
   log = (line) => console.error(`edgefn: ${line}`),
 }) {
   const supervisor = await createSupervisor({ log });
@@ -329,6 +330,7 @@ export async function startSupervised({
     runtime = await startRuntime({
       port,
       persistTo,
+      main,
       vars: { ...vars, ...supervisor.vars },
       events: supervisor.runtimeEvents,
       log,

@@ -2,11 +2,10 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
-import { registerBenchRoutes } from "../../bench/worker/routes";
-import { requireAuth } from "../domain/keys/authenticate";
 import type { AppEnv } from "../env";
 import { bodyCapError } from "../lib/body-cap";
 import { ApiError, type ErrorCode } from "../lib/errors";
+import { requireAuth } from "./auth";
 import { registerCompatRoutes } from "./compat";
 import { renderError } from "./respond";
 import { registerAdminRoutes } from "./routes/admin";
@@ -122,7 +121,6 @@ export function newApp(): App {
   registerPlatformRoutes(app);
   registerAdminRoutes(app);
   registerRunRoutes(app);
-  registerBenchRoutes(app);
   registerSupervisorRoutes(app);
   registerCompatRoutes(app);
 

@@ -80,17 +80,3 @@ export function functionIsolate(env: Env, fn: RuntimeFunction, version: RuntimeV
   });
   return worker.getEntrypoint() as unknown as IsolateEntrypoint;
 }
-
-/**
- * A bundle in an isolate of its own with nothing around it: no env, no secrets, no network, no platform binding.
- * The floor the benchmarks compare a call with.
- */
-export function bareIsolate(env: Env, id: string, bundle: BuiltBundle): IsolateEntrypoint {
-  return env.LOADER.get(id, () => ({
-    ...ISOLATE_COMPAT,
-    mainModule: ENTRY_MODULE,
-    modules: isolateModules(env, bundle, []),
-    env: {},
-    globalOutbound: null,
-  })).getEntrypoint() as unknown as IsolateEntrypoint;
-}

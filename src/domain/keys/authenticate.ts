@@ -1,11 +1,9 @@
 import { eq } from "drizzle-orm";
-import type { MiddlewareHandler } from "hono";
-import type { AppEnv, Env, Principal } from "../../env";
+import type { Env, Principal } from "../../env";
 import { digestsEqual, sha256Hex } from "../../lib/crypto";
 import { ApiError } from "../../lib/errors";
 import { getDb } from "../../storage/db";
 import { apiKeys } from "../../storage/schema";
-import { sessionKeyHash, sessionToken } from "../sessions/index";
 
 export const ADMIN_KEY_ID = "key_admin";
 const CACHE_TTL_MS = 30_000;
@@ -63,19 +61,3 @@ export async function principalOfKeyHash(env: Env, hash: string, now = Date.now(
   if (entry.expiresAt !== null && entry.expiresAt <= now) throw new ApiError("unauthorized", "API key has expired");
   return entry.principal;
 }
-
-/**
- * An API key in `Authorization: Bearer`, or a console session: its HttpOnly cookie plus the session's CSRF token in
- * the `x-edgefn-csrf` header (a cookie alone authorizes nothing).
- */
-export const requireAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const header = c.req.header("authorization");
-  const token = header === undefined ? sessionToken(c.req.header("cookie")) : null;
-  c.set(
-    "principal",
-    token
-      ? await principalOfKeyHash(c.env, await sessionKeyHash(c.env, token, c.req.header("x-edgefn-csrf")))
-      : await authenticate(c.env, header),
-  );
-  await next();
-};

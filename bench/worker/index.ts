@@ -1,0 +1,15 @@
+/**
+ * The benchmarks' worker (`npm run bench` starts the local platform with this entry): the platform's own Worker,
+ * with the baseline routes of ./routes added to its app. The production bundle (src/index.ts) holds none of it.
+ */
+
+import { newApp } from "../../src/http/app";
+import { createWorker } from "../../src/index";
+import { registerBenchRoutes } from "./routes";
+
+export { EgressGateway, FunctionObject } from "../../src/index";
+
+const app = newApp();
+registerBenchRoutes(app);
+
+export default createWorker(app);
