@@ -1,9 +1,8 @@
 import type { D1Migration } from "cloudflare:test";
-import type { Env as PlatformEnv } from "../src/env";
 
 declare global {
   namespace Cloudflare {
-    interface Env extends PlatformEnv {
+    interface Env {
       TEST_MIGRATIONS: D1Migration[];
       /** The fuzzer's seed and cases per route (vitest.reliability.config.ts). */
       EDGEFN_FUZZ_SEED?: string;

@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { and, eq, isNotNull, max, sql } from "drizzle-orm";
 import { deleteCallsOfFunction } from "../domain/calls/sweep";
 import { isUniqueViolation } from "../domain/context";
+import type { FunctionPatch, Outcome } from "../domain/functions/lifecycle";
 import { deleteSchedulesOfFunction } from "../domain/schedules";
 import { releaseCode } from "../domain/versions/code";
 import type { Env } from "../env";
@@ -20,34 +21,8 @@ export interface LifecycleState {
   lastVersion: number;
 }
 
-export type FunctionPatch = Partial<
-  Pick<
-    FunctionRow,
-    | "name"
-    | "description"
-    | "externalId"
-    | "metadata"
-    | "runtimeUserId"
-    | "inputSchemaId"
-    | "outputSchemaId"
-    | "retentionTier"
-    | "envVars"
-    | "secrets"
-    | "timeoutMs"
-    | "cpuMs"
-    | "allowedHosts"
-    | "maxRetries"
-    | "public"
-    | "rateLimitPerMinute"
-    | "corsOrigins"
-  >
->;
-
 /** Fields whose change alters what the isolate sees or how it runs: changing one bumps configRevision. */
 const RUNTIME_FIELDS = ["envVars", "secrets", "timeoutMs", "cpuMs", "allowedHosts", "inputSchemaId", "outputSchemaId"];
-
-/** Errors cross the RPC boundary as values: thrown errors would lose their class. */
-export type Outcome<T> = { ok: true; value: T } | { ok: false; code: "not_found" | "conflict"; message: string };
 
 const STATE_KEY = "state";
 

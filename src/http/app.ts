@@ -1,13 +1,11 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import { HTTPException } from "hono/http-exception";
-import type { ZodError } from "zod";
-import type { AppEnv } from "../env";
 import { bodyCapError } from "../lib/body-cap";
-import { ApiError, type ErrorCode } from "../lib/errors";
+import { ApiError } from "../lib/errors";
 import { requireAuth } from "./auth";
 import { registerCompatRoutes } from "./compat";
 import { renderError } from "./respond";
+import { type App, HTTP_CODES, newRouter } from "./router";
 import { registerAdminRoutes } from "./routes/admin";
 import { registerCallRoutes } from "./routes/calls";
 import { registerFunctionRoutes } from "./routes/functions";
@@ -23,36 +21,7 @@ import { registerSupervisorRoutes } from "./routes/supervisor";
 import { registerVersionRoutes } from "./routes/versions";
 import { registerWorkspaceRoutes } from "./routes/workspaces";
 
-export type App = OpenAPIHono<AppEnv>;
-
-function zodMessage(error: ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message))
-    .join("; ");
-}
-
-const HTTP_CODES: Record<number, ErrorCode> = {
-  400: "bad_request",
-  401: "unauthorized",
-  403: "forbidden",
-  404: "not_found",
-  405: "method_not_allowed",
-  413: "payload_too_large",
-  415: "unsupported_media_type",
-};
-
-/** An OpenAPIHono whose validation failures render as the one error shape. */
-export function newRouter(): App {
-  return new OpenAPIHono<AppEnv>({
-    defaultHook: (result) => {
-      if (!result.success) {
-        const where = result.target === "json" ? "body" : result.target;
-        throw new ApiError("bad_request", `Invalid ${where}: ${zodMessage(result.error as ZodError)}`);
-      }
-    },
-  });
-}
+export type { App } from "./router";
 
 export function newApp(): App {
   const app = newRouter();

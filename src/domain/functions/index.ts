@@ -1,5 +1,4 @@
 import { and, eq, isNotNull, isNull, or, type SQL, sql } from "drizzle-orm";
-import type { FunctionPatch, Outcome } from "../../durable/function-object";
 import { ApiError, badRequest, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { compileListQuery, type ListQuery, paginate } from "../../lib/list/page";
@@ -10,6 +9,7 @@ import { requireGlobalAdmin, requireRole, type ServiceContext, seesFunction } fr
 import { assertSchemaUsable } from "../json-schemas";
 import { getWorkspace } from "../workspaces";
 import { functionEntity } from "./entity";
+import type { FunctionPatch, Outcome } from "./lifecycle";
 
 export interface FunctionListQuery extends ListQuery {
   ids?: string[];

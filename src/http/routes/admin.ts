@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { REENCRYPT_LIMIT, reencryptSecrets } from "../../domain/functions/secrets";
-import type { App } from "../app";
 import { serviceContext } from "../context";
 import { errors, json } from "../openapi";
+import type { App } from "../router";
 
 const ReencryptQuerySchema = z.object({
   limit: z

@@ -12,7 +12,6 @@ import {
 } from "../../domain/calls/history";
 import { jsonParam, listQueryOf } from "../../lib/list/page";
 import { CALL_STATUSES, CALL_TRIGGERS, type CallRow } from "../../storage/schema";
-import type { App } from "../app";
 import { serviceContext } from "../context";
 import {
   errors,
@@ -24,6 +23,7 @@ import {
   SuccessSchema,
   TimestampSchema,
 } from "../openapi";
+import type { App } from "../router";
 import { ErrorDetailSchema } from "./invoke";
 
 export const CallSchema = z

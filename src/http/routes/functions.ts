@@ -13,7 +13,6 @@ import { envVarsProblem, LIMITS, metadataProblem, secretsProblem } from "../../l
 import { listQueryOf } from "../../lib/list/page";
 import { maskSecrets } from "../../lib/secrets";
 import { FUNCTION_SOURCES, type FunctionRow, RETENTION_TIERS } from "../../storage/schema";
-import type { App } from "../app";
 import { serviceContext } from "../context";
 import {
   body,
@@ -26,6 +25,7 @@ import {
   SuccessSchema,
   TimestampSchema,
 } from "../openapi";
+import type { App } from "../router";
 
 export const FunctionSchema = z
   .object({

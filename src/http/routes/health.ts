@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ping } from "../../storage/bulk";
-import type { App } from "../app";
+import { checkStorage } from "../../domain/health";
 import { json } from "../openapi";
+import type { App } from "../router";
 
 const health = createRoute({
   method: "get",
@@ -19,7 +19,7 @@ const health = createRoute({
 
 export function registerHealthRoutes(app: App) {
   app.openapi(health, async (c) => {
-    await ping(c.env.DB);
+    await checkStorage(c.env);
     return c.json({ ok: true as const, db: "ok" as const }, 200);
   });
 }

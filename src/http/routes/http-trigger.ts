@@ -3,9 +3,9 @@ import type { Context, MiddlewareHandler } from "hono";
 import { runHttp } from "../../domain/calls/http";
 import type { AppEnv } from "../../env";
 import { functionHost, runDomain } from "../../lib/origin";
-import type { App } from "../app";
 import { requestContext } from "../context";
 import { errors } from "../openapi";
+import type { App } from "../router";
 
 /**
  * `ANY /run/{workspace}/{function}/*`: the function as a web endpoint. The request goes to its `fetch` handler

@@ -3,9 +3,9 @@ import { invokeFunction } from "../../domain/calls/invoke";
 import { invokeAnswer } from "../../domain/calls/outcome";
 import { badRequest } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
-import type { App } from "../app";
 import { serviceContext } from "../context";
 import { body, errors, json } from "../openapi";
+import type { App } from "../router";
 
 const InvokeSchema = z
   .object({

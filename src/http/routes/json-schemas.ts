@@ -2,7 +2,6 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { createSchema, deleteSchema, getSchema, listSchemas } from "../../domain/json-schemas";
 import { listQueryOf } from "../../lib/list/page";
 import type { SchemaRow } from "../../storage/schema";
-import type { App } from "../app";
 import { serviceContext } from "../context";
 import {
   body,
@@ -15,6 +14,7 @@ import {
   SuccessSchema,
   TimestampSchema,
 } from "../openapi";
+import type { App } from "../router";
 
 const JsonSchemaSchema = z
   .object({

@@ -3,7 +3,6 @@ import { createKey, deleteKey, listKeys } from "../../domain/keys";
 import { LIMITS } from "../../lib/limits";
 import { listQueryOf } from "../../lib/list/page";
 import { type ApiKeyRow, ROLES } from "../../storage/schema";
-import type { App } from "../app";
 import { serviceContext } from "../context";
 import {
   body,
@@ -16,6 +15,7 @@ import {
   SuccessSchema,
   TimestampSchema,
 } from "../openapi";
+import type { App } from "../router";
 
 const KeySchema = z
   .object({

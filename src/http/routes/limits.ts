@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { LIMITS } from "../../lib/limits";
 import { ISOLATE_COMPAT, stretchMs } from "../../runtime/loader";
-import type { App } from "../app";
 import { errors, json } from "../openapi";
+import type { App } from "../router";
 
 const range = (r: { default: number; min: number; max: number }) => ({ default: r.default, min: r.min, max: r.max });
 

@@ -14,7 +14,6 @@ import { badRequest } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
 import { jsonParam, listQueryOf } from "../../lib/list/page";
 import { CALL_STATUSES, CATCH_UP, type ScheduleRow } from "../../storage/schema";
-import type { App } from "../app";
 import { serviceContext } from "../context";
 import {
   body,
@@ -27,6 +26,7 @@ import {
   SuccessSchema,
   TimestampSchema,
 } from "../openapi";
+import type { App } from "../router";
 
 const ScheduleSchema = z
   .object({

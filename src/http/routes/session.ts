@@ -11,8 +11,8 @@ import {
 import type { AppEnv, Principal } from "../../env";
 import { sha256Hex } from "../../lib/crypto";
 import { ApiError } from "../../lib/errors";
-import type { App } from "../app";
 import { body, errors, json, SuccessSchema } from "../openapi";
+import type { App } from "../router";
 
 const SessionSchema = z
   .object({

@@ -3,7 +3,7 @@ import { digestsEqual } from "../../lib/crypto";
 import { ApiError } from "../../lib/errors";
 import { journalEnabled } from "../../runtime/journal";
 import { getDb } from "../../storage/db";
-import type { App } from "../app";
+import type { App } from "../router";
 
 /**
  * `POST /__edgefn/recover`: the local supervisor (npm start) hands back the call journal after it restarted a

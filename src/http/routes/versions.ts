@@ -15,9 +15,9 @@ import { ApiError, badRequest } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
 import { listQueryOf } from "../../lib/list/page";
 import { VERSION_STATUSES, type VersionRow } from "../../storage/schema";
-import type { App } from "../app";
 import { serviceContext } from "../context";
 import { errors, iso, json, ListQuerySchema, PageInfoSchema, TimestampSchema } from "../openapi";
+import type { App } from "../router";
 import { FunctionSchema, toApiFunction } from "./functions";
 
 const VersionSchema = z

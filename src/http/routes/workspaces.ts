@@ -9,7 +9,6 @@ import {
 import { LIMITS } from "../../lib/limits";
 import { listQueryOf } from "../../lib/list/page";
 import type { WorkspaceRow } from "../../storage/schema";
-import type { App } from "../app";
 import { serviceContext } from "../context";
 import {
   body,
@@ -22,6 +21,7 @@ import {
   SuccessSchema,
   TimestampSchema,
 } from "../openapi";
+import type { App } from "../router";
 
 const WorkspaceSchema = z
   .object({
