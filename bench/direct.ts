@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import type { Env } from "../src/env";
 import type { BuiltBundle } from "../src/runtime/build";
+import { ISOLATE_COMPAT } from "../src/runtime/compat";
 import { ENTRY_MODULE } from "../src/runtime/entry";
-import { ISOLATE_COMPAT, type IsolateEntrypoint, isolateModules, readBundle } from "../src/runtime/loader";
+import { type IsolateEntrypoint, isolateModules, readBundle } from "../src/runtime/loader";
 
 /**
  * A bundle in an isolate of its own with nothing around it: no env, no secrets, no network, no ctx.client.

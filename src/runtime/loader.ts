@@ -4,11 +4,9 @@ import { LIMITS } from "../lib/limits";
 import { decryptAll } from "../lib/secrets";
 import type { FunctionRow, VersionRow } from "../storage/schema";
 import { type BuiltBundle, NODE_MODULE_SHIM } from "./build";
+import { ISOLATE_COMPAT } from "./compat";
 import { type CallClient, ENTRY_MODULE, entryModuleSource, type InvokeOutcome, nodeModuleShimSource } from "./entry";
 import { GUARD_MODULE, guardModuleSource } from "./guard";
-
-/** The compatibility settings of every function isolate. */
-export const ISOLATE_COMPAT = { compatibilityDate: "2026-11-01", compatibilityFlags: ["nodejs_compat"] };
 
 export type RuntimeFunction = Pick<
   FunctionRow,

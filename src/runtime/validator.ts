@@ -25,9 +25,9 @@ import ucs2Length from "../../node_modules/@cfworker/json-schema/dist/esm/ucs2-l
 import validate from "../../node_modules/@cfworker/json-schema/dist/esm/validate.js?raw";
 import validator from "../../node_modules/@cfworker/json-schema/dist/esm/validator.js?raw";
 import type { Env } from "../env";
+import { ISOLATE_COMPAT } from "./compat";
 import { GUARD_MODULE, guardModuleSource } from "./guard";
 import { instrumentModule } from "./instrument";
-import { ISOLATE_COMPAT } from "./loader";
 import entry from "./validator-entry.js?raw";
 
 /**

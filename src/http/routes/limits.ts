@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { LIMITS } from "../../lib/limits";
-import { ISOLATE_COMPAT, stretchMs } from "../../runtime/loader";
+import { ISOLATE_COMPAT } from "../../runtime/compat";
+import { stretchMs } from "../../runtime/loader";
 import { errors, json } from "../openapi";
 import type { App } from "../router";
 
