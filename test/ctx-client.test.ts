@@ -1,6 +1,6 @@
 /**
- * Function identity: ctx.client reaches the platform through an entrypoint of the host worker, as an invoker
- * of the function's own workspace, and the calls it makes are attributed to the calling call.
+ * ctx.client: a per-call object of the host handed to the isolate, acting as the function's runtime user or an
+ * invoker of the call's workspace; the calls it makes are attributed to the calling call.
  */
 import { describe, expect, it } from "vitest";
 import { api, expectStatus, newFunction, newWorkspace, unique } from "./support/api";
