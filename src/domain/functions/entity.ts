@@ -1,6 +1,24 @@
-import { sql } from "drizzle-orm";
-import type { EntityDef } from "../../lib/list/entity";
-import { functions, workspaces } from "../../storage/schema";
+import { type SQL, sql } from "drizzle-orm";
+import type { EntityDef, FieldDef } from "../../lib/list/entity";
+import { cogniteIds, functions, versions, workspaces } from "../../storage/schema";
+
+/** The fields of a related version, under the alias its EXISTS subquery gives the versions table. */
+function versionFields(alias: string): Record<string, FieldDef> {
+  const col = (name: string) => sql.raw(`${alias}.${name}`);
+  return {
+    id: { column: col("id"), type: "string" },
+    number: { column: col("number"), type: "number" },
+    status: { column: col("status"), type: "string" },
+    entrypoint: { column: col("entrypoint"), type: "string" },
+    createdBy: { column: col("created_by"), type: "string", nullable: true },
+    createdAt: { column: col("created_at"), type: "datetime" },
+    updatedAt: { column: col("updated_at"), type: "datetime" },
+  };
+}
+
+/** The function's newest version: the highest number (whatever its status). */
+const latestNumber = (): SQL =>
+  sql`(SELECT MAX(rel_lv_max.number) FROM ${versions} AS rel_lv_max WHERE rel_lv_max.function_id = ${functions.id})`;
 
 /** The fields a function list can filter and sort on, and the relations it can traverse. */
 export const functionEntity: EntityDef = {
@@ -12,6 +30,7 @@ export const functionEntity: EntityDef = {
     name: { column: functions.name, type: "string" },
     description: { column: functions.description, type: "string", nullable: true },
     externalId: { column: functions.externalId, type: "string", nullable: true },
+    metadata: { column: functions.metadata, type: "map", nullable: true, sortable: false },
     defaultVersionId: { column: functions.defaultVersionId, type: "string", nullable: true },
     source: { column: functions.source, type: "string" },
     system: { column: functions.system, type: "boolean" },
@@ -34,6 +53,27 @@ export const functionEntity: EntityDef = {
       },
       exists: (condition) =>
         sql`EXISTS (SELECT 1 FROM ${workspaces} AS rel_ws WHERE rel_ws.id = ${functions.workspaceId} AND ${condition})`,
+    },
+    /** The active version (none: the relation matches nothing). */
+    defaultVersion: {
+      fields: versionFields("rel_dv"),
+      exists: (condition) =>
+        sql`EXISTS (SELECT 1 FROM ${versions} AS rel_dv WHERE rel_dv.id = ${functions.defaultVersionId} AND rel_dv.function_id = ${functions.id} AND ${condition})`,
+    },
+    /** The newest version, whatever its status (none: the relation matches nothing). */
+    latestVersion: {
+      fields: versionFields("rel_lv"),
+      exists: (condition) =>
+        sql`EXISTS (SELECT 1 FROM ${versions} AS rel_lv WHERE rel_lv.function_id = ${functions.id} AND rel_lv.number = ${latestNumber()} AND ${condition})`,
+    },
+    /** What the Cognite surface keeps of the function: its integer id and Cognite's `owner` (table cognite_ids). */
+    cognite: {
+      fields: {
+        id: { column: sql`rel_cg.id`, type: "number" },
+        owner: { column: sql`rel_cg.owner`, type: "string", nullable: true },
+      },
+      exists: (condition) =>
+        sql`EXISTS (SELECT 1 FROM ${cogniteIds} AS rel_cg WHERE rel_cg.kind = 'function' AND rel_cg.ref = ${functions.id} AND ${condition})`,
     },
   },
   defaultOrder: [{ field: "createdAt", direction: "desc" }],

@@ -45,5 +45,7 @@ function fits(key: Pick<SortKey, "type" | "nullsFirst">, v: unknown): boolean {
     case "number":
     case "datetime":
       return typeof v === "number" && Number.isFinite(v);
+    case "map":
+      return false; // never a sort key
   }
 }

@@ -1,7 +1,11 @@
 import type { SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 
-export type FieldType = "string" | "number" | "boolean" | "datetime";
+/**
+ * `map` is a JSON object of string pairs (such as a function's metadata): it takes `contains` and `isNull` only
+ * and cannot be sorted on.
+ */
+export type FieldType = "string" | "number" | "boolean" | "datetime" | "map";
 
 export interface FieldDef {
   column: SQLiteColumn | SQL;

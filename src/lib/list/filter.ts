@@ -2,7 +2,21 @@ import { type SQL, sql } from "drizzle-orm";
 import { badRequest } from "../errors";
 import type { EntityDef, FieldDef, RelationDef } from "./entity";
 
-export const OPERATORS = ["eq", "ne", "gt", "gte", "lt", "lte", "in", "nin", "like", "ilike", "isNull"] as const;
+export const OPERATORS = [
+  "eq",
+  "ne",
+  "gt",
+  "gte",
+  "lt",
+  "lte",
+  "in",
+  "nin",
+  "like",
+  "ilike",
+  "startsWith",
+  "contains",
+  "isNull",
+] as const;
 type Operator = (typeof OPERATORS)[number];
 
 const MAX_DEPTH = 8;
@@ -80,6 +94,9 @@ function compileField(field: FieldDef, value: unknown, path: string, budget: Bud
 
 function compileComparison(field: FieldDef, op: Operator, operand: unknown, path: string): SQL {
   const col = field.column;
+  if (field.type === "map" && op !== "contains" && op !== "isNull") {
+    throw badRequest(`${path}: a map field takes only contains and isNull`);
+  }
   switch (op) {
     case "isNull":
       if (typeof operand !== "boolean") throw badRequest(`${path}: expected true or false`);
@@ -117,6 +134,28 @@ function compileComparison(field: FieldDef, op: Operator, operand: unknown, path
       return op === "ilike"
         ? sql`(lower(${col}) LIKE lower(${operand}) ESCAPE '\\')`
         : sql`(${col} GLOB ${likeToGlob(operand)})`;
+    }
+    case "startsWith": {
+      if (field.type !== "string") throw badRequest(`${path}: 'startsWith' applies only to text fields`);
+      if (typeof operand !== "string" || operand.length > MAX_STRING) {
+        throw badRequest(`${path}: expected a string of at most ${MAX_STRING} characters`);
+      }
+      // An exact, case-sensitive prefix: the operand is text, never a pattern.
+      return sql`(instr(${col}, ${operand}) = 1)`;
+    }
+    case "contains": {
+      if (field.type !== "map") throw badRequest(`${path}: 'contains' applies only to map fields`);
+      const pairs = isPlainObject(operand) ? Object.entries(operand) : undefined;
+      if (!pairs || pairs.length > MAX_LIST) {
+        throw badRequest(`${path}: expected an object of at most ${MAX_LIST} "key": "value" pairs`);
+      }
+      for (const [key, value] of pairs) {
+        if (key.length > MAX_STRING || typeof value !== "string" || value.length > MAX_STRING) {
+          throw badRequest(`${path}.${key.slice(0, 100)}: expected a string of at most ${MAX_STRING} characters`);
+        }
+      }
+      // Every pair must be in the map: no wanted pair is missing from it. The pairs travel as one bound JSON object.
+      return sql`(NOT EXISTS (SELECT 1 FROM json_each(${JSON.stringify(Object.fromEntries(pairs))}) AS want WHERE NOT EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(${col}) THEN ${col} END) AS have WHERE have.key = want.key AND have.type = 'text' AND have.value = want.value)))`;
     }
   }
 }
@@ -158,6 +197,8 @@ export function toDb(field: FieldDef, value: unknown, path: string): string | nu
       if (!Number.isFinite(ms)) throw badRequest(`${path}: expected an ISO 8601 time or epoch milliseconds`);
       return ms;
     }
+    case "map":
+      throw badRequest(`${path}: a map field takes only contains and isNull`);
   }
 }
 

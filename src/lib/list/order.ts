@@ -1,7 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { badRequest } from "../errors";
-import { DIRECTIONS, type Direction, type EntityDef, type FieldType, type OrderKey } from "./entity";
+import { DIRECTIONS, type Direction, type EntityDef, type FieldDef, type FieldType, type OrderKey } from "./entity";
 
 const MAX_KEYS = 5;
 
@@ -17,6 +17,9 @@ export interface SortKey {
   nullsFirst: boolean | null;
 }
 
+/** A map field is never a sort key; any other field unless its definition says so. */
+const isSortable = (f: FieldDef) => f.sortable !== false && f.type !== "map";
+
 export function compileOrderBy(entity: EntityDef, parsed: unknown): OrderKey[] {
   if (parsed === undefined) return entity.defaultOrder;
   const items = Array.isArray(parsed) ? parsed : [parsed];
@@ -28,9 +31,9 @@ export function compileOrderBy(entity: EntityDef, parsed: unknown): OrderKey[] {
     }
     const [field, direction] = Object.entries(item)[0] as [string, unknown];
     const def = Object.hasOwn(entity.fields, field) ? entity.fields[field] : undefined;
-    if (!def || def.sortable === false) {
+    if (!def || !isSortable(def)) {
       const sortable = Object.entries(entity.fields)
-        .filter(([, f]) => f.sortable !== false)
+        .filter(([, f]) => isSortable(f))
         .map(([n]) => n);
       throw badRequest(`orderBy[${i}]: cannot sort on '${field}'; sortable fields are ${sortable.join(", ")}`);
     }
