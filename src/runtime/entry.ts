@@ -75,7 +75,9 @@ export default { builtinModules, isBuiltin, createRequire };
  * Source of the generated entry module that wraps a user's module in every isolate. It exposes an RPC
  * entrypoint: `invoke(args, info)` runs `handle(data, ctx)` or the default export's `fetch`, captures the
  * call's logs (AsyncLocalStorage keeps concurrent calls in one isolate apart), turns a throw into
- * `{name, message, stack}` and enforces the result size limit. `fetch` forwards raw HTTP requests.
+ * `{name, message, stack}` and enforces the result size limit. `fetch` forwards raw HTTP requests. It knows only
+ * this generic contract: what other platforms' handlers need is a module of its own, added per version by the
+ * build (src/runtime/adapters/), that the entry module imports as the user's.
  *
  * It runs before any user code: it takes the guard's controls and its own copies of the intrinsics it relies
  * on, then imports the user's module lazily, inside the first call (whose logs get the module's top-level
@@ -97,7 +99,6 @@ const parseJson = JSON.parse;
 const defineProperty = Object.defineProperty;
 const hasOwn = Object.hasOwn;
 const keysOf = Object.keys;
-const isArray = Array.isArray;
 const StringOf = String;
 const NumberOf = Number;
 const ErrorBase = Error;
@@ -117,7 +118,6 @@ const runIn = AsyncLocalStorage.prototype.run;
 const currentStore = AsyncLocalStorage.prototype.getStore;
 const RequestBase = Request;
 const ResponseBase = Response;
-const URLBase = URL;
 
 const SECRET_NAMES = ${JSON.stringify(o.secretNames)};
 const MAX_RESULT = ${o.maxResultBytes};
@@ -272,70 +272,11 @@ function client(handle, store) {
   };
 }
 
-// Appwrite-style handlers: \`export default async ({ req, res, log, error }) => res.json(...)\`.
-const APPWRITE = "$appwrite";
-const isAppwrite = (user) => typeof user.handle !== "function" && typeof user.default === "function";
+const hasHttpHandler = (user) => !!user.default && typeof user.default.fetch === "function";
 
-/** The context an Appwrite handler receives, for one request {method, url, headers, bodyText}. */
-function appwriteContext(request, env) {
-  const url = new URLBase(request.url);
-  const headers = {};
-  for (const [k, v] of Object.entries(request.headers)) headers[k.toLowerCase()] = String(v);
-  const bodyText = request.bodyText;
-  let bodyJson = null;
-  try { bodyJson = bodyText === "" ? null : parseJson(bodyText); } catch {}
-  const isJson = (headers["content-type"] || "").includes("application/json");
-  const query = {};
-  for (const [k, v] of url.searchParams) query[k] = v;
-  const scheme = url.protocol.replace(":", "");
-  const req = {
-    bodyText, bodyRaw: bodyText, bodyJson, body: isJson ? bodyJson : bodyText,
-    bodyBinary: encoder.encode(bodyText),
-    headers, method: request.method, path: url.pathname, query, queryString: url.search.replace(/^\\?/, ""),
-    scheme, host: url.hostname, port: Number(url.port || (scheme === "https" ? 443 : 80)), url: url.href,
-  };
-  const reply = (body, statusCode, headers) => ({ body, statusCode: statusCode ?? 200, headers: headers ?? {} });
-  const res = {
-    send: (body, statusCode, headers) => reply(body === undefined || body === null ? "" : String(body), statusCode, headers),
-    text: (body, statusCode, headers) => reply(String(body), statusCode, { "content-type": "text/plain", ...headers }),
-    json: (obj, statusCode, headers) => reply(stringify(obj), statusCode, { "content-type": "application/json", ...headers }),
-    binary: (bytes, statusCode, headers) => reply(bytes, statusCode, { "content-type": "application/octet-stream", ...headers }),
-    empty: () => reply("", 204, {}),
-    redirect: (location, statusCode, headers) => reply("", statusCode ?? 301, { ...headers, location: String(location) }),
-  };
-  const log = (...parts) => console.info(...parts);
-  const error = (...parts) => console.error(...parts);
-  return { req, res, log, error, env: userEnv(env) };
-}
-
-/** Runs an Appwrite handler; its answer as {statusCode, headers, body} (body: string or bytes). */
-async function runAppwrite(user, env, request) {
-  const context = appwriteContext(request, env);
-  if (globalThis.process && globalThis.process.env) Object.assign(globalThis.process.env, context.env);
-  const out = await user.default(context);
-  if (!out || typeof out !== "object" || !("statusCode" in out)) {
-    throw new ResultError("The Appwrite handler must return one of res.send/json/text/binary/empty/redirect", "no_response");
-  }
-  const headers = {};
-  for (const [k, v] of Object.entries(out.headers || {})) headers[k.toLowerCase()] = String(v);
-  return { statusCode: Number(out.statusCode) || 200, headers, body: out.body };
-}
-
-/** An HTTP request to an Appwrite handler, answered as a Response. */
-async function appwriteResponse(user, env, request) {
-  const headers = {};
-  for (const [k, v] of request.headers) if (k !== "edgefn-call-id") headers[k] = v;
-  const bodyText = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
-  const out = await runAppwrite(user, env, { method: request.method, url: request.url, headers, bodyText });
-  const empty = out.statusCode === 204 || out.statusCode === 304 || request.method === "HEAD";
-  return new ResponseBase(empty ? null : out.body, { status: out.statusCode, headers: out.headers });
-}
-
-const hasHttpHandler = (user) => isAppwrite(user) || (!!user.default && typeof user.default.fetch === "function");
-
-/** The module's answer to an HTTP request: its Appwrite handler's or its fetch handler's. */
+/** The module's answer to an HTTP request: its fetch handler's. */
 function serveHttp(user, env, ctx, request) {
-  return isAppwrite(user) ? appwriteResponse(user, env, request) : user.default.fetch(request, userEnv(env), ctx);
+  return user.default.fetch(request, userEnv(env), ctx);
 }
 
 async function run(user, env, ctx, args, info, store) {
@@ -346,34 +287,18 @@ async function run(user, env, ctx, args, info, store) {
     return user.handle(args, { env: userEnv(env), secrets, call: { ...info.call }, log, client: client(info.client, store) });
   }
   if (hasHttpHandler(user)) {
-    // An Appwrite execution sends {"$appwrite": {method, path, headers, body}} and gets the whole response back.
-    const given = args && typeof args === "object" && !isArray(args) && hasOwn(args, APPWRITE) ? args[APPWRITE] : undefined;
-    if (given) {
-      const method = String(given.method || "POST").toUpperCase();
-      const hasBody = method !== "GET" && method !== "HEAD";
-      const response = await serveHttp(user, env, ctx, new RequestBase(new URLBase(String(given.path || "/"), "https://function.invalid").href, {
-        method,
-        headers: given.headers || {},
-        body: hasBody && typeof given.body === "string" ? given.body : undefined,
-      }));
-      const headers = {};
-      for (const [k, v] of response.headers) headers[k] = v;
-      return { [APPWRITE]: { statusCode: response.status, headers, body: await response.text() } };
-    }
-    // A plain invoke is a POST of the args as JSON; the answer's body is the result. (No args: an Appwrite handler
-    // sees an empty body, as Appwrite gives it.)
-    const none = args === undefined || args === null;
+    // A plain invoke is \`POST https://function.invalid/\` with the args as JSON (and no edgefn-call-id header, which
+    // every HTTP request carries: an adapter module can tell an invoke by it); the answer's body is the result.
     const response = await serveHttp(user, env, ctx, new RequestBase("https://function.invalid/", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: none && isAppwrite(user) ? undefined : stringify(none ? null : args),
+      body: stringify(args === undefined ? null : args),
     }));
     const text = await response.text();
     let body = text;
     try { body = text === "" ? null : parseJson(text); } catch {}
     if (!response.ok) {
-      const who = isAppwrite(user) ? "The Appwrite handler" : "The fetch handler";
-      throw new ResultError(who + " answered " + response.status + ": " + slice(show(body), 0, 500), "http_" + response.status);
+      throw new ResultError("The fetch handler answered " + response.status + ": " + slice(show(body), 0, 500), "http_" + response.status);
     }
     return body;
   }
@@ -413,7 +338,7 @@ export default class extends WorkerEntrypoint {
     try {
       const user = await apply(runIn, storage, [store, userModule]);
       if (wasTripped()) throw new StretchLimitError();
-      return { handle: typeof user.handle === "function", fetch: hasHttpHandler(user) };
+      return { handle: typeof user.handle === "function", fetch: hasHttpHandler(user), defaultType: typeof user.default };
     } catch (err) {
       return { handle: false, fetch: false, error: describeError(wasTripped() ? new StretchLimitError() : err) };
     } finally {

@@ -3,23 +3,24 @@ import type { Env } from "../env";
 import { LIMITS } from "../lib/limits";
 import { decryptAll } from "../lib/secrets";
 import type { FunctionRow, VersionRow } from "../storage/schema";
+import { type Exports, withAppwriteAdapter } from "./adapters/appwrite";
 import { type BuiltBundle, NODE_MODULE_SHIM } from "./build";
 import { ISOLATE_COMPAT } from "./compat";
 import { type CallClient, ENTRY_MODULE, entryModuleSource, type InvokeOutcome, nodeModuleShimSource } from "./entry";
-import { GUARD_MODULE, guardModuleSource } from "./guard";
+import { GUARD_MODULE, guardModuleSource, PLATFORM_DIR } from "./guard";
 
 export type RuntimeFunction = Pick<
   FunctionRow,
   "id" | "workspaceId" | "configRevision" | "envVars" | "secrets" | "allowedHosts" | "cpuMs"
 >;
-export type RuntimeVersion = Pick<VersionRow, "id" | "bundleKey">;
+export type RuntimeVersion = Pick<VersionRow, "id" | "bundleKey"> & Partial<Pick<VersionRow, "handlers">>;
 
 export interface IsolateEntrypoint {
   invoke(
     args: unknown,
     info: { call: Record<string, unknown>; client?: CallClient; journal?: { begin(): Promise<void> } },
   ): Promise<InvokeOutcome>;
-  describe(): Promise<{ handle: boolean; fetch: boolean; error?: InvokeOutcome["error"] }>;
+  describe(): Promise<Exports & { error?: InvokeOutcome["error"] }>;
   takeLogs(callId: string): Promise<Pick<InvokeOutcome, "logs" | "logsTruncated">>;
   fetch(request: Request): Promise<Response>;
 }
@@ -36,7 +37,11 @@ export function stretchMs(env: Env): number {
 export function isolateModules(env: Env, bundle: BuiltBundle, secretNames: string[]) {
   return {
     ...bundle.modules,
-    [GUARD_MODULE]: guardModuleSource(stretchMs(env), Object.keys(bundle.modules)),
+    // What user code may import by a computed name: its own modules, not an adapter the build added.
+    [GUARD_MODULE]: guardModuleSource(
+      stretchMs(env),
+      Object.keys(bundle.modules).filter((name) => !name.startsWith(PLATFORM_DIR)),
+    ),
     [NODE_MODULE_SHIM]: nodeModuleShimSource(),
     [ENTRY_MODULE]: entryModuleSource({
       userModule: bundle.entry,
@@ -63,7 +68,9 @@ export async function readBundle(env: Env, key: string): Promise<BuiltBundle> {
 export function functionIsolate(env: Env, fn: RuntimeFunction, version: RuntimeVersion): IsolateEntrypoint {
   const id = `${version.id}:${fn.configRevision}`;
   const worker = env.LOADER.get(id, async () => {
-    const bundle = await readBundle(env, version.bundleKey as string);
+    const stored = await readBundle(env, version.bundleKey as string);
+    // A bundle built before the build added adapters gets the Appwrite adapter a build gives it now.
+    const bundle = version.handlers && !version.handlers.includes("handle") ? withAppwriteAdapter(stored) : stored;
     const secrets = await decryptAll(env, fn.id, fn.secrets);
     return {
       ...ISOLATE_COMPAT,

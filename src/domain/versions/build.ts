@@ -2,6 +2,7 @@ import { and, eq, inArray, lt } from "drizzle-orm";
 import type { Env } from "../../env";
 import { sha256Hex } from "../../lib/crypto";
 import { LIMITS } from "../../lib/limits";
+import { type Exports, needsAppwriteAdapter, withAppwriteAdapter } from "../../runtime/adapters/appwrite";
 import { BuildError, buildBundle, type SourceBundle } from "../../runtime/build";
 import { ISOLATE_COMPAT } from "../../runtime/compat";
 import { ENTRY_MODULE } from "../../runtime/entry";
@@ -43,8 +44,8 @@ export async function runBuild(db: Db, env: Env, versionId: string, now = Date.n
     log(`Building ${Object.keys(source.files).length} file(s), entrypoint ${source.entrypoint}`);
     const bundle = buildBundle(source, log);
 
-    const body = JSON.stringify(bundle);
-    const bundleKey = bundleKeyOf(await sha256Hex(body));
+    let body = JSON.stringify(bundle);
+    let bundleKey = bundleKeyOf(await sha256Hex(body));
     // Checked before it is stored, so a module that fails to load leaves no object behind. Loading it runs the
     // user's top-level code: under the limits of one of the function's calls.
     const fn = await db
@@ -65,11 +66,23 @@ export async function runBuild(db: Db, env: Env, versionId: string, now = Date.n
       startedAt: now(),
       timeoutMs: limits.timeoutMs,
     });
-    let handlers: string[];
+    let found: Exports;
     try {
-      handlers = await checkInIsolate(env, bundleKey, bundle, limits);
+      found = await checkInIsolate(env, bundleKey, bundle, limits);
     } finally {
       journalEnd(env, journalId);
+    }
+    // A module without handle(data, ctx) gets the Appwrite adapter (an Appwrite handler is served as fetch).
+    const adapted = needsAppwriteAdapter(found);
+    const handlers = [found.handle && "handle", (found.fetch || adapted) && "fetch"].filter((h): h is string => !!h);
+    if (handlers.length === 0) {
+      throw new BuildError(
+        "The module exports no handler: export async function handle(data, ctx), or export default { fetch }",
+      );
+    }
+    if (adapted) {
+      body = JSON.stringify(withAppwriteAdapter(bundle));
+      bundleKey = bundleKeyOf(await sha256Hex(body));
     }
     log(`Loaded in an isolate; exports ${handlers.join(" and ")}`);
     // Always written, even when the object exists; confirmed once the row refers to it (see ./code).
@@ -101,7 +114,7 @@ async function checkInIsolate(
   bundleKey: string,
   bundle: ReturnType<typeof buildBundle>,
   limits: { timeoutMs: number; cpuMs: number },
-): Promise<string[]> {
+): Promise<Exports> {
   const worker = env.LOADER.get(`build:${bundleKey}:${limits.cpuMs}`, () => ({
     ...ISOLATE_COMPAT,
     mainModule: ENTRY_MODULE,
@@ -150,13 +163,7 @@ async function checkInIsolate(
       .map((line) => `  ${line.trim().replace(/^at (.+) \((.+)\)$/, "at $2 in $1")}`);
     throw new BuildError(`The module failed to load: ${what}`, [what, ...frames].join("\n"));
   }
-  const handlers = [found.handle && "handle", found.fetch && "fetch"].filter((h): h is string => !!h);
-  if (handlers.length === 0) {
-    throw new BuildError(
-      "The module exports no handler: export async function handle(data, ctx), or export default { fetch }",
-    );
-  }
-  return handlers;
+  return found;
 }
 
 /** Marks a build that could not run at all (its job went to the dead-letter queue) as failed. */
