@@ -43,17 +43,8 @@ export const functionEntity: EntityDef = {
     createdAt: { column: functions.createdAt, type: "datetime" },
     updatedAt: { column: functions.updatedAt, type: "datetime" },
   },
+  // Listed in this order in error messages: the workspace last.
   relations: {
-    workspace: {
-      fields: {
-        id: { column: sql`rel_ws.id`, type: "string" },
-        name: { column: sql`rel_ws.name`, type: "string" },
-        description: { column: sql`rel_ws.description`, type: "string", nullable: true },
-        createdAt: { column: sql`rel_ws.created_at`, type: "datetime" },
-      },
-      exists: (condition) =>
-        sql`EXISTS (SELECT 1 FROM ${workspaces} AS rel_ws WHERE rel_ws.id = ${functions.workspaceId} AND ${condition})`,
-    },
     /** The active version (none: the relation matches nothing). */
     defaultVersion: {
       fields: versionFields("rel_dv"),
@@ -74,6 +65,16 @@ export const functionEntity: EntityDef = {
       },
       exists: (condition) =>
         sql`EXISTS (SELECT 1 FROM ${cogniteIds} AS rel_cg WHERE rel_cg.kind = 'function' AND rel_cg.ref = ${functions.id} AND ${condition})`,
+    },
+    workspace: {
+      fields: {
+        id: { column: sql`rel_ws.id`, type: "string" },
+        name: { column: sql`rel_ws.name`, type: "string" },
+        description: { column: sql`rel_ws.description`, type: "string", nullable: true },
+        createdAt: { column: sql`rel_ws.created_at`, type: "datetime" },
+      },
+      exists: (condition) =>
+        sql`EXISTS (SELECT 1 FROM ${workspaces} AS rel_ws WHERE rel_ws.id = ${functions.workspaceId} AND ${condition})`,
     },
   },
   defaultOrder: [{ field: "createdAt", direction: "desc" }],

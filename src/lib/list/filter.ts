@@ -19,6 +19,13 @@ export const OPERATORS = [
 ] as const;
 type Operator = (typeof OPERATORS)[number];
 
+/**
+ * The operators an unknown one is answered with: a map field's own, else those of every field (`startsWith` on text
+ * and `contains` on maps are named where they apply, in docs/functions.md).
+ */
+const operatorsOf = (field: FieldDef): readonly string[] =>
+  field.type === "map" ? ["contains", "isNull"] : OPERATORS.filter((op) => op !== "startsWith" && op !== "contains");
+
 const MAX_DEPTH = 8;
 const MAX_NODES = 100;
 /**
@@ -82,7 +89,7 @@ function compileField(field: FieldDef, value: unknown, path: string, budget: Bud
   }
   const parts = Object.entries(value).map(([op, operand]) => {
     if (!(OPERATORS as readonly string[]).includes(op)) {
-      throw badRequest(`${path}: unknown operator '${op}'; operators are ${OPERATORS.join(", ")}`);
+      throw badRequest(`${path}: unknown operator '${op}'; operators are ${operatorsOf(field).join(", ")}`);
     }
     if (op !== "isNull" && operand !== null && ++budget.values > MAX_VALUES) {
       throw badRequest(`filter compares against more than ${MAX_VALUES} values; use in or nin for a list of values`);
