@@ -1,4 +1,4 @@
-import type { App } from "../app";
+import type { App } from "../router";
 import { registerAppwriteRoutes } from "./appwrite/routes";
 import { registerCogniteRoutes } from "./cognite/routes";
 import { registerGcoreRoutes } from "./gcore/routes";

@@ -1,0 +1,57 @@
+/** The request bodies of the Appwrite surface, as zod schemas (every problem is a 400 naming the field). */
+import { z } from "zod";
+import type { AppwriteFunctionInput } from "./mapping";
+
+export const FunctionBody = z.object({
+  functionId: z.string().max(36).optional(),
+  name: z.string().min(1).max(128).optional(),
+  runtime: z.string().optional(),
+  execute: z.array(z.string().max(64)).max(100).optional(),
+  events: z.array(z.string()).max(100).optional(),
+  schedule: z.string().max(256).optional(),
+  timeout: z.number().int().optional(),
+  enabled: z.boolean().optional(),
+  logging: z.boolean().optional(),
+  entrypoint: z.string().max(256).optional(),
+  commands: z.string().max(512).optional(),
+  scopes: z.array(z.string()).max(100).optional(),
+  specification: z.string().optional(),
+  buildSpecification: z.string().optional(),
+  runtimeSpecification: z.string().optional(),
+});
+
+export const FunctionCreateBody = FunctionBody.extend({ functionId: z.string(), name: z.string().min(1).max(128) });
+
+export const ActivateBody = z.object({ deploymentId: z.string().min(1) });
+
+export const ExecutionBody = z.object({
+  body: z.string().optional(),
+  async: z.boolean().optional(),
+  path: z.string().max(2048).optional(),
+  method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]).optional(),
+  headers: z.record(z.string(), z.unknown()).optional(),
+  scheduledAt: z.string().optional(),
+});
+
+export const VariableBody = z.object({
+  // Accepted, but a variable's $id is always its key: edgefn keeps env vars and secrets by name.
+  variableId: z.string().max(36).optional(),
+  key: z.string().min(1).max(255).optional(),
+  value: z.string().max(8192).optional(),
+  secret: z.boolean().optional(),
+});
+
+export const VariableCreateBody = VariableBody.extend({
+  key: z.string().min(1).max(255),
+  value: z.string().max(8192),
+});
+
+/** A custom function id (an Appwrite id: what the SDKs' ID.unique() makes). */
+export const APPWRITE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,35}$/;
+
+/** The Appwrite function fields of a create or update body. */
+export function toFunctionInput(body: z.infer<typeof FunctionBody>): AppwriteFunctionInput {
+  const { functionId: _id, buildSpecification, runtimeSpecification, specification, ...rest } = body;
+  const spec = specification ?? buildSpecification ?? runtimeSpecification;
+  return spec === undefined ? rest : { ...rest, specification: spec };
+}
