@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import type { Env } from "../src/env";
-import type { BuiltBundle } from "../src/runtime/build";
+import type { BuiltBundle } from "../src/runtime/bundle";
 import { ISOLATE_COMPAT } from "../src/runtime/compat";
 import { ENTRY_MODULE } from "../src/runtime/entry";
 import { type IsolateEntrypoint, isolateModules, readBundle } from "../src/runtime/loader";

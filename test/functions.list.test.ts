@@ -812,7 +812,7 @@ describe("functions list: filter", () => {
       [{ workspace_id: { eq: "x" } }, /unknown field 'workspace_id'/],
       [
         { name: { regex: "x" } },
-        /^filter\.name: unknown operator 'regex'; operators are eq, ne, gt, gte, lt, lte, in, nin, like, ilike, isNull$/,
+        /^filter\.name: unknown operator 'regex'; operators are eq, ne, gt, gte, lt, lte, in, nin, like, ilike, startsWith, isNull$/,
       ],
       [{ name: { EQ: "x" } }, /unknown operator 'EQ'/],
       [{ name: "alpha" }, /^filter\.name: expected an operator object such as \{"eq": \.\.\.\}$/],

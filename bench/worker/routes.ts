@@ -9,7 +9,7 @@ import { serviceContext } from "../../src/http/context";
 import { digestsEqual } from "../../src/lib/crypto";
 import { ApiError } from "../../src/lib/errors";
 import { newId } from "../../src/lib/ids";
-import type { BuiltBundle } from "../../src/runtime/build";
+import type { BuiltBundle } from "../../src/runtime/bundle";
 import { type IsolateEntrypoint, readBundle } from "../../src/runtime/loader";
 import { bareIsolate } from "../direct";
 

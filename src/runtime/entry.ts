@@ -1,4 +1,4 @@
-import { NODE_MODULE_SHIM } from "./build";
+import { NODE_MODULE_SHIM } from "./bundle";
 import { GUARD_MODULE, PLATFORM_DIR } from "./guard";
 
 export const ENTRY_MODULE = `${PLATFORM_DIR}entry.js`;

@@ -4,7 +4,7 @@ import { LIMITS } from "../lib/limits";
 import { decryptAll } from "../lib/secrets";
 import type { FunctionRow, VersionRow } from "../storage/schema";
 import { type Exports, withAppwriteAdapter } from "./adapters/appwrite";
-import { type BuiltBundle, NODE_MODULE_SHIM } from "./build";
+import { type BuiltBundle, NODE_MODULE_SHIM } from "./bundle";
 import { ISOLATE_COMPAT } from "./compat";
 import { type CallClient, ENTRY_MODULE, entryModuleSource, type InvokeOutcome, nodeModuleShimSource } from "./entry";
 import { GUARD_MODULE, guardModuleSource, PLATFORM_DIR } from "./guard";

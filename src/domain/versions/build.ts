@@ -3,7 +3,7 @@ import type { Env } from "../../env";
 import { sha256Hex } from "../../lib/crypto";
 import { LIMITS } from "../../lib/limits";
 import { type Exports, needsAppwriteAdapter, withAppwriteAdapter } from "../../runtime/adapters/appwrite";
-import { BuildError, buildBundle, type SourceBundle } from "../../runtime/build";
+import { BuildError, buildBundle, type SourceBundle } from "../../runtime/bundle";
 import { ISOLATE_COMPAT } from "../../runtime/compat";
 import { ENTRY_MODULE } from "../../runtime/entry";
 import { journalBegin, journalEnd } from "../../runtime/journal";

@@ -5,7 +5,7 @@ import { newId } from "../../lib/ids";
 import { LIMITS } from "../../lib/limits";
 import type { EntityDef } from "../../lib/list/entity";
 import { compileListQuery, type ListQuery, paginate } from "../../lib/list/page";
-import { BuildError, normalizePath, type SourceBundle } from "../../runtime/build";
+import { BuildError, normalizePath, type SourceBundle } from "../../runtime/bundle";
 import { sourceKeyOf } from "../../storage/objects";
 import { type VersionRow, versions } from "../../storage/schema";
 import { forgetFunction } from "../calls/cache";

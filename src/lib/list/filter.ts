@@ -19,12 +19,12 @@ export const OPERATORS = [
 ] as const;
 type Operator = (typeof OPERATORS)[number];
 
-/**
- * The operators an unknown one is answered with: a map field's own, else those of every field (`startsWith` on text
- * and `contains` on maps are named where they apply, in docs/functions.md).
- */
-const operatorsOf = (field: FieldDef): readonly string[] =>
-  field.type === "map" ? ["contains", "isNull"] : OPERATORS.filter((op) => op !== "startsWith" && op !== "contains");
+/** The operators that apply to a field of this type: an unknown operator is answered with them. */
+function operatorsOf(field: FieldDef): readonly string[] {
+  if (field.type === "map") return ["contains", "isNull"];
+  if (field.type === "string") return OPERATORS.filter((op) => op !== "contains");
+  return OPERATORS.filter((op) => !["like", "ilike", "startsWith", "contains"].includes(op));
+}
 
 const MAX_DEPTH = 8;
 const MAX_NODES = 100;

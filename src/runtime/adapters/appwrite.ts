@@ -1,4 +1,4 @@
-import type { BuiltBundle } from "../build";
+import type { BuiltBundle } from "../bundle";
 import { PLATFORM_DIR } from "../guard";
 
 /**

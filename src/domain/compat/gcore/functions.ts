@@ -4,7 +4,7 @@
  */
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { badRequest, notFound } from "../../../lib/errors";
-import type { SourceBundle } from "../../../runtime/build";
+import type { SourceBundle } from "../../../runtime/bundle";
 import { type FunctionRow, functions, type VersionRow, versions, type WorkspaceRow } from "../../../storage/schema";
 import type { ServiceContext } from "../../context";
 import {
