@@ -15,7 +15,11 @@ const root = join(here, "..");
 const check = process.argv.includes("--check");
 const BIOME = join(root, "node_modules", ".bin", "biome");
 
-/** The text as `biome format` leaves it (the files are checked by biome too). */
+/**
+ * The text as `biome format` leaves it (the files are checked by biome too).
+ * @param {string} path
+ * @param {string} text
+ */
 function formatted(path, text) {
   const run = spawnSync(BIOME, ["format", `--stdin-file-path=${path}`], { cwd: root, input: text, encoding: "utf8" });
   if (run.status !== 0) throw new Error(`biome format failed on ${path}: ${run.stderr}`);

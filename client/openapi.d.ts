@@ -37,6 +37,116 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/api/session": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The browser's session (its CSRF token), from its cookie */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The session */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Session"];
+          };
+        };
+        /** @description Missing, invalid or expired API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Sign a browser in with an API key (the web console)
+     * @description Answers with an HttpOnly, SameSite=Strict session cookie (`__Host-edgefn_session` on https) and a CSRF token. Requests then carry the cookie and the token in `x-edgefn-csrf`; page script never holds the key.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["SignIn"];
+        };
+      };
+      responses: {
+        /** @description Signed in */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Session"];
+          };
+        };
+        /** @description The request is malformed or a field is invalid */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid or expired API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    /** Sign the browser out */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Signed out */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Success"];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/api/keys": {
     parameters: {
       query?: never;
@@ -2815,6 +2925,84 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/api/admin/secrets/reencrypt": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Re-encrypt function secrets with the newest EDGEFN_SECRETS_KEY (after a rotation)
+     * @description Seals every function secret still under an older key (EDGEFN_SECRETS_KEY_PREVIOUS, or the key-id-less v1 format) with the key of EDGEFN_SECRETS_KEY, a page of functions per request. The values do not change. Only an admin key for every workspace.
+     */
+    post: {
+      parameters: {
+        query?: {
+          /** @description Functions this request looks at, at most (1-500, default 100) */
+          limit?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description What this request re-encrypted and what remains */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["SecretsReencryption"];
+          };
+        };
+        /** @description The request is malformed or a field is invalid */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid or expired API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The key's role or scope does not allow this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/run/{workspace}/{function}/{path}": {
     parameters: {
       query?: never;
@@ -3251,6 +3439,46 @@ export interface components {
       /** @enum {string} */
       db: "ok";
     };
+    Session: {
+      /** @description Send it back in the `x-edgefn-csrf` header with every request */
+      csrfToken: string;
+      /** @description When the session ends (ISO 8601) */
+      expiresAt: string;
+      /** @enum {string} */
+      role: "viewer" | "invoker" | "developer" | "admin";
+      workspaceId: string | null;
+      keyId: string;
+    };
+    Error: {
+      error: {
+        /** @enum {string} */
+        code:
+          | "bad_request"
+          | "unauthorized"
+          | "forbidden"
+          | "not_found"
+          | "method_not_allowed"
+          | "conflict"
+          | "payload_too_large"
+          | "unsupported_media_type"
+          | "unprocessable"
+          | "rate_limited"
+          | "internal_error"
+          | "function_failed"
+          | "unavailable";
+        message: string;
+        requestId: string;
+      };
+    };
+    SignIn: {
+      key: string;
+      /** @description 30 days instead of 12 hours */
+      remember?: boolean;
+    };
+    Success: {
+      /** @enum {boolean} */
+      success: true;
+    };
     ApiKey: {
       id: string;
       name: string;
@@ -3283,26 +3511,6 @@ export interface components {
       startCursor: string | null;
       endCursor: string | null;
     };
-    Error: {
-      error: {
-        /** @enum {string} */
-        code:
-          | "bad_request"
-          | "unauthorized"
-          | "forbidden"
-          | "not_found"
-          | "method_not_allowed"
-          | "conflict"
-          | "payload_too_large"
-          | "unsupported_media_type"
-          | "rate_limited"
-          | "internal_error"
-          | "function_failed"
-          | "unavailable";
-        message: string;
-        requestId: string;
-      };
-    };
     CreatedApiKey: components["schemas"]["ApiKey"] & {
       /** @description The secret. Shown only in this response; store it now. */
       key: string;
@@ -3317,10 +3525,6 @@ export interface components {
       functionIds?: string[] | null;
       /** @description ISO 8601 time after which the key stops working */
       expiresAt?: string | null;
-    };
-    Success: {
-      /** @enum {boolean} */
-      success: true;
     };
     Workspace: {
       id: string;
@@ -3449,7 +3653,7 @@ export interface components {
       } | null;
       timeoutMs?: number | null;
       cpuMs?: number | null;
-      /** @description Hosts the function may fetch (`*.example.com` for subdomains); none: no network */
+      /** @description Hosts the function may fetch (`*.example.com` for subdomains); none: no network. Loopback, private and link-local addresses and local names (localhost, *.local, *.internal, ...) are refused */
       allowedHosts?: string[] | null;
       maxRetries?: number | null;
       /** @description Requests per minute /run accepts; more are answered 429 with Retry-After */
@@ -3486,7 +3690,7 @@ export interface components {
       } | null;
       timeoutMs?: number | null;
       cpuMs?: number | null;
-      /** @description Hosts the function may fetch (`*.example.com` for subdomains); none: no network */
+      /** @description Hosts the function may fetch (`*.example.com` for subdomains); none: no network. Loopback, private and link-local addresses and local names (localhost, *.local, *.internal, ...) are refused */
       allowedHosts?: string[] | null;
       maxRetries?: number | null;
       /** @description Requests per minute /run accepts; more are answered 429 with Retry-After */
@@ -3830,6 +4034,16 @@ export interface components {
       data: {
         [key: string]: unknown;
       }[];
+    };
+    SecretsReencryption: {
+      /** @description Functions whose secrets were sealed with the newest key */
+      functions: number;
+      /** @description Secrets sealed with the newest key */
+      secrets: number;
+      /** @description Functions still holding a secret under an older key: repeat the request until this is 0 */
+      remaining: number;
+      /** @description Functions this request found with a secret that no configured key opens (add that key to EDGEFN_SECRETS_KEY_PREVIOUS) */
+      unreadable: string[];
     };
   };
   responses: never;
