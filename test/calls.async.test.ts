@@ -6,35 +6,11 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LIMITS } from "../src/lib/limits";
-import {
-  ADMIN_KEY,
-  api,
-  expectError,
-  expectStatus,
-  newFunction,
-  newWorkspace,
-  tenant,
-  type Workspace,
-} from "./support/api";
+import { api, expectError, expectStatus, newFunction, newWorkspace, tenant, type Workspace } from "./support/api";
+import { waitForCall } from "./support/calls";
 import { deploy } from "./support/deploy";
 
-const FINAL = ["completed", "failed", "timeout", "canceled"];
-
 /** Polls GET /api/calls/{id} until the call is over. */
-async function waitForCall(callId: string, key = ADMIN_KEY, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last: any;
-  for (;;) {
-    const res = await api("GET", `/api/calls/${callId}`, { key });
-    if (res.status === 200) {
-      last = res.body;
-      if (FINAL.includes(res.body.status)) return res.body;
-    } else if (res.status !== 404) throw new Error(`GET call ${callId}: ${JSON.stringify(res.body)}`);
-    if (Date.now() > deadline)
-      throw new Error(`call ${callId} not over after ${timeoutMs} ms: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const logsOf = async (callId: string) => expectStatus(await api("GET", `/api/calls/${callId}/logs`), 200);
 const messages = async (callId: string) => (await logsOf(callId)).items.map((l: any) => l.message as string);

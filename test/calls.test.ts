@@ -19,31 +19,15 @@ import {
   tenant,
   type Workspace,
 } from "./support/api";
+import { logsOf, waitForCall } from "./support/calls";
 import { deploy, invoke } from "./support/deploy";
 
 const DAY = 86_400_000;
-const FINAL = ["completed", "failed", "timeout", "canceled"];
-
-/** Polls GET /api/calls/{id} until the record exists (a synchronous call's record is written after its answer). */
-async function waitForCall(callId: string, key = ADMIN_KEY, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await api("GET", `/api/calls/${callId}`, { key });
-    if (res.status === 200 && FINAL.includes(res.body.status)) return res.body;
-    if (res.status !== 200 && res.status !== 404) throw new Error(`GET call ${callId}: ${JSON.stringify(res.body)}`);
-    if (Date.now() > deadline) throw new Error(`call ${callId} not recorded after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /** A sync invoke that answers 200, plus its record once written. */
 async function call(fnId: string, args?: unknown, extra: Record<string, unknown> = {}) {
   const res = expectStatus(await invoke(fnId, args, extra), 200);
   return { res, record: await waitForCall(res.callId) };
 }
-
-const logsOf = async (callId: string, key = ADMIN_KEY) =>
-  expectStatus(await api("GET", `/api/calls/${callId}/logs`, { key }), 200);
 
 const bytes = (s: string) => new TextEncoder().encode(s).byteLength;
 

@@ -4,7 +4,7 @@ import { deleteCallsOfFunction } from "../domain/calls/sweep";
 import { isUniqueViolation } from "../domain/context";
 import type { FunctionPatch, Outcome } from "../domain/functions/lifecycle";
 import { deleteSchedulesOfFunction } from "../domain/schedules";
-import { releaseCode } from "../domain/versions/code";
+import { releaseCode, releaseSnapshots } from "../domain/versions/code";
 import type { Env } from "../env";
 import { getDb } from "../storage/db";
 import { type FunctionRow, functions, type VersionRow, versions } from "../storage/schema";
@@ -305,6 +305,7 @@ export class FunctionObject extends DurableObject<Env> {
         this.env,
         held.flatMap((v) => [v.sourceKey, v.bundleKey]),
       );
+      await releaseSnapshots(this.env, functionId);
       await deleteCallsOfFunction(this.db, this.env, functionId);
       await deleteSchedulesOfFunction(this.db, this.env, functionId);
       await this.ctx.storage.deleteAll();

@@ -8,6 +8,8 @@ import { type BuiltBundle, NODE_MODULE_SHIM } from "./bundle";
 import { ISOLATE_COMPAT } from "./compat";
 import { type CallClient, ENTRY_MODULE, entryModuleSource, type InvokeOutcome, nodeModuleShimSource } from "./entry";
 import { GUARD_MODULE, guardModuleSource, PLATFORM_DIR } from "./guard";
+import { isPythonBundle, type PythonBundle } from "./python/bundle";
+import { pythonIsolateCode } from "./python/load";
 
 export type RuntimeFunction = Pick<
   FunctionRow,
@@ -54,10 +56,17 @@ export function isolateModules(env: Env, bundle: BuiltBundle, secretNames: strin
   };
 }
 
-export async function readBundle(env: Env, key: string): Promise<BuiltBundle> {
+async function readStored(env: Env, key: string): Promise<BuiltBundle | PythonBundle> {
   const object = await env.CODE.get(key);
   if (!object) throw new Error(`Bundle ${key} is missing from R2`);
-  return object.json<BuiltBundle>();
+  return object.json<BuiltBundle | PythonBundle>();
+}
+
+/** A JavaScript version's built bundle. */
+export async function readBundle(env: Env, key: string): Promise<BuiltBundle> {
+  const stored = await readStored(env, key);
+  if (isPythonBundle(stored)) throw new Error(`Bundle ${key} is a Python bundle`);
+  return stored;
 }
 
 /**
@@ -68,19 +77,30 @@ export async function readBundle(env: Env, key: string): Promise<BuiltBundle> {
 export function functionIsolate(env: Env, fn: RuntimeFunction, version: RuntimeVersion): IsolateEntrypoint {
   const id = `${version.id}:${fn.configRevision}`;
   const worker = env.LOADER.get(id, async () => {
-    const stored = await readBundle(env, version.bundleKey as string);
+    const stored = await readStored(env, version.bundleKey as string);
+    const secrets = await decryptAll(env, fn.id, fn.secrets);
+    const globalOutbound = fn.allowedHosts?.length
+      ? exports.EgressGateway({ props: { functionId: fn.id, allowedHosts: fn.allowedHosts } })
+      : null;
+    const cpuMs = fn.cpuMs ?? LIMITS.cpuMs.default;
+    if (isPythonBundle(stored)) {
+      return pythonIsolateCode(env, { functionId: fn.id, versionId: version.id }, stored, {
+        env: { ...(fn.envVars ?? {}), ...secrets },
+        secretNames: Object.keys(secrets),
+        stretchMs: stretchMs(env),
+        cpuMs,
+        globalOutbound,
+      });
+    }
     // A bundle built before the build added adapters gets the Appwrite adapter a build gives it now.
     const bundle = version.handlers && !version.handlers.includes("handle") ? withAppwriteAdapter(stored) : stored;
-    const secrets = await decryptAll(env, fn.id, fn.secrets);
     return {
       ...ISOLATE_COMPAT,
       mainModule: ENTRY_MODULE,
       modules: isolateModules(env, bundle, Object.keys(secrets)),
       env: { ...(fn.envVars ?? {}), ...secrets },
-      globalOutbound: fn.allowedHosts?.length
-        ? exports.EgressGateway({ props: { functionId: fn.id, allowedHosts: fn.allowedHosts } })
-        : null,
-      limits: { cpuMs: fn.cpuMs ?? LIMITS.cpuMs.default },
+      globalOutbound,
+      limits: { cpuMs },
     };
   });
   return worker.getEntrypoint() as unknown as IsolateEntrypoint;

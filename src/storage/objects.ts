@@ -5,6 +5,8 @@
  *   their content (shared by every version with equal content; see domain/versions/code.ts);
  * - `args/<callId>` and `results/<callId>`: an async call's args and a call's result when too large for its row;
  * - `schedule-data/<scheduleId>`: a schedule's data when too large for its row;
+ * - `snapshots/<functionId>/<versionId>/pyodide-<version>`: a Python version's memory snapshot, by the Pyodide build
+ *   that made it (removed with its function);
  * - `appwrite-chunks/parts/<functionId>/<uploadId>/<offset>` and `appwrite-chunks/claims/<functionId>/<uploadId>`:
  *   the parts of a chunked Appwrite upload waiting for the rest, and the claim of the request that completes it.
  */
@@ -14,6 +16,9 @@ export const bundleKeyOf = (sha256: string) => `bundles/${sha256}`;
 export const argsKeyOf = (callId: string) => `args/${callId}`;
 export const resultKeyOf = (callId: string) => `results/${callId}`;
 export const scheduleDataKeyOf = (scheduleId: string) => `schedule-data/${scheduleId}`;
+export const snapshotsPrefixOf = (functionId: string) => `snapshots/${functionId}/`;
+export const snapshotKeyOf = (functionId: string, versionId: string, pyodide: string) =>
+  `${snapshotsPrefixOf(functionId)}${versionId}/pyodide-${pyodide}`;
 
 /** R2 objects a call owns (its own args and result); a scheduled call's args belong to its schedule. */
 export const ownedByCall = (key: string | null | undefined): key is string =>

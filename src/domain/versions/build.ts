@@ -8,17 +8,19 @@ import { ISOLATE_COMPAT } from "../../runtime/compat";
 import { ENTRY_MODULE } from "../../runtime/entry";
 import { journalBegin, journalEnd } from "../../runtime/journal";
 import { type IsolateEntrypoint, isolateModules } from "../../runtime/loader";
+import { isPythonEntry } from "../../runtime/python/bundle";
 import type { Db } from "../../storage/db";
 import { bundleKeyOf } from "../../storage/objects";
 import { type BuildLogLine, functions, versions } from "../../storage/schema";
 import { forgetFunction } from "../calls/cache";
 import { lifecycle } from "../functions";
+import { buildPython, type PythonBuild } from "./build-python";
 import { confirmCode, releaseCode } from "./code";
 
 /**
- * Runs one build, from the queue: claims the queued version, builds its sources, stores the bundle in R2 by
- * its hash, loads it once in an isolate to check that it imports and exports a handler, and records ready
- * or failed. A canceled version, or a second delivery of the same job, is left alone.
+ * Runs one build, from the queue: claims the queued version, builds its sources (JavaScript and TypeScript here,
+ * Python in ./build-python.ts), stores the bundle in R2 by its hash (and a Python version's memory snapshot), after
+ * loading it once in an isolate to check that it imports and defines a handler, and records ready or failed. A canceled version, or a second delivery of the same job, is left alone.
  */
 export async function runBuild(db: Db, env: Env, versionId: string, now = Date.now): Promise<void> {
   const [version] = await db
@@ -42,12 +44,7 @@ export async function runBuild(db: Db, env: Env, versionId: string, now = Date.n
     if (!object) throw new BuildError(`The sources (${version.sourceKey}) are missing`);
     const source = await object.json<SourceBundle>();
     log(`Building ${Object.keys(source.files).length} file(s), entrypoint ${source.entrypoint}`);
-    const bundle = buildBundle(source, log);
-
-    let body = JSON.stringify(bundle);
-    let bundleKey = bundleKeyOf(await sha256Hex(body));
-    // Checked before it is stored, so a module that fails to load leaves no object behind. Loading it runs the
-    // user's top-level code: under the limits of one of the function's calls.
+    // Loading the code runs the user's top-level code: under the limits of one of the function's calls.
     const fn = await db
       .select({ timeoutMs: functions.timeoutMs, cpuMs: functions.cpuMs })
       .from(functions)
@@ -66,31 +63,25 @@ export async function runBuild(db: Db, env: Env, versionId: string, now = Date.n
       startedAt: now(),
       timeoutMs: limits.timeoutMs,
     });
-    let found: Exports;
+    let built: Built;
     try {
-      found = await checkInIsolate(env, bundleKey, bundle, limits);
+      built = isPythonEntry(source.entrypoint)
+        ? await buildPython(env, version, source, limits, log)
+        : await buildJavaScript(env, source, limits, log);
     } finally {
       journalEnd(env, journalId);
     }
-    // A module without handle(data, ctx) gets the Appwrite adapter (an Appwrite handler is served as fetch).
-    const adapted = needsAppwriteAdapter(found);
-    const handlers = [found.handle && "handle", (found.fetch || adapted) && "fetch"].filter((h): h is string => !!h);
-    if (handlers.length === 0) {
-      throw new BuildError(
-        "The module exports no handler: export async function handle(data, ctx), or export default { fetch }",
-      );
-    }
-    if (adapted) {
-      body = JSON.stringify(withAppwriteAdapter(bundle));
-      bundleKey = bundleKeyOf(await sha256Hex(body));
-    }
-    log(`Loaded in an isolate; exports ${handlers.join(" and ")}`);
+    const { body, bundleKey, handlers, snapshot } = built;
     // Always written, even when the object exists; confirmed once the row refers to it (see ./code).
     await env.CODE.put(bundleKey, body);
+    if (snapshot) await env.CODE.put(snapshot.key, snapshot.bytes);
     log(`Bundle ${bundleKey} (${body.length} bytes)`);
     const [ready] = await finish({ status: "ready", bundleKey, bundleSize: body.length, handlers, error: null });
     // Canceled meanwhile, or its function purged: the object goes unless another version uses it.
-    if (!ready) return await releaseCode(db, env, [bundleKey]);
+    if (!ready) {
+      if (snapshot) await env.CODE.delete(snapshot.key);
+      return await releaseCode(db, env, [bundleKey]);
+    }
     await confirmCode(env, bundleKey, body);
     await lifecycle({ env }, version.functionId).versionReady(version.functionId, versionId, now());
     forgetFunction(version.functionId);
@@ -102,6 +93,38 @@ export async function runBuild(db: Db, env: Env, versionId: string, now = Date.n
     const trace = err instanceof BuildError && err.trace ? err.trace : message;
     await finish({ status: "failed", error: { message, trace } });
   }
+}
+
+type Built = { body: string; bundleKey: string; handlers: string[]; snapshot?: PythonBuild["snapshot"] };
+
+/**
+ * Builds JavaScript or TypeScript: the bundle of the modules reachable from the entrypoint, checked in an isolate
+ * (checked before it is stored, so a module that fails to load leaves no object behind).
+ */
+async function buildJavaScript(
+  env: Env,
+  source: SourceBundle,
+  limits: { timeoutMs: number; cpuMs: number },
+  log: (message: string) => void,
+): Promise<Built> {
+  const bundle = buildBundle(source, log);
+  let body = JSON.stringify(bundle);
+  let bundleKey = bundleKeyOf(await sha256Hex(body));
+  const found = await checkInIsolate(env, bundleKey, bundle, limits);
+  // A module without handle(data, ctx) gets the Appwrite adapter (an Appwrite handler is served as fetch).
+  const adapted = needsAppwriteAdapter(found);
+  const handlers = [found.handle && "handle", (found.fetch || adapted) && "fetch"].filter((h): h is string => !!h);
+  if (handlers.length === 0) {
+    throw new BuildError(
+      "The module exports no handler: export async function handle(data, ctx), or export default { fetch }",
+    );
+  }
+  if (adapted) {
+    body = JSON.stringify(withAppwriteAdapter(bundle));
+    bundleKey = bundleKeyOf(await sha256Hex(body));
+  }
+  log(`Loaded in an isolate; exports ${handlers.join(" and ")}`);
+  return { body, bundleKey, handlers };
 }
 
 /**

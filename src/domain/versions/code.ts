@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Env } from "../../env";
 import type { Db } from "../../storage/db";
+import { snapshotsPrefixOf } from "../../storage/objects";
 import { versions } from "../../storage/schema";
 
 /**
@@ -63,4 +64,15 @@ export async function releaseCode(db: Db, env: Env, keys: (string | null | undef
     if (bytes >= RELEASE_CHUNK_BYTES || held.size >= 500) await flush();
   }
   await flush();
+}
+
+/** Deletes a purged function's Python memory snapshots (they belong to its versions alone). */
+export async function releaseSnapshots(env: Env, functionId: string): Promise<void> {
+  const prefix = snapshotsPrefixOf(functionId);
+  let cursor: string | undefined;
+  do {
+    const page = await env.CODE.list({ prefix, cursor });
+    if (page.objects.length > 0) await env.CODE.delete(page.objects.map((o) => o.key));
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
 }

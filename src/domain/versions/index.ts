@@ -6,6 +6,7 @@ import { LIMITS } from "../../lib/limits";
 import type { EntityDef } from "../../lib/list/entity";
 import { compileListQuery, type ListQuery, paginate } from "../../lib/list/page";
 import { BuildError, normalizePath, type SourceBundle } from "../../runtime/bundle";
+import { isPythonEntry } from "../../runtime/python/bundle";
 import { sourceKeyOf } from "../../storage/objects";
 import { type VersionRow, versions } from "../../storage/schema";
 import { forgetFunction } from "../calls/cache";
@@ -31,21 +32,38 @@ export interface Upload {
   files: Record<string, string>;
   entrypoint?: string;
   activate?: boolean;
+  /** "javascript" (JavaScript or TypeScript) or "python"; inferred from the entry file when omitted. */
+  runtime?: Runtime;
 }
 
-const ENTRY_CANDIDATES = [
-  "index.ts",
-  "index.js",
-  "index.mjs",
-  "index.mts",
-  "src/index.ts",
-  "src/index.js",
-  "main.ts",
-  "main.js",
-];
+export const RUNTIMES = ["javascript", "python"] as const;
+export type Runtime = (typeof RUNTIMES)[number];
 
-/** The entry file: as given, else package.json's main, else a conventional name, else the only code file. */
-function pickEntrypoint(files: Record<string, string>, given?: string): string {
+/** A version's runtime, told by its entry file. */
+export const runtimeOf = (entrypoint: string): Runtime => (isPythonEntry(entrypoint) ? "python" : "javascript");
+
+const ENTRY_CANDIDATES: Record<Runtime, string[]> = {
+  javascript: ["index.ts", "index.js", "index.mjs", "index.mts", "src/index.ts", "src/index.js", "main.ts", "main.js"],
+  // Cognite's default functionPath, Appwrite's starter, then the usual names.
+  python: ["handler.py", "src/main.py", "main.py", "index.py", "src/handler.py"],
+};
+const CODE_FILE: Record<Runtime, RegExp> = { javascript: /\.(m?ts|m?js)$/, python: /\.py$/ };
+
+/**
+ * The entry file: as given, else package.json's main, else a conventional name, else the only code file. Without a
+ * runtime, JavaScript's names come first and Python's are tried when the upload has no JavaScript.
+ */
+function pickEntrypoint(files: Record<string, string>, given?: string, runtime?: Runtime): string {
+  const entry = findEntrypoint(files, given, runtime);
+  if (runtime && runtimeOf(entry) !== runtime) {
+    throw badRequest(
+      `runtime is ${runtime} but the entry file '${entry}' is ${runtimeOf(entry) === "python" ? "Python" : "not Python"}`,
+    );
+  }
+  return entry;
+}
+
+function findEntrypoint(files: Record<string, string>, given?: string, runtime?: Runtime): string {
   if (given) {
     let path: string;
     try {
@@ -58,7 +76,7 @@ function pickEntrypoint(files: Record<string, string>, given?: string): string {
     if (!Object.hasOwn(files, path)) throw badRequest(`entrypoint '${given}' is not among the uploaded files`);
     return path;
   }
-  const pkg = files["package.json"];
+  const pkg = runtime === "python" ? undefined : files["package.json"];
   if (pkg) {
     try {
       const main = (JSON.parse(pkg) as { main?: unknown }).main;
@@ -67,10 +85,17 @@ function pickEntrypoint(files: Record<string, string>, given?: string): string {
       // not JSON: fall through to the conventions
     }
   }
-  const conventional = ENTRY_CANDIDATES.find((c) => Object.hasOwn(files, c));
-  if (conventional) return conventional;
-  const code = Object.keys(files).filter((f) => /\.(m?ts|m?js)$/.test(f));
-  if (code.length === 1) return code[0] as string;
+  const kinds: Runtime[] = runtime
+    ? [runtime]
+    : Object.keys(files).some((f) => CODE_FILE.javascript.test(f))
+      ? ["javascript"]
+      : ["python"];
+  for (const kind of kinds) {
+    const conventional = ENTRY_CANDIDATES[kind].find((c) => Object.hasOwn(files, c));
+    if (conventional) return conventional;
+    const code = Object.keys(files).filter((f) => CODE_FILE[kind].test(f));
+    if (code.length === 1) return code[0] as string;
+  }
   throw badRequest("Cannot tell which file is the entrypoint: name it with `entrypoint`");
 }
 
@@ -97,7 +122,7 @@ export async function createVersion(ctx: ServiceContext, functionId: string, upl
   if (size > LIMITS.codeBytes) {
     throw new ApiError("payload_too_large", `The code is ${size} bytes; the limit is ${LIMITS.codeBytes} bytes`);
   }
-  const entrypoint = pickEntrypoint(files, upload.entrypoint);
+  const entrypoint = pickEntrypoint(files, upload.entrypoint, upload.runtime);
 
   const sorted = Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1)));
   const source: SourceBundle = { files: sorted, entrypoint };

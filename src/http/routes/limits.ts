@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { LIMITS } from "../../lib/limits";
 import { ISOLATE_COMPAT } from "../../runtime/compat";
 import { stretchMs } from "../../runtime/loader";
+import { PYODIDE_BUILD } from "../../runtime/python/bundle";
 import { errors, json } from "../openapi";
 import type { App } from "../router";
 
@@ -62,11 +63,29 @@ export function registerPlatformRoutes(app: App) {
           data: [
             {
               id: "workers-js",
+              runtime: "javascript",
               name: "JavaScript / TypeScript on the Workers runtime",
               languages: ["javascript", "typescript"],
               moduleFormat: "esm",
               ...ISOLATE_COMPAT,
               handlers: ["export async function handle(data, ctx)", "export default { fetch(request, env, ctx) }"],
+            },
+            {
+              id: `python-${PYODIDE_BUILD.python.split(".").slice(0, 2).join(".")}`,
+              runtime: "python",
+              name: `Python ${PYODIDE_BUILD.python} (Pyodide ${PYODIDE_BUILD.pyodide}) on the Workers runtime`,
+              languages: ["python"],
+              version: PYODIDE_BUILD.python,
+              pyodide: PYODIDE_BUILD.pyodide,
+              entryFiles: ["handler.py", "src/main.py", "main.py", "index.py"],
+              dependencies: "pure-Python wheels carried in the upload (wheels/*.whl), checked against requirements.txt",
+              snapshots: true,
+              handlers: [
+                "def handle(data, ctx)",
+                "def handle(data, client, secrets, function_call_info)",
+                "def main(context)",
+                "async def on_fetch(request)",
+              ],
             },
           ],
         },

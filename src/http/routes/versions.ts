@@ -6,6 +6,9 @@ import {
   createVersion,
   getVersion,
   listVersions,
+  RUNTIMES,
+  type Runtime,
+  runtimeOf,
   type Upload,
   versionSource,
 } from "../../domain/versions";
@@ -27,6 +30,7 @@ const VersionSchema = z
     number: z.number().int(),
     status: z.enum(VERSION_STATUSES),
     entrypoint: z.string(),
+    runtime: z.enum(RUNTIMES).openapi({ description: "javascript (JavaScript or TypeScript) or python" }),
     activate: z.boolean(),
     isDefault: z.boolean(),
     sourceSize: z.number().int(),
@@ -48,6 +52,7 @@ const toApi = (v: VersionRow, defaultVersionId: string | null) => ({
   number: v.number,
   status: v.status,
   entrypoint: v.entrypoint,
+  runtime: runtimeOf(v.entrypoint),
   activate: v.activate,
   isDefault: v.id === defaultVersionId,
   sourceSize: v.sourceSize,
@@ -73,6 +78,10 @@ const UploadSchema = z
       .openapi({ description: "A single-file function (Gcore's code_text); stored as index.ts" }),
     entrypoint: z.string().max(256).optional().openapi({ description: "The entry file; guessed when omitted" }),
     activate: z.boolean().optional().openapi({ description: "Make it the default version once ready (default true)" }),
+    runtime: z
+      .enum(RUNTIMES)
+      .optional()
+      .openapi({ description: "javascript or python; inferred from the entry file (a .py entry is Python)" }),
   })
   .strict()
   .refine((v) => (v.files === undefined) !== (v.code === undefined), "send either files or code")
@@ -98,7 +107,7 @@ const upload = createRoute({
   tags,
   summary: "Upload a version",
   description:
-    "The body is JSON (`files` or `code`), or an archive: zip, tar or tar.gz, raw (Content-Type application/zip, application/gzip, application/x-tar or application/octet-stream; `entrypoint` and `activate` as query parameters) or as the `code` field of a multipart/form-data body. The version is queued and built off the request path; poll it until `ready` or `failed`.",
+    "The body is JSON (`files` or `code`), or an archive: zip, tar or tar.gz, raw (Content-Type application/zip, application/gzip, application/x-tar or application/octet-stream; `entrypoint`, `activate` and `runtime` as query parameters) or as the `code` field of a multipart/form-data body. The version is queued and built off the request path; poll it until `ready` or `failed`.",
   request: {
     params: FunctionParams,
     body: {
@@ -112,6 +121,7 @@ const upload = createRoute({
             code: z.string().openapi({ format: "binary" }),
             entrypoint: z.string().optional(),
             activate: z.string().optional(),
+            runtime: z.enum(RUNTIMES).optional(),
           }),
         },
       },
@@ -179,6 +189,11 @@ async function readUpload(c: Context<AppEnv>): Promise<Upload> {
   if (declared > maxBody) throw new ApiError("payload_too_large", `The upload is larger than ${maxBody} bytes`);
   const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
   const flag = (v: string | undefined | null) => (v === undefined || v === null ? undefined : v !== "false");
+  const runtimeParam = (v: unknown): Runtime | undefined => {
+    if (v === undefined || v === null || v === "") return undefined;
+    if (!(RUNTIMES as readonly unknown[]).includes(v)) throw badRequest(`runtime: use ${RUNTIMES.join(" or ")}`);
+    return v as Runtime;
+  };
 
   if (type === "application/json") {
     let raw: unknown;
@@ -192,10 +207,10 @@ async function readUpload(c: Context<AppEnv>): Promise<Upload> {
       const issue = parsed.error.issues[0];
       throw badRequest(`Invalid body: ${issue?.path.join(".") || "body"}: ${issue?.message}`);
     }
-    const { files, code, entrypoint, activate } = parsed.data;
+    const { files, code, entrypoint, activate, runtime } = parsed.data;
     return code !== undefined
-      ? { files: { "index.ts": code }, entrypoint: entrypoint ?? "index.ts", activate }
-      : { files: files ?? {}, entrypoint, activate };
+      ? { files: { "index.ts": code }, entrypoint: entrypoint ?? "index.ts", activate, runtime }
+      : { files: files ?? {}, entrypoint, activate, runtime };
   }
   if (type === "multipart/form-data") {
     const form = await c.req.formData().catch(() => {
@@ -208,6 +223,7 @@ async function readUpload(c: Context<AppEnv>): Promise<Upload> {
       files: await unpackArchive(new Uint8Array(await file.arrayBuffer())),
       entrypoint: typeof entrypoint === "string" && entrypoint ? entrypoint : undefined,
       activate: flag(form.get("activate") as string | null),
+      runtime: runtimeParam(form.get("runtime")),
     };
   }
   if (
@@ -226,6 +242,7 @@ async function readUpload(c: Context<AppEnv>): Promise<Upload> {
       files: await unpackArchive(bytes),
       entrypoint: c.req.query("entrypoint") || undefined,
       activate: flag(c.req.query("activate")),
+      runtime: runtimeParam(c.req.query("runtime")),
     };
   }
   throw new ApiError("unsupported_media_type", "Upload JSON, a zip/tar/tar.gz archive, or multipart/form-data");
