@@ -40,8 +40,8 @@ function expectMessage(res: { status: number; body: any }, status: number) {
 }
 
 /** Polls the function until its build is over. */
-async function built(ns: string, name: string, key = ADMIN_KEY) {
-  for (let i = 0; i < 400; i++) {
+async function built(ns: string, name: string, key = ADMIN_KEY, polls = 400) {
+  for (let i = 0; i < polls; i++) {
     const res = await gcore("GET", `/${ns}/functions/${name}`, { key });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     if (res.body.build_status !== "Building") return res.body;
@@ -212,6 +212,56 @@ describe("gcore: functions", () => {
     expectMessage(await gcore("GET", `/${t.ws.name}/functions/${name}`), 404);
   });
 
+  it("runs Python code_text on a python3 runtime, over HTTP, with its dependencies checked", async () => {
+    const name = unique("py");
+    const code = [
+      "import os",
+      "",
+      "def run(data, ctx):",
+      '    return {"hello": (data or {}).get("name", "world"), "greeting": os.environ.get("GREETING")}',
+      "",
+      "def plain():",
+      '    return "Hello World"',
+      "",
+    ].join("\n");
+    const created = await gcore("POST", `/${t.ws.name}/functions`, {
+      key: t.keys.developer,
+      body: { name, code_text: code, main_method: "run", runtime: "python3.7.12", envs: { GREETING: "hi" } },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const fn = await built(t.ws.name, name, ADMIN_KEY, 2000);
+    expect(fn).toMatchObject({ build_status: "Success", runtime: "python3.7.12", code_text: code, main_method: "run" });
+    const get = await exports.default.fetch(`${fn.endpoint}?name=gcore`);
+    expect(get.status).toBe(200);
+    expect(await get.json()).toEqual({ hello: "gcore", greeting: "hi" });
+    const post = await exports.default.fetch(fn.endpoint, { method: "POST", body: JSON.stringify({ name: "post" }) });
+    expect(await post.json()).toEqual({ hello: "post", greeting: "hi" });
+
+    // A main_method without parameters answers text; a dependency with no vendored wheel fails the build, named.
+    await gcore("PATCH", `/${t.ws.name}/functions/${name}`, { key: t.keys.developer, body: { main_method: "plain" } });
+    expect(await built(t.ws.name, name, ADMIN_KEY, 2000)).toMatchObject({ build_status: "Success" });
+    const plain = await exports.default.fetch(fn.endpoint);
+    const plainText = await plain.text();
+    expect(plainText).toBe("Hello World");
+    expect(plain.headers.get("content-type")).toMatch(/^text\/plain/);
+
+    await gcore("PATCH", `/${t.ws.name}/functions/${name}`, {
+      key: t.keys.developer,
+      body: { dependencies: "numpy==1.21.0\n" },
+    });
+    const failed = await built(t.ws.name, name, ADMIN_KEY, 2000);
+    expect(failed.build_status).toBe("Error");
+    expect(failed.build_message).toMatch(/numpy==1\.21\.0.*no wheel/);
+    const missing = unique("py");
+    await gcore("POST", `/${t.ws.name}/functions`, {
+      key: t.keys.developer,
+      body: { name: missing, code_text: code, main_method: "nope", runtime: "python3.11" },
+    });
+    const broken = await built(t.ws.name, missing, ADMIN_KEY, 2000);
+    expect(broken.build_status).toBe("Error");
+    expect(broken.build_message).toMatch(/main_method 'nope' is not a function/);
+  }, 120_000);
+
   it("reports a main_method the code does not export as a failed build", async () => {
     const name = unique("broken");
     await gcore("POST", `/${t.ws.name}/functions`, {
@@ -228,7 +278,9 @@ describe("gcore: functions", () => {
     const good = { name: unique("f"), code_text: ESM, main_method: "run", runtime: "node18" };
     const path = `/${t.ws.name}/functions`;
     const key = t.keys.developer;
-    expectMessage(await gcore("POST", path, { key, body: { ...good, runtime: "python3.7.12" } }), 400);
+    expectMessage(await gcore("POST", path, { key, body: { ...good, runtime: "go1.20" } }), 400);
+    const py = { ...good, runtime: "python3.11", main_method: "$run" };
+    expect(expectMessage(await gcore("POST", path, { key, body: py }), 400)).toMatch(/Python identifier/);
     expectMessage(await gcore("POST", path, { key, body: { ...good, code_text: "" } }), 400);
     expectMessage(await gcore("POST", path, { key, body: { ...good, main_method: "1x" } }), 400);
     expectMessage(await gcore("POST", path, { key, body: { ...good, timeout: 999 } }), 400);

@@ -34,7 +34,7 @@ describe("Python versions", () => {
   it(
     "builds a handler.py with a snapshot, says so in the build logs, and answers invokes",
     async () => {
-      const { ws, fn, version } = await pyFunction({ "handler.py": HANDLER }, { envVars: { REGION: "eu" } });
+      const { fn, version } = await pyFunction({ "handler.py": HANDLER }, { envVars: { REGION: "eu" } });
       expect(version.status, JSON.stringify(version.error)).toBe("ready");
       expect(version.entrypoint).toBe("handler.py");
       expect(version.runtime).toBe("python");
@@ -50,7 +50,9 @@ describe("Python versions", () => {
       expect((await waitForCall(res.callId)).status).toBe("completed");
       const first = (await logsOf(res.callId)).items.map((l: { message: string }) => l.message);
       expect(first).toContain("called with {'a': 2, 'b': 40}");
-      expect(first.some((m: string) => /\[edgefn\] Python booted from its memory snapshot in \d+ ms/.test(m))).toBe(true);
+      expect(first.some((m: string) => /\[edgefn\] Python booted from its memory snapshot in \d+ ms/.test(m))).toBe(
+        true,
+      );
       // The module's top level ran when the snapshot was made, not again in the call.
       expect(first).not.toContain("loaded");
     },
@@ -60,7 +62,7 @@ describe("Python versions", () => {
   it(
     "boots plainly when the snapshot is gone, and says so in the call's logs",
     async () => {
-      const { ws, fn, version } = await pyFunction({ "main.py": HANDLER }, { envVars: { REGION: "us" } });
+      const { fn, version } = await pyFunction({ "main.py": HANDLER }, { envVars: { REGION: "us" } });
       expect(version.status, JSON.stringify(version.error)).toBe("ready");
       const listed = await env.CODE.list({ prefix: `snapshots/${fn.id}/` });
       await env.CODE.delete(listed.objects.map((o) => o.key));

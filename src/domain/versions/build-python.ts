@@ -3,7 +3,7 @@ import { fromBase64url, sha256Hex } from "../../lib/crypto";
 import { BuildError } from "../../runtime/bundle";
 import { stretchMs } from "../../runtime/loader";
 import { PYODIDE_BUILD, type PythonBundle } from "../../runtime/python/bundle";
-import { makePythonSnapshot, type PythonSnapshotResult } from "../../runtime/python/modules";
+import { makePythonSnapshot, type PythonSnapshotResult, pythonStretchMs } from "../../runtime/python/modules";
 import {
   inspectWheel,
   parseRequirements,
@@ -81,7 +81,7 @@ export async function buildPython(
   const started = Date.now();
   const made = await withWallLimit(
     makePythonSnapshot(env.LOADER, `pysnap:${version.id}:${crypto.randomUUID()}`, app, {
-      stretchMs: stretchMs(env),
+      stretchMs: pythonStretchMs(stretchMs(env)),
       cpuMs: limits.cpuMs,
     }),
     SNAPSHOT_WALL_MS,

@@ -2,7 +2,7 @@ import type { Env } from "../../env";
 import { fromBase64url } from "../../lib/crypto";
 import { snapshotKeyOf } from "../../storage/objects";
 import { type PYODIDE_BUILD as Build, PYODIDE_BUILD, type PythonBundle } from "./bundle";
-import { pythonWorkerCode } from "./modules";
+import { pythonStretchMs, pythonWorkerCode } from "./modules";
 
 /**
  * A Python version's isolate code, for the loader's callback: its files and wheels from the stored bundle, and its
@@ -30,7 +30,7 @@ export async function pythonIsolateCode(
     {
       env: o.env,
       secretNames: o.secretNames,
-      stretchMs: o.stretchMs,
+      stretchMs: pythonStretchMs(o.stretchMs),
       cpuMs: o.cpuMs,
       globalOutbound: o.globalOutbound,
       snapshot,

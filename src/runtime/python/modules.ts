@@ -60,6 +60,13 @@ export interface PythonSnapshotEntrypoint {
 }
 
 export const PYTHON_MAIN_MODULE = PY_MODULES.entry;
+/**
+ * Python's stretch limit is this many times JavaScript's (1 s by default): the same work takes CPython on wasm many
+ * times longer, and a module imported inside a call (decompressed and compiled from the standard library) can take
+ * a few hundred milliseconds by itself.
+ */
+export const PYTHON_STRETCH_FACTOR = 5;
+export const pythonStretchMs = (jsStretchMs: number) => jsStretchMs * PYTHON_STRETCH_FACTOR;
 /** The import stretch limit by default: importing much of the standard library can take a second or more. */
 export const PYTHON_IMPORT_MS = 5_000;
 /**

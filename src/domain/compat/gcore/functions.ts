@@ -16,7 +16,7 @@ import {
   updateFunction,
 } from "../../functions";
 import { createVersion } from "../../versions";
-import { codeOf, DEPENDENCIES_FILE, ENTRY_FILE, gcoreFiles, USER_FILE } from "./wrapper";
+import { codeOfFiles, ENTRY_FILE, gcoreFiles, isPythonRuntime, PY_ENTRY_FILE } from "./wrapper";
 
 /** Gcore's settings edgefn has no column for, kept in the function's metadata under these keys. */
 export const META = {
@@ -87,8 +87,20 @@ function functionInput(input: GcoreFunctionInput, current: FunctionRow | null): 
   return out;
 }
 
-const uploadCode = (ctx: ServiceContext, fn: FunctionRow, code: string, mainMethod: string, deps: string) =>
-  createVersion(ctx, fn.id, { files: gcoreFiles(code, mainMethod, deps), entrypoint: ENTRY_FILE });
+function uploadCode(
+  ctx: ServiceContext,
+  fn: FunctionRow,
+  code: { code: string; mainMethod: string; deps: string; runtime?: string },
+) {
+  const python = isPythonRuntime(code.runtime);
+  if (python && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(code.mainMethod)) {
+    throw badRequest("main_method: a Python identifier (letters, digits and underscores)");
+  }
+  return createVersion(ctx, fn.id, {
+    files: gcoreFiles(code.code, code.mainMethod, code.deps, code.runtime),
+    entrypoint: python ? PY_ENTRY_FILE : ENTRY_FILE,
+  });
+}
 
 /** The function's newest version (whatever its build status), or null. */
 async function latestVersion(ctx: ServiceContext, functionId: string): Promise<VersionRow | null> {
@@ -107,8 +119,7 @@ async function sourcesOf(ctx: ServiceContext, version: VersionRow | null) {
   if (!version) return { code: "", deps: "" };
   const object = await ctx.env.CODE.get(version.sourceKey);
   if (!object) return { code: "", deps: "" };
-  const bundle = await object.json<SourceBundle>();
-  return { code: codeOf(bundle.files[USER_FILE] ?? ""), deps: bundle.files[DEPENDENCIES_FILE] ?? "" };
+  return codeOfFiles((await object.json<SourceBundle>()).files);
 }
 
 export async function gcoreFunctionView(ctx: ServiceContext, fn: FunctionRow): Promise<GcoreFunctionView> {
@@ -126,7 +137,12 @@ export async function createGcoreFunction(
     name: input.name,
     ...functionInput({ enable_api_key: false, ...input }, null),
   });
-  await uploadCode(ctx, fn, input.code_text, input.main_method, input.dependencies ?? "");
+  await uploadCode(ctx, fn, {
+    code: input.code_text,
+    mainMethod: input.main_method,
+    deps: input.dependencies ?? "",
+    runtime: input.runtime,
+  });
   return fn;
 }
 
@@ -141,10 +157,20 @@ export async function updateGcoreFunction(
     throw badRequest("name: a function cannot be renamed; create a new one");
   }
   const updated = await updateFunction(ctx, current.id, functionInput(input, current));
-  if (input.code_text !== undefined || input.main_method !== undefined || input.dependencies !== undefined) {
+  const runtimeChanged = input.runtime !== undefined && input.runtime !== current.metadata?.[META.runtime];
+  if (
+    input.code_text !== undefined ||
+    input.main_method !== undefined ||
+    input.dependencies !== undefined ||
+    runtimeChanged
+  ) {
     const old = await sourcesOf(ctx, await latestVersion(ctx, current.id));
-    const mainMethod = input.main_method ?? current.metadata?.[META.mainMethod] ?? "main";
-    await uploadCode(ctx, updated, input.code_text ?? old.code, mainMethod, input.dependencies ?? old.deps);
+    await uploadCode(ctx, updated, {
+      code: input.code_text ?? old.code,
+      mainMethod: input.main_method ?? current.metadata?.[META.mainMethod] ?? "main",
+      deps: input.dependencies ?? old.deps,
+      runtime: input.runtime ?? current.metadata?.[META.runtime],
+    });
   }
   return updated;
 }

@@ -30,7 +30,10 @@ const runtime = z
   .string()
   .min(1)
   .max(64)
-  .refine((r) => /^node/i.test(r), "only Node.js runtimes (node...) are supported: code_text is JavaScript");
+  .refine(
+    (r) => /^(node|python3)/i.test(r),
+    "only Node.js (node...) and Python (python3...) runtimes are supported: code_text is JavaScript or Python",
+  );
 
 const mutable = {
   description: z.string().max(255).optional(),
@@ -39,7 +42,7 @@ const mutable = {
     .string()
     .min(1)
     .max(100)
-    .regex(/^[A-Za-z_$][A-Za-z0-9_$]*$/, "a JavaScript identifier"),
+    .regex(/^[A-Za-z_$][A-Za-z0-9_$]*$/, "an identifier (JavaScript, or Python without $)"),
   runtime,
   envs: envs.optional(),
   timeout: z.number().int().min(0).max(180).optional(),
