@@ -1247,7 +1247,7 @@ export interface paths {
     put?: never;
     /**
      * Upload a version
-     * @description The body is JSON (`files` or `code`), or an archive: zip, tar or tar.gz, raw (Content-Type application/zip, application/gzip, application/x-tar or application/octet-stream; `entrypoint` and `activate` as query parameters) or as the `code` field of a multipart/form-data body. The version is queued and built off the request path; poll it until `ready` or `failed`.
+     * @description The body is JSON (`files` or `code`), or an archive: zip, tar or tar.gz, raw (Content-Type application/zip, application/gzip, application/x-tar or application/octet-stream; `entrypoint`, `activate` and `runtime` as query parameters) or as the `code` field of a multipart/form-data body. The version is queued and built off the request path; poll it until `ready` or `failed`.
      */
     post: {
       parameters: {
@@ -1269,6 +1269,8 @@ export interface paths {
             code: string;
             entrypoint?: string;
             activate?: string;
+            /** @enum {string} */
+            runtime?: "javascript" | "python";
           };
         };
       };
@@ -3712,6 +3714,11 @@ export interface components {
       /** @enum {string} */
       status: "queued" | "building" | "ready" | "failed" | "canceled";
       entrypoint: string;
+      /**
+       * @description javascript (JavaScript or TypeScript) or python
+       * @enum {string}
+       */
+      runtime: "javascript" | "python";
       activate: boolean;
       isDefault: boolean;
       sourceSize: number;
@@ -3763,6 +3770,11 @@ export interface components {
       entrypoint?: string;
       /** @description Make it the default version once ready (default true) */
       activate?: boolean;
+      /**
+       * @description javascript or python; inferred from the entry file (a .py entry is Python)
+       * @enum {string}
+       */
+      runtime?: "javascript" | "python";
     };
     InvokeResult: {
       ok: boolean;

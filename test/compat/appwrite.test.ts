@@ -148,7 +148,7 @@ describe("Appwrite: functions", () => {
     );
     expect(generated.$id).toMatch(/^fun_/);
 
-    const badRuntime = await aw("POST", "/functions", { functionId: "unique()", name: "X", runtime: "python-3.12" });
+    const badRuntime = await aw("POST", "/functions", { functionId: "unique()", name: "X", runtime: "go-1.23" });
     expect(badRuntime.status).toBe(400);
     expect(badRuntime.body.type).toBe("general_argument_invalid");
 

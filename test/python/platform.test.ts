@@ -17,8 +17,13 @@ import os, logging
 
 print("loaded")
 
+def check(data):
+    if data.get("fail"):
+        raise ValueError("bad input: " + data["fail"])
+
 def handle(data, ctx):
     logging.getLogger("fn").warning("called with %s", data)
+    check(data)
     return {"sum": data["a"] + data["b"], "region": os.environ.get("REGION"), "fn": ctx.call["functionId"]}
 `;
 
@@ -55,6 +60,16 @@ describe("Python versions", () => {
       );
       // The module's top level ran when the snapshot was made, not again in the call.
       expect(first).not.toContain("loaded");
+
+      // A raised exception is the call's error, with the traceback of the user's frames only.
+      const failed = expectStatus(await invoke(fn.id, { a: 1, b: 2, fail: "no" }), 200);
+      expect(failed).toMatchObject({ ok: false, status: "failed" });
+      const record = await waitForCall(failed.callId);
+      expect(record.error).toMatchObject({ name: "ValueError", message: "bad input: no" });
+      expect(record.error.stack).toMatch(
+        /File "\/function\/handler\.py", line \d+, in handle\n[\s\S]*File "\/function\/handler\.py", line \d+, in check/,
+      );
+      expect(record.error.stack).not.toMatch(/_edgefn|pyodide|\/lib\/python/);
     },
     T,
   );

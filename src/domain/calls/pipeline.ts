@@ -208,8 +208,9 @@ export function userError(raw: InvokeOutcome["error"]): ErrorDetail {
   };
   if (typeof raw.stack === "string") {
     const lines = raw.stack.split("\n").filter((line) => !line.includes("__edgefn/"));
-    // An error the platform raised in the isolate (ResultError, StretchLimitError) has no frame of the user's.
-    if (lines.some((line) => /^\s+at /.test(line))) detail.stack = clip(lines.join("\n"));
+    // An error the platform raised in the isolate (ResultError, StretchLimitError) has no frame of the user's:
+    // a JavaScript frame ("    at fn (file:1:2)") or a Python one ('  File "main.py", line 3, in fn').
+    if (lines.some((line) => /^\s+(at |File ".*", line \d+)/.test(line))) detail.stack = clip(lines.join("\n"));
   }
   const code: unknown = raw.code;
   if (typeof code === "string" || typeof code === "number") detail.code = String(code).slice(0, 200);

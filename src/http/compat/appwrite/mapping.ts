@@ -42,6 +42,12 @@ const RUNTIMES = [
   ["node-22", "Node.js", "22"],
   ["bun-1.0", "Bun", "1.0"],
   ["bun-1.1", "Bun", "1.1"],
+  // Python runtimes all run the platform's one Python (see /api/runtimes); the names are Appwrite's.
+  ["python-3.9", "Python", "3.9"],
+  ["python-3.10", "Python", "3.10"],
+  ["python-3.11", "Python", "3.11"],
+  ["python-3.12", "Python", "3.12"],
+  ["python-3.13", "Python", "3.13"],
 ] as const;
 
 export function runtimesList() {
@@ -65,8 +71,8 @@ export function specificationsList() {
 
 /** The edgefn create/update input for Appwrite's function fields (merged with the function's metadata). */
 export function functionPatch(input: AppwriteFunctionInput, current: Record<string, string> | null) {
-  if (input.runtime !== undefined && !/^(node|bun)-[0-9][0-9.]*$/.test(input.runtime)) {
-    throw badRequest(`runtime: '${input.runtime}' is not supported; use a node-* or bun-* runtime`);
+  if (input.runtime !== undefined && !/^(node|bun|python)-[0-9][0-9.]*$/.test(input.runtime)) {
+    throw badRequest(`runtime: '${input.runtime}' is not supported; use a node-*, bun-* or python-* runtime`);
   }
   const metadata: Record<string, string> = { ...(current ?? {}) };
   for (const field of Object.keys(META) as MetaField[]) {
@@ -262,7 +268,11 @@ export function executionModel(fn: FunctionRow, rec: ExecutionRecord, now: numbe
   if (row.status === "completed") response = responseOf(rec.result);
   else if (finished || row.status === "canceled") response = { statusCode: 500, headers: {}, body: "" };
   const errors = logs.filter((l) => l.level === "error").map((l) => l.message);
-  if (row.error) errors.push(`${row.error.name}: ${row.error.message}`);
+  // As Appwrite's runtimes print an uncaught error: its stack (the user's frames), else its name and message.
+  if (row.error) {
+    const head = `${row.error.name}: ${row.error.message}`;
+    errors.push(row.error.stack?.includes(row.error.message) ? row.error.stack : head);
+  }
   if (row.status === "canceled") errors.push("The execution was canceled");
   const status =
     row.status === "queued"
