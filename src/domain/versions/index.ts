@@ -1,6 +1,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { sha256Hex } from "../../lib/crypto";
 import { ApiError, badRequest, conflict, notFound } from "../../lib/errors";
+import { fileSize, fileText, isBase64, type UploadFile } from "../../lib/files";
 import { newId } from "../../lib/ids";
 import { LIMITS } from "../../lib/limits";
 import type { EntityDef } from "../../lib/list/entity";
@@ -28,7 +29,8 @@ export const versionEntity: EntityDef = {
 };
 
 export interface Upload {
-  files: Record<string, string>;
+  /** Files by path: a string is UTF-8 text, `{ base64 }` a binary file. */
+  files: Record<string, UploadFile>;
   entrypoint?: string;
   activate?: boolean;
 }
@@ -45,7 +47,7 @@ const ENTRY_CANDIDATES = [
 ];
 
 /** The entry file: as given, else package.json's main, else a conventional name, else the only code file. */
-function pickEntrypoint(files: Record<string, string>, given?: string): string {
+function pickEntrypoint(files: Record<string, UploadFile>, given?: string): string {
   if (given) {
     let path: string;
     try {
@@ -58,7 +60,7 @@ function pickEntrypoint(files: Record<string, string>, given?: string): string {
     if (!Object.hasOwn(files, path)) throw badRequest(`entrypoint '${given}' is not among the uploaded files`);
     return path;
   }
-  const pkg = files["package.json"];
+  const pkg = files["package.json"] === undefined ? null : fileText(files["package.json"]);
   if (pkg) {
     try {
       const main = (JSON.parse(pkg) as { main?: unknown }).main;
@@ -80,14 +82,18 @@ export async function createVersion(ctx: ServiceContext, functionId: string, upl
   requireWrite(ctx, fn, "upload versions of");
   if (fn.deletedAt !== null) throw conflict(`Function ${functionId} is deleted; restore it first`);
 
-  const files: Record<string, string> = {};
+  const files: Record<string, UploadFile> = {};
   let size = 0;
   try {
-    for (const [path, text] of Object.entries(upload.files)) {
+    for (const [path, file] of Object.entries(upload.files)) {
       const clean = normalizePath(path);
       if (!clean) throw badRequest(`files: '${path}' is not a file path`);
-      files[clean] = text;
-      size += new TextEncoder().encode(text).byteLength;
+      if (typeof file !== "string" && !isBase64(file.base64)) {
+        throw badRequest(`files: '${path.slice(0, 200)}': base64 is not valid (standard alphabet, padded)`);
+      }
+      files[clean] = file;
+      // A binary file counts by its decoded size.
+      size += fileSize(file);
     }
   } catch (err) {
     if (err instanceof BuildError) throw badRequest(`files: ${err.message}`);

@@ -108,7 +108,11 @@ async function sourcesOf(ctx: ServiceContext, version: VersionRow | null) {
   const object = await ctx.env.CODE.get(version.sourceKey);
   if (!object) return { code: "", deps: "" };
   const bundle = await object.json<SourceBundle>();
-  return { code: codeOf(bundle.files[USER_FILE] ?? ""), deps: bundle.files[DEPENDENCIES_FILE] ?? "" };
+  const text = (name: string) => {
+    const file = bundle.files[name];
+    return typeof file === "string" ? file : "";
+  };
+  return { code: codeOf(text(USER_FILE)), deps: text(DEPENDENCIES_FILE) };
 }
 
 export async function gcoreFunctionView(ctx: ServiceContext, fn: FunctionRow): Promise<GcoreFunctionView> {
