@@ -12,6 +12,9 @@ import fetchHandlerCode from "../examples/fetch-handler/index.js?raw";
 import fetchHandlerReadme from "../examples/fetch-handler/README.md?raw";
 import helloCode from "../examples/hello/index.js?raw";
 import helloReadme from "../examples/hello/README.md?raw";
+import pythonHandler from "../examples/python/handler.py?raw";
+import pythonReadme from "../examples/python/README.md?raw";
+import pythonStats from "../examples/python/stats.py?raw";
 import secretsCode from "../examples/secrets/index.ts?raw";
 import secretsReadme from "../examples/secrets/README.md?raw";
 import typescriptIndex from "../examples/typescript/index.ts?raw";
@@ -28,6 +31,8 @@ const SOURCES: Record<string, string> = {
   "examples/secrets/index.ts": secretsCode,
   "examples/fetch-handler/index.js": fetchHandlerCode,
   "examples/failing/index.js": failingCode,
+  "examples/python/handler.py": pythonHandler,
+  "examples/python/stats.py": pythonStats,
 };
 
 interface Command {
@@ -119,7 +124,7 @@ async function runReadme(markdown: string): Promise<Run> {
       const queued = expectStatus(await api("POST", `/api/functions/${fn}/versions`, { body: { files } }), 201);
       expect(queued.status).toBe("queued");
       version = queued.id;
-      const built = await waitForBuild(fn, version);
+      const built = await waitForBuild(fn, version, undefined, 90_000);
       expect(built.status, JSON.stringify(built.error)).toBe("ready");
       count("upload");
     } else if (/^curl -s \$EDGEFN\/api\/functions\/\$FN\/versions\/\$VER /.test(text)) {
@@ -185,6 +190,18 @@ describe("examples, run as their READMEs say", () => {
     expect(frames.length).toBeGreaterThan(0);
     for (const frame of frames) expect(frame).toMatch(/\(?index\.js:\d+:\d+\)?$/);
   });
+});
+
+describe("the Python example", () => {
+  it("python: handle(data, function_call_info) with a second module, and a traceback", async () => {
+    const { ran, functionId } = await runReadme(pythonReadme);
+    expect(ran).toEqual({ create: 1, upload: 1, getVersion: 1, invoke: 2, checked: 3 });
+    // What the README says of errorDetail.stack: the traceback of handler.py's own frames.
+    const res = expectStatus(await api("POST", `/api/functions/${functionId}/invoke`, { body: { args: {} } }), 200);
+    expect(res.errorDetail.name).toBe("ValueError");
+    expect(res.errorDetail.stack).toMatch(/File "\/function\/handler\.py", line \d+, in handle/);
+    expect(res.errorDetail.stack).not.toMatch(/pyodide|_edgefn/);
+  }, 120_000);
 });
 
 describe("docs/functions.md", () => {

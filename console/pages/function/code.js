@@ -1,4 +1,4 @@
-// Code tab: a version's uploaded source files (the entrypoint first), with line numbers.
+// Code tab: a version's uploaded source files (the entrypoint first), with line numbers; binary files by size.
 
 import { allVersions, api } from "../../api.js";
 import { append, h, mount } from "../../dom.js";
@@ -28,12 +28,19 @@ export async function codeTab(fn, body, query) {
   const list = h("div", { class: "files", id: "files" });
   const show = (name) => {
     for (const b of list.children) b.classList.toggle("active", b.dataset.file === name);
+    const file = src.files[name];
+    if (typeof file !== "string") {
+      // A binary file ({ base64 }): a wheel, a .wasm, an image.
+      const bytes = Math.floor((file.base64.length * 3) / 4) - (file.base64.match(/=*$/)?.[0].length ?? 0);
+      mount(codeBox, h("p", { class: "muted", "aria-label": name }, `Binary file, ${bytes.toLocaleString()} bytes.`));
+      return;
+    }
     mount(
       codeBox,
       h(
         "ol",
         { class: "code", "aria-label": name },
-        src.files[name]
+        file
           .replace(/\n$/, "")
           .split("\n")
           .map((line) => h("li", {}, line || " ")),

@@ -20,7 +20,12 @@ export async function versionsTab(fn, body) {
       h("td", { class: "num" }, `v${v.number}`),
       h("td", {}, badge(v.status), v.isDefault ? [" ", badge("default")] : null),
       h("td", {}, timeEl(v.createdAt)),
-      h("td", { class: "mono" }, v.entrypoint),
+      h(
+        "td",
+        { class: "mono" },
+        v.entrypoint,
+        v.runtime === "python" ? h("span", { class: "muted" }, " · Python") : null,
+      ),
       h("td", {}, (v.handlers ?? []).join(", ") || "—"),
       h("td", { class: "num" }, fmtBytes(v.sourceSize)),
       h(
