@@ -282,6 +282,7 @@ def main(context):
         },
         infoOf("call_aw1") as any,
       );
+      expect(out.ok, JSON.stringify(out.error)).toBe(true);
       const answer = JSON.parse(out.result as string).$appwrite;
       expect(answer.statusCode).toBe(200);
       expect(answer.headers["content-type"]).toBe("application/json");

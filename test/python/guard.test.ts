@@ -59,8 +59,9 @@ function jsIsolate() {
 }
 
 describe("runaway Python", () => {
-  const runaway = pyIsolate({ "main.py": RUNAWAY });
-  const other = pyIsolate({ "main.py": "def handle(data):\n    return {'pong': data}\n" });
+  // JavaScript's stretch limit, not Python's five times longer one: the loops end sooner.
+  const runaway = pyIsolate({ "main.py": RUNAWAY }, { stretchMs: 200 });
+  const other = pyIsolate({ "main.py": "def handle(data):\n    return {'pong': data}\n" }, { stretchMs: 200 });
   const js = jsIsolate();
 
   it(

@@ -1,24 +1,30 @@
 /** Python isolates for the tests, driven through the loader directly (no API): the runtime's own RPC surface. */
 import { env, RpcTarget } from "cloudflare:workers";
 import { strToU8, zipSync } from "fflate";
+import { LIMITS } from "../../src/lib/limits";
 import type { IsolateEntrypoint } from "../../src/runtime/loader";
 import {
   makePythonSnapshot,
   type PythonApp,
   type PythonRunOptions,
+  pythonStretchMs,
   pythonWorkerCode,
 } from "../../src/runtime/python/modules";
 
 let serial = 0;
 export const freshId = (what: string) => `py-test-${what}-${Date.now()}-${++serial}`;
 
-/** A Python function's isolate for `main.py` (and any other files), under a new loader id. */
+/**
+ * A Python function's isolate for `main.py` (and any other files), under a new loader id; its stretch limit is the
+ * platform's for Python (five times JavaScript's) unless given.
+ */
 export function pyIsolate(
   files: Record<string, string>,
   o: PythonRunOptions & { wheels?: Uint8Array[]; env?: Record<string, string>; id?: string } = {},
 ) {
   const app: PythonApp = { files, entry: "main.py", wheels: o.wheels };
-  const worker = env.LOADER.get(o.id ?? freshId("run"), () => pythonWorkerCode(app, o));
+  const options = { stretchMs: pythonStretchMs(LIMITS.stretchMs), ...o };
+  const worker = env.LOADER.get(o.id ?? freshId("run"), () => pythonWorkerCode(app, options));
   return worker.getEntrypoint() as unknown as IsolateEntrypoint;
 }
 

@@ -1,5 +1,6 @@
 import type { Env } from "../../env";
 import { fromBase64url, sha256Hex } from "../../lib/crypto";
+import type { UploadFile } from "../../lib/files";
 import { BuildError } from "../../runtime/bundle";
 import { stretchMs } from "../../runtime/loader";
 import { PYODIDE_BUILD, type PythonBundle } from "../../runtime/python/bundle";
@@ -27,7 +28,7 @@ const SNAPSHOT_WALL_MS = 60_000;
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
 /**
- * Builds a Python version: keeps the upload's text files, checks requirements.txt against the vendored pure-Python
+ * Builds a Python version: keeps the upload's files (binary ones as base64), checks requirements.txt against the vendored pure-Python
  * wheels, then boots Python once in a throwaway isolate (no env, no network, the loop guard on), installs the wheels,
  * imports the entry module and takes a memory snapshot of it. The snapshot's time and size go to the build logs.
  */
@@ -38,9 +39,8 @@ export async function buildPython(
   limits: { cpuMs: number },
   log: (message: string) => void,
 ): Promise<PythonBuild> {
-  const files: Record<string, string> = {};
+  const files: Record<string, UploadFile> = {};
   const wheels: Wheel[] = [];
-  const binary: string[] = [];
   for (const [path, value] of Object.entries(source.files)) {
     if (typeof value === "string") {
       files[path] = value;
@@ -49,7 +49,7 @@ export async function buildPython(
     const base64 = (value as { base64?: unknown } | null)?.base64;
     if (typeof base64 !== "string") continue;
     if (!path.endsWith(".whl")) {
-      binary.push(path);
+      files[path] = { base64 };
       continue;
     }
     try {
@@ -59,9 +59,8 @@ export async function buildPython(
       throw err;
     }
   }
-  if (binary.length > 0) log(`Binary files left out of the Python file system: ${binary.slice(0, 20).join(", ")}`);
   const requirements = files["requirements.txt"];
-  if (requirements !== undefined) {
+  if (typeof requirements === "string") {
     let unmet: string | null;
     try {
       unmet = unmetRequirement(parseRequirements(requirements), wheels);

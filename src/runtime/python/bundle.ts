@@ -11,7 +11,8 @@ export const PYODIDE_BUILD = { pyodide: pyodideVersion as string, python: PYTHON
 export interface PythonBundle {
   runtime: "python";
   entry: string;
-  files: Record<string, string>;
+  /** Text files as strings, binary ones as `{ base64 }`. */
+  files: Record<string, string | { base64: string }>;
   wheels: { path: string; base64: string }[];
   kind: { handle: boolean; fetch: boolean; appwrite: boolean };
 }

@@ -271,16 +271,27 @@ function safePath(path) {
   return parts.join("/");
 }
 
+function bytesOfBase64(text) {
+  const raw = atob(text);
+  const bytes = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+  return bytes;
+}
+
 /** The function's files into /function and its wheels into site-packages (again after a restore: the FS is new). */
 function writeApp(py) {
   const FS = py.FS;
-  for (const [path, text] of Object.entries(APP.files)) {
+  for (const [path, file] of Object.entries(APP.files)) {
     const full = CONFIG.userDir + "/" + safePath(path);
     FS.mkdirTree(full.slice(0, full.lastIndexOf("/")));
-    FS.writeFile(full, text);
+    FS.writeFile(full, typeof file === "string" ? file : bytesOfBase64(file.base64));
   }
   FS.mkdirTree(CONFIG.userDir);
-  for (const wheel of WHEELS) py.unpackArchive(new Uint8Array(wheel), "wheel");
+  if (WHEELS.length === 0) return;
+  // Into site-packages (unpackArchive's default is the working folder, which is the function's own).
+  const site = py.runPython("import sysconfig; sysconfig.get_path('purelib')");
+  FS.mkdirTree(site);
+  for (const wheel of WHEELS) py.unpackArchive(new Uint8Array(wheel), "wheel", { extractDir: site });
 }
 
 function runGlue(py) {

@@ -509,6 +509,12 @@ def install_modules():
     sys.modules["workers"] = mod
 
 
+def _enter_user_dir():
+    """The function's files are its working folder: open("data/x.csv") reads the upload's data/x.csv."""
+    if os.path.isdir(USER_DIR):
+        os.chdir(USER_DIR)
+
+
 def attach(host, env_json, secret_names_json):
     """After boot or restore: the JavaScript bridge, the env, the streams, the logging handler, fresh randomness."""
     global _host, _env, _secret_names
@@ -516,6 +522,7 @@ def attach(host, env_json, secret_names_json):
     _env = json.loads(env_json)
     _secret_names = json.loads(secret_names_json)
     os.environ.update({str(k): str(v) for k, v in _env.items()})
+    _enter_user_dir()
     sys.stdout = _Stream("info", "<stdout>")
     sys.stderr = _Stream("error", "<stderr>")
     root = logging.getLogger()
@@ -544,6 +551,7 @@ def load_now(entry):
     """Imports the function's module (at snapshot time: no call, its output is the build's)."""
     global _user, _kind
     install_modules()
+    _enter_user_dir()
     _user = importlib.import_module(_module_name(entry))
     _kind = _kinds(_user)
     return json.dumps(_kind)

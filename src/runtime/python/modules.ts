@@ -17,9 +17,9 @@ import { GLUE_SOURCE } from "./glue";
 
 export { PY_MODULES } from "./entry";
 
-/** A Python function's code: its files (text) by path, its entry file, and pure-Python wheels. */
+/** A Python function's code: its files by path (text, or `{ base64 }`), its entry file, and pure-Python wheels. */
 export interface PythonApp {
-  files: Record<string, string>;
+  files: Record<string, string | { base64: string }>;
   /** The entry file, e.g. "main.py" or "pkg/handler.py". */
   entry: string;
   wheels?: (Uint8Array | ArrayBuffer)[];
