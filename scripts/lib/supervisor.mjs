@@ -19,8 +19,10 @@ import { startRuntime } from "./runtime.mjs";
 
 export const PROBE_EVERY_MS = 500;
 export const PROBE_TIMEOUT_MS = 1000;
-/** How long the runtime may not answer before it is restarted. */
+/** How long the runtime may not answer before it is restarted... */
 export const STALL_AFTER_MS = 3000;
+/** ...unless an open journal entry asks for longer (a Python boot, `stallMs`), up to this. */
+const STALL_AT_MOST_MS = 60_000;
 const RECOVER_RETRY_MS = 500;
 const RECOVER_FOR_MS = 30_000;
 /** An entry is dropped this long after its call's timeout (its end was lost). */
@@ -58,6 +60,16 @@ export async function createSupervisor({ log = (line) => console.error(`edgefn: 
     journal.delete(entry.id);
     if (journal.size >= JOURNAL_CAP) journal.delete(journal.keys().next().value);
     journal.set(entry.id, entry);
+  }
+
+  /** The stall limit in force: 3 s, or the longest `stallMs` of the open entries (capped). */
+  function stallLimit() {
+    let ms = STALL_AFTER_MS;
+    for (const e of journal.values()) {
+      const asked = Number(e.stallMs);
+      if (Number.isFinite(asked)) ms = Math.max(ms, Math.min(asked, STALL_AT_MOST_MS));
+    }
+    return ms;
   }
 
   function prune(now) {
@@ -241,7 +253,7 @@ export async function createSupervisor({ log = (line) => console.error(`edgefn: 
     while (!stopped) {
       let started = Date.now();
       // The probe that would end after the limit is cut short, so a stall is acted on 3 s after the last answer.
-      const limit = crash ? STALL_AFTER_MS * 2 : STALL_AFTER_MS;
+      const limit = crash ? STALL_AFTER_MS * 2 : stallLimit();
       const timeout = Math.max(
         200,
         failures === 0 ? PROBE_TIMEOUT_MS : Math.min(PROBE_TIMEOUT_MS, lastAnswer + limit - started),
@@ -276,7 +288,7 @@ export async function createSupervisor({ log = (line) => console.error(`edgefn: 
         // Three probes in a row and 3 s without an answer (one late probe after a suspended laptop is not a
         // stall). After a crash Miniflare gets longer to bring workerd back by itself.
         const silent = now - lastAnswer;
-        if (failures >= 3 && silent >= (crash ? STALL_AFTER_MS * 2 : STALL_AFTER_MS)) {
+        if (failures >= 3 && silent >= (crash ? STALL_AFTER_MS * 2 : stallLimit())) {
           await restart(crash ? crash.at : firstFailure, silent);
           lastAnswer = Date.now();
           expected = lastAnswer;

@@ -24,7 +24,15 @@ export interface JournalEntry {
   async: boolean;
   startedAt: number;
   timeoutMs: number;
+  /**
+   * How long this entry may keep workerd's one thread busy before the supervisor calls it a stall (3 s when
+   * absent): longer for Python, whose boot and module imports are seconds of work that cannot yield.
+   */
+  stallMs?: number;
 }
+
+/** What a Python call and a Python build may hold the local thread for (a boot from snapshot; a boot, imports and the snapshot). */
+export const PYTHON_STALL_MS = { call: 15_000, build: 30_000 } as const;
 
 type Supervised = Pick<Env, "EDGEFN_SUPERVISOR_URL" | "EDGEFN_SUPERVISOR_TOKEN">;
 

@@ -1,8 +1,9 @@
 import { LIMITS } from "../../lib/limits";
 import type { InvokeOutcome } from "../../runtime/entry";
-import { type JournalEntry, JournalTarget, journalEnabled, journalEnd } from "../../runtime/journal";
+import { type JournalEntry, JournalTarget, journalEnabled, journalEnd, PYTHON_STALL_MS } from "../../runtime/journal";
 import { functionIsolate } from "../../runtime/loader";
 import { type CheckedOutcome, checkLogs, checkOutcome } from "../../runtime/outcome";
+import { isPythonEntry } from "../../runtime/python/bundle";
 import type { FunctionRow } from "../../storage/schema";
 import type { ServiceContext } from "../context";
 import { violations } from "../json-schemas";
@@ -61,6 +62,7 @@ export function journalEntry(
     async: p.async === true,
     startedAt,
     timeoutMs: timeoutOf(p.fn),
+    ...(isPythonEntry(p.version.entrypoint) ? { stallMs: PYTHON_STALL_MS.call } : {}),
   };
 }
 

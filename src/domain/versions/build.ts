@@ -6,7 +6,7 @@ import { type Exports, needsAppwriteAdapter, withAppwriteAdapter } from "../../r
 import { BuildError, buildBundle, type SourceBundle } from "../../runtime/bundle";
 import { ISOLATE_COMPAT } from "../../runtime/compat";
 import { ENTRY_MODULE } from "../../runtime/entry";
-import { journalBegin, journalEnd } from "../../runtime/journal";
+import { journalBegin, journalEnd, PYTHON_STALL_MS } from "../../runtime/journal";
 import { type IsolateEntrypoint, isolateModules } from "../../runtime/loader";
 import { isPythonEntry } from "../../runtime/python/bundle";
 import type { Db } from "../../storage/db";
@@ -62,6 +62,7 @@ export async function runBuild(db: Db, env: Env, versionId: string, now = Date.n
       async: true,
       startedAt: now(),
       timeoutMs: limits.timeoutMs,
+      ...(isPythonEntry(source.entrypoint) ? { stallMs: PYTHON_STALL_MS.build } : {}),
     });
     let built: Built;
     try {
