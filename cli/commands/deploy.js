@@ -1,7 +1,11 @@
-/** `edgefn deploy <folder>`: bundle, create the function if needed, upload a version and follow its build. */
+/**
+ * `edgefn deploy <folder>`: bundle (or, for a Python folder, take its files and wheels), create the function if
+ * needed, upload a version and follow its build.
+ */
 import { ApiError, resolveFunction, unwrap, waitForBuild } from "../../client/index.js";
 import { bundle, defaultName } from "../bundle.js";
-import { EXIT, err, info, out, printJson, spinner, statusColor } from "../ui.js";
+import { isPythonFolder, pythonUpload } from "../python.js";
+import { CliError, EXIT, err, info, out, printJson, spinner, statusColor } from "../ui.js";
 
 /**
  * The function's own origin on a local platform: `{function}.{workspace}.localhost`, which browsers resolve to
@@ -22,33 +26,60 @@ function functionOrigin(apiUrl, workspace, fn) {
 }
 
 /**
+ * The platform's Python as pip names it ("3.14"), from GET /api/runtimes.
+ * @param {ReturnType<import("../context.js").Context["client"]>} api
+ */
+async function pythonVersion(api) {
+  const runtimes = await unwrap(api.GET("/api/runtimes", {}));
+  const py = runtimes.data.find((r) => r.runtime === "python");
+  if (!py?.version) throw new CliError("this platform runs no Python (GET /api/runtimes)");
+  return String(py.version).split(".").slice(0, 2).join(".");
+}
+
+/**
  * @param {import("commander").Command} program
  * @param {import("../context.js").Context} ctx
  */
 export function register(program, { globals, client, currentWorkspace }) {
   program
     .command("deploy <folder>")
-    .description("bundle a folder (npm dependencies included), upload it as a new version and wait for its build")
+    .description(
+      "bundle a folder (npm dependencies included; a Python folder: its files and wheels), upload it as a new version and wait for its build",
+    )
     .option("-n, --name <function>", "the function's name (default: package.json name, else the folder's)")
-    .option("--entry <file>", "the entry file (default: package.json module/main, else index.ts/index.js)")
+    .option(
+      "--entry <file>",
+      "the entry file (default: package.json module/main, else index.ts/index.js, else handler.py/main.py)",
+    )
+    .option("--no-pip", "Python: do not fetch wheels for requirements.txt with pip")
     .option("--no-activate", "do not make the new version the default")
     .option("--minify", "minify the bundle")
     .option("--no-wait", "do not wait for the build")
     .action(
       async (
         /** @type {string} */ folder,
-        /** @type {{ name?: string, entry?: string, activate: boolean, minify?: boolean, wait: boolean }} */ o,
+        /** @type {{ name?: string, entry?: string, activate: boolean, minify?: boolean, wait: boolean, pip: boolean }} */ o,
       ) => {
         const api = client();
         const json = Boolean(globals().json);
         const started = Date.now();
         const name = o.name ?? defaultName(folder);
-        const progress = spinner(`Bundling ${folder}`, { quiet: json });
-        let bundled;
+        const python = isPythonFolder(folder, o.entry);
+        const progress = spinner(`${python ? "Reading" : "Bundling"} ${folder}`, { quiet: json });
+        /** @type {{ files: Record<string, string | { base64: string }>, entrypoint?: string, size: number, warnings: string[] }} */
+        let upload;
         try {
-          bundled = await bundle(folder, { entry: o.entry, minify: o.minify });
+          if (python) {
+            const py = pythonUpload(folder, { entry: o.entry, pip: o.pip, python: await pythonVersion(api) });
+            const fetched = py.fetched.length ? [`fetched with pip: ${py.fetched.join(", ")}`] : [];
+            upload = { files: py.files, entrypoint: py.entrypoint, size: py.size, warnings: fetched };
+          } else {
+            const bundled = await bundle(folder, { entry: o.entry, minify: o.minify });
+            const files = { "index.js": bundled.code };
+            upload = { files, entrypoint: "index.js", size: bundled.code.length, warnings: bundled.warnings };
+          }
         } catch (e) {
-          progress.error(`Bundling ${folder} failed`);
+          progress.error(`${python ? "Reading" : "Bundling"} ${folder} failed`);
           throw e;
         }
         const ws = await currentWorkspace(api, { orCreate: true });
@@ -60,11 +91,16 @@ export function register(program, { globals, client, currentWorkspace }) {
           progress.update(`Creating function ${name}`);
           f = await unwrap(api.POST("/api/functions", { body: { workspaceId: ws.id, name } }));
         }
-        progress.update(`Uploading ${name} (${(bundled.code.length / 1024).toFixed(1)} KiB)`);
+        progress.update(`Uploading ${name} (${(upload.size / 1024).toFixed(1)} KiB)`);
         const uploaded = await unwrap(
           api.POST("/api/functions/{id}/versions", {
             params: { path: { id: f.id } },
-            body: { files: { "index.js": bundled.code }, entrypoint: "index.js", activate: o.activate },
+            body: {
+              files: upload.files,
+              ...(upload.entrypoint ? { entrypoint: upload.entrypoint } : {}),
+              ...(python ? { runtime: "python" } : {}),
+              activate: o.activate,
+            },
           }),
         );
         let v = uploaded;
@@ -89,7 +125,7 @@ export function register(program, { globals, client, currentWorkspace }) {
             process.stdout.write(`run      ${out.cyan(runUrl)}\n`);
             if (originUrl) process.stdout.write(`origin   ${out.cyan(originUrl)} ${out.dim("(its own origin)")}\n`);
           }
-          for (const w of bundled.warnings) info(`${err.yellow("warning")} ${w}`);
+          for (const w of upload.warnings) info(`${python ? err.dim("note") : err.yellow("warning")} ${w}`);
         } else {
           progress.error(`Build of ${f.name} version ${v.number} (${v.id}) ${v.status}`);
         }
