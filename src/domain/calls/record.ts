@@ -175,7 +175,7 @@ export function recordAfterAnswer(env: Env, row: NewCall, run: CallOutcome): Rec
     pending = [];
     next = null;
     return writeRecords(env, records)
-      .then(() => journalFlush(env) ?? undefined)
+      .then(() => journalFlush(env))
       .catch((err: unknown) =>
         // Nobody waits on this answer any more: the operators' log is where a lost record is told.
         console.error(
