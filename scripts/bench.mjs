@@ -14,8 +14,10 @@
  * Every figure is a ratio against a baseline measured in the same run, cases interleaved round by round, so the
  * machine's noise falls on both alike. Options: `--quick` (one short round, a smoke run), `--rounds N`,
  * `--seconds N`, `--http-only` (skip step 4), `--no-peers` (edgefn alone), `--compare <dir>`, `--report` (only
- * render bench/results.md again from bench/results.json). A target is `{ label, how, start() }`; start() gives
- * `{ pid, cases: [{ name, request }], stop() }`: another kind of case (a Python function, say) is one more entry.
+ * render bench/results.md again from bench/results.json), `--compare-label NAME` (the compared platform's name).
+ *
+ * A target is `{ label, how, start(), fresh? }`; start() gives `{ pid, cases: [{ name, request }], stop() }`:
+ * another kind of case (a Python function, say) is one more case or one more entry of `targets`.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -38,6 +40,7 @@ const { values: opts } = parseArgs({
     rounds: { type: "string" },
     seconds: { type: "string" },
     compare: { type: "string" },
+    "compare-label": { type: "string" },
   },
 });
 const QUICK = opts.quick;
@@ -80,7 +83,7 @@ const packageVersion = (name) =>
 function edgefnTarget(root, label, only) {
   return {
     label,
-    how: `\`npm start\`'s runtime (scripts/lib/platform.mjs of ${root === ROOT ? "this checkout" : root}, at ${revision(root)}): workerd through Miniflare under its supervisor, the benchmarks' worker (the platform plus the baseline routes of bench/worker), an invoker key of the function's workspace`,
+    how: `\`npm start\`'s runtime (scripts/lib/platform.mjs of ${root === ROOT ? "this checkout" : "the compared checkout"}, at ${revision(root)}): workerd through Miniflare under its supervisor, the benchmarks' worker (the platform plus the baseline routes of bench/worker), an invoker key of the function's workspace`,
     root,
     async start() {
       const e = await startEdgefn(root);
@@ -91,8 +94,10 @@ function edgefnTarget(root, label, only) {
 }
 
 const targets = [edgefnTarget(ROOT, "edgefn")];
-if (opts.compare)
-  targets.push(edgefnTarget(resolve(opts.compare), `edgefn at ${revision(resolve(opts.compare))}`, ["invoke", "/run"]));
+if (opts.compare) {
+  const root = resolve(opts.compare);
+  targets.push(edgefnTarget(root, opts["compare-label"] ?? `edgefn at ${revision(root)}`, ["invoke", "/run"]));
+}
 if (!opts["no-peers"]) targets.push(...peers);
 const edgefnTargets = targets.filter((t) => t.root);
 
@@ -288,10 +293,25 @@ try {
   const recordedCalls = await checkRecorded();
   const cold = [];
   const upload = [];
+  const failed = [];
+  // A one-off figure that cannot be measured (a build the loaded machine let time out) is said, not fatal: the
+  // figures against the peers are kept.
+  const oneOff = async (what, target, f) => {
+    try {
+      await f();
+    } catch (err) {
+      log(`${target.label}: ${what} could not be measured: ${err.message}`);
+      failed.push({ target: target.label, what, error: String(err.message).slice(0, 300) });
+    }
+  };
   for (const target of edgefnTargets) {
     const e = running.get(target.label);
-    for (const row of await coldStarts(e, COLD_SAMPLES, log)) cold.push({ target: target.label, ...row });
-    upload.push({ target: target.label, ...(await uploadToReady(e, COLD_SAMPLES, log)) });
+    await oneOff("cold start", target, async () => {
+      for (const row of await coldStarts(e, COLD_SAMPLES, log)) cold.push({ target: target.label, ...row });
+    });
+    await oneOff("upload to ready", target, async () => {
+      upload.push({ target: target.label, ...(await uploadToReady(e, COLD_SAMPLES, log)) });
+    });
   }
   for (const [label, server] of running) {
     await server.stop();
@@ -299,7 +319,9 @@ try {
   }
   const startup = [];
   for (const target of edgefnTargets) {
-    startup.push({ target: target.label, ...(await startupTimes(target.root, STARTUP_SAMPLES, log)) });
+    await oneOff("npm start", target, async () => {
+      startup.push({ target: target.label, ...(await startupTimes(target.root, STARTUP_SAMPLES, log)) });
+    });
   }
   const loadAfter = loads();
   const workers = opts["http-only"] ? [] : await workersBenchmarks();
@@ -308,7 +330,15 @@ try {
   const goalCases = edgefnTargets.flatMap((t) => [`${t.label}: invoke`, `${t.label}: /run`]);
   results = {
     date: new Date().toISOString(),
-    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+    // The compared checkout's folder is this machine's: named by what it is instead.
+    command: `npm run bench${
+      process.argv.length > 2
+        ? ` -- ${process.argv
+            .slice(2)
+            .map((a) => (a === opts.compare ? "<checkout>" : a))
+            .join(" ")}`
+        : ""
+    }`,
     machine: {
       cpu: cpu[0]?.model.trim() ?? "unknown",
       cores: cpu.length,
@@ -342,6 +372,7 @@ try {
     cold,
     upload,
     startup,
+    failed,
     workers,
   };
 } catch (err) {

@@ -124,6 +124,7 @@ export function markdown(results) {
   for (const u of results.upload ?? []) {
     lines.push(`| ${u.target}: ${u.name} | ${u.ms} ms | ${u.vs}: ${u.baselineMs} ms | ${u.ratio}x |`);
   }
+  for (const f of results.failed ?? []) lines.push(`| ${f.target}: ${f.what} | not measured: ${f.error} | | |`);
 
   if (results.workers?.length) {
     lines.push("", "### In the runtime (bench/*.bench.ts)");
