@@ -64,7 +64,10 @@ if (opts.report) {
 /** The commit a checkout is at, and whether it has changes not committed. */
 function revision(root) {
   try {
-    const head = execFileSync("git", ["-C", root, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+    const head = execFileSync("git", ["-C", root, "rev-parse", "--short", "HEAD"], {
+      encoding: "utf8",
+      stdio: "pipe",
+    }).trim();
     const dirty = execFileSync("git", ["-C", root, "status", "--porcelain", "--untracked-files=no"], {
       encoding: "utf8",
     });
