@@ -155,7 +155,12 @@ async function measureTarget(target, server, connections, r) {
 }
 
 const startMs = new Map();
-const noteStart = (target, server) => startMs.set(target.label, [...(startMs.get(target.label) ?? []), server.startMs]);
+/** The baseline case of each case of each target (kept past the target's stop, for the tables). */
+const baselines = new Map();
+const noteStart = (target, server) => {
+  startMs.set(target.label, [...(startMs.get(target.label) ?? []), server.startMs]);
+  if (server.baselineOf) baselines.set(target.label, server.baselineOf);
+};
 
 async function runRounds() {
   for (const target of targets.filter((t) => !t.fresh)) {
@@ -251,7 +256,7 @@ function httpRows() {
       const base = samples[GOAL_BASELINE]?.[connections];
       if (base) row.peers = { vs: GOAL_BASELINE, ...ratios(s, base) };
       if (target.root) {
-        const baseline = running.get(target.label)?.baselineOf?.[name];
+        const baseline = baselines.get(target.label)?.[name];
         const own = baseline && samples[`${target.label}: ${baseline}`]?.[connections];
         row.self = own ? { vs: `${target.label}: ${baseline}`, ...ratios(s, own) } : {};
       }
@@ -310,7 +315,7 @@ try {
   for (const target of edgefnTargets) {
     const e = running.get(target.label);
     await oneOff("cold start", target, async () => {
-      for (const row of await coldStarts(e, COLD_SAMPLES, log)) cold.push({ target: target.label, ...row });
+      await coldStarts(e, COLD_SAMPLES, log, (row) => cold.push({ target: target.label, ...row }));
     });
     await oneOff("upload to ready", target, async () => {
       upload.push({ target: target.label, ...(await uploadToReady(e, COLD_SAMPLES, log)) });
