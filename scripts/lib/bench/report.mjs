@@ -57,6 +57,45 @@ export function goalsOf(results) {
 
 const cell = (v, suffix = "") => (v === null || v === undefined ? "" : `${v}${suffix}`);
 
+/**
+ * The first edgefn target (this checkout) against each other one (`--compare`: main, say), from the medians of the
+ * same run: the goal cases side by side.
+ */
+function beforeAfter(results) {
+  const labels = [...new Set(results.goalCases.map((k) => k.slice(0, k.lastIndexOf(": "))))];
+  if (labels.length < 2) return [];
+  const [after, ...others] = labels;
+  const lines = [];
+  const figures = [
+    ["c=1 p50 ms", 1, "p50Ms"],
+    ["c=1 p99 ms", 1, "p99Ms"],
+    ["c=32 req/s", 32, "rps"],
+    ["CPU ms/req (c=32)", 32, "cpuMs"],
+  ];
+  for (const before of others) {
+    lines.push(
+      "",
+      `### ${after} against ${before}`,
+      "",
+      "Both in this run, cases interleaved; the ratio is of the medians (this checkout / the other).",
+      "",
+      "| case | figure | before | after | after / before |",
+      "|---|---|---:|---:|---:|",
+    );
+    for (const name of ["invoke", "/run"]) {
+      for (const [label, concurrency, field] of figures) {
+        const row = (target) =>
+          results.http.find((r) => r.key === `${target}: ${name}` && r.concurrency === concurrency);
+        const a = row(after)?.[field] ?? null;
+        const b = row(before)?.[field] ?? null;
+        const ratio = a === null || b === null || b === 0 ? null : Number((a / b).toFixed(2));
+        lines.push(`| ${name} | ${label} | ${cell(b)} | ${cell(a)} | ${cell(ratio)} |`);
+      }
+    }
+  }
+  return lines;
+}
+
 export function markdown(results) {
   const lines = [];
   const m = results.machine;
@@ -83,6 +122,8 @@ export function markdown(results) {
       `| ${key} | ${cell(start)} | ${cell(one?.p50Ms)} | ${cell(one?.p99Ms)} | ${cell(many?.rps)} | ${cell(many?.p50Ms)} | ${cell(many?.cpuMs)} | ${cell(one?.peers?.p50Ratio)} | ${cell(many?.peers?.rpsRatio)} | ${cell(many?.peers?.cpuRatio)} |`,
     );
   }
+
+  lines.push(...beforeAfter(results));
 
   lines.push("", "### Goals", "", "| case | figure | measured | goal | met |", "|---|---|---:|---|---|");
   for (const g of goalsOf(results)) {
