@@ -1,316 +1,269 @@
 /**
- * `npm run bench`: how much edgefn adds to a function's time, measured on this machine.
+ * `npm run bench`: edgefn against what its users would run instead, and against itself, on this machine.
  *
- * 1. Starts a throwaway local platform with a bench token (which enables the /__bench baseline routes, see
- *    src/routes/bench.ts), deploys its fixtures over the API and drives it with autocannon: invoke, invoke without
- *    recording and /run against the same bundle called straight through the Worker Loader, at concurrency 1 and 32;
- *    cold start (first call after a new version) for a 1 KB and a 1 MB bundle; upload-to-ready for a 100 KB
- *    TypeScript function.
- * 2. Runs the in-runtime benchmarks of bench/*.bench.ts (list and calls paging at scale, the schedule dispatcher,
+ * 1. Starts the targets: a throwaway local edgefn platform (its fixtures deployed over the API) and the peers of
+ *    scripts/lib/bench/peers.mjs (serverless-offline, netlify functions:serve, a bare Worker), each serving the
+ *    same no-op function; with `--compare <checkout>` a second edgefn platform from another checkout (main, say).
+ * 2. Drives every case of every target with autocannon at concurrency 1 and 32, interleaved round by round, and
+ *    reads each server's CPU from /proc; a "fresh" peer is started anew for each measurement.
+ * 3. Measures edgefn's one-off figures: the cold start of a new version, upload to ready, `npm start` to healthy.
+ * 4. Runs the in-runtime benchmarks of bench/*.bench.ts (list and calls paging at scale, the schedule dispatcher,
  *    in-process invoke costs) and collects their figures.
- * 3. Writes bench/results.json and bench/results.md and prints the table.
+ * 5. Writes bench/results.json and bench/results.md, prints the tables and whether each goal is met.
  *
  * Every figure is a ratio against a baseline measured in the same run, cases interleaved round by round, so the
- * machine's noise falls on both alike. `--quick` runs shorter rounds (for a smoke run); `--http-only` skips step 2;
- * `--report` only renders bench/results.md again from bench/results.json.
+ * machine's noise falls on both alike. Options: `--quick` (one short round, a smoke run), `--rounds N`,
+ * `--seconds N`, `--http-only` (skip step 4), `--no-peers` (edgefn alone), `--compare <dir>`, `--report` (only
+ * render bench/results.md again from bench/results.json), `--compare-label NAME` (the compared platform's name).
+ *
+ * A target is `{ label, how, start(), fresh? }`; start() gives `{ pid, cases: [{ name, request }], stop() }`:
+ * another kind of case (a Python function, say) is one more case or one more entry of `targets`.
  */
-import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { execFileSync, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
-import { join } from "node:path";
-import autocannon from "autocannon";
+import { cpus, loadavg, totalmem } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { coldStarts, startEdgefn, startupTimes, uploadToReady } from "./lib/bench/edgefn.mjs";
+import { measure, median, round, settle } from "./lib/bench/load.mjs";
+import { peers } from "./lib/bench/peers.mjs";
+import { GOAL_BASELINE, goalsOf, markdown } from "./lib/bench/report.mjs";
+import { stopOnSignals } from "./lib/bench/servers.mjs";
 import { ROOT } from "./lib/local.mjs";
-import { startPlatform } from "./lib/platform.mjs";
 
-const QUICK = process.argv.includes("--quick");
-const HTTP_ONLY = process.argv.includes("--http-only");
-const ROUNDS = QUICK ? 1 : 3;
-const SECONDS = QUICK ? 1 : 2;
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    "http-only": { type: "boolean", default: false },
+    "no-peers": { type: "boolean", default: false },
+    report: { type: "boolean", default: false },
+    rounds: { type: "string" },
+    seconds: { type: "string" },
+    compare: { type: "string" },
+    "compare-label": { type: "string" },
+  },
+});
+const QUICK = opts.quick;
+const ROUNDS = Number(opts.rounds ?? (QUICK ? 1 : 3));
+const SECONDS = Number(opts.seconds ?? (QUICK ? 1 : 4));
 const COLD_SAMPLES = QUICK ? 2 : 5;
+const STARTUP_SAMPLES = QUICK ? 1 : 3;
+const CONCURRENCY = [1, 32];
+const RESULTS = join(ROOT, "bench", "results.json");
 
 const log = (...args) => console.log("bench:", ...args);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
-const percentile = (xs, p) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
-};
-const round = (n, d = 2) => Number(n.toFixed(d));
+const loads = () => loadavg().map((n) => Number(n.toFixed(2)));
 
-// ---------------------------------------------------------------------------------------------- the platform
-
-if (process.argv.includes("--report")) {
-  // Only re-render bench/results.md from bench/results.json.
-  const table = markdown(JSON.parse(readFileSync(join(ROOT, "bench", "results.json"), "utf8")));
+if (opts.report) {
+  const table = markdown(JSON.parse(readFileSync(RESULTS, "utf8")));
   writeFileSync(join(ROOT, "bench", "results.md"), table);
   console.log(table);
   process.exit(0);
 }
 
-const token = randomBytes(24).toString("base64url");
-log("starting a local platform");
-// The benchmarks' own worker: the platform's, plus the baseline routes (never in the production bundle).
-const platform = await startPlatform({ vars: { EDGEFN_BENCH: token }, main: "bench/worker/index.ts" });
-const { url } = platform;
-process.on("SIGINT", async () => {
-  await platform.stop();
-  process.exit(130);
-});
-
-async function api(method, path, body, key = platform.adminKey) {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  const json = text ? JSON.parse(text) : null;
-  if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 500)}`);
-  return json;
-}
-
-/** Uploads a version and polls it (every 10 ms) until its build is over; returns it with the time it took. */
-async function uploadVersion(functionId, files) {
-  const started = performance.now();
-  const queued = await api("POST", `/api/functions/${functionId}/versions`, { files });
-  for (;;) {
-    const v = await api("GET", `/api/functions/${functionId}/versions/${queued.id}`);
-    if (v.status === "ready") return { version: v, ms: performance.now() - started };
-    if (v.status !== "queued" && v.status !== "building")
-      throw new Error(`build ${v.status}: ${JSON.stringify(v.error)}`);
-    await new Promise((r) => setTimeout(r, 10));
+/** The commit a checkout is at, and whether it has changes not committed. */
+function revision(root) {
+  try {
+    const head = execFileSync("git", ["-C", root, "rev-parse", "--short", "HEAD"], {
+      encoding: "utf8",
+      stdio: "pipe",
+    }).trim();
+    const dirty = execFileSync("git", ["-C", root, "status", "--porcelain", "--untracked-files=no"], {
+      encoding: "utf8",
+    });
+    return dirty.trim() ? `${head}+changes` : head;
+  } catch {
+    return "unknown";
   }
 }
 
-const NOOP = `export async function handle(data) {
-  return data;
+const packageVersion = (name) =>
+  JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")).version;
+
+// ------------------------------------------------------------------------------------------------ targets
+
+/** An edgefn platform as a target: its cases, and those whose calls must all be recorded. */
+function edgefnTarget(root, label, only) {
+  return {
+    label,
+    how: `\`npm start\`'s runtime (scripts/lib/platform.mjs of ${root === ROOT ? "this checkout" : "the compared checkout"}, at ${revision(root)}): workerd through Miniflare under its supervisor, the benchmarks' worker (the platform plus the baseline routes of bench/worker), an invoker key of the function's workspace`,
+    root,
+    async start() {
+      const e = await startEdgefn(root);
+      if (only) e.cases = e.cases.filter((c) => only.includes(c.name));
+      return e;
+    },
+  };
 }
-export default {
-  async fetch() {
-    return new Response("ok");
-  },
+
+const targets = [edgefnTarget(ROOT, "edgefn")];
+if (opts.compare) {
+  const root = resolve(opts.compare);
+  targets.push(edgefnTarget(root, opts["compare-label"] ?? `edgefn at ${revision(root)}`, ["invoke", "/run"]));
+}
+if (!opts["no-peers"]) targets.push(...peers);
+const edgefnTargets = targets.filter((t) => t.root);
+
+/** Running targets by label (fresh ones are started per measurement). */
+const running = new Map();
+stopOnSignals(() => Promise.allSettled([...running.values()].map((r) => r.stop())));
+
+/**
+ * Warm-up of every case: one request (a target's first answer may load its handler, which takes a while), then
+ * one second at concurrency 8.
+ */
+async function warm(target, server) {
+  for (const c of server.cases) {
+    const { url, ...init } = c.request;
+    const first = await fetch(url, { ...init, signal: AbortSignal.timeout(60_000) });
+    await first.arrayBuffer();
+    if (!first.ok) throw new Error(`${target.label}: ${c.name} answered ${first.status}`);
+    if (server.recorded?.has(c.name)) count(target, 1, 0);
+    const m = await measure(c.request, { connections: 8, seconds: 1 });
+    if (server.recorded?.has(c.name)) count(target, m.n, 8);
+  }
+  await settle(server.pid);
+}
+
+/** Every case's measurements: samples[key][concurrency] = [per round]. */
+const samples = {};
+const keep = (label, name, connections, m) => {
+  const key = `${label}: ${name}`;
+  samples[key] ??= {};
+  samples[key][connections] ??= [];
+  samples[key][connections].push(m);
+  return key;
 };
-`;
-
-// ------------------------------------------------------------------------------------------ load generation
-
-/** One autocannon run; latencies taken from every response (ms, sub-millisecond precision). */
-function load({ path, method = "GET", headers = {}, body, connections, seconds }) {
-  return new Promise((resolve, reject) => {
-    const latencies = [];
-    const instance = autocannon(
-      { url: `${url}${path}`, method, headers, body, connections, duration: seconds, timeout: 30 },
-      (err, result) => {
-        if (err) return reject(err);
-        const bad = result.non2xx + result.errors + result.timeouts;
-        if (bad > 0) return reject(new Error(`${method} ${path}: ${bad} failed requests of ${result.requests.total}`));
-        resolve({
-          p50: percentile(latencies, 50),
-          p99: percentile(latencies, 99),
-          rps: result.requests.total / seconds,
-          n: latencies.length,
-        });
-      },
-    );
-    instance.on("response", (_client, _status, _bytes, ms) => latencies.push(ms));
-  });
+/** Calls answered by the recorded cases of each edgefn target, and the slack of requests in flight at run ends. */
+const sent = new Map();
+function count(target, n, connections) {
+  const s = sent.get(target.label) ?? { n: 0, slack: 0 };
+  sent.set(target.label, { n: s.n + n, slack: s.slack + connections });
 }
 
-async function httpOverhead(fx) {
-  const json = { "content-type": "application/json" };
-  const bench = { "x-edgefn-bench": token };
-  const auth = { authorization: `Bearer ${fx.invokerKey}` };
-  const args = JSON.stringify({ args: { name: "bench", n: 1 } });
-  const cases = {
-    healthz: { path: "/healthz" },
-    direct: { path: `/__bench/direct/${fx.versionId}`, method: "POST", headers: { ...json, ...bench }, body: args },
-    invoke: {
-      path: `/api/functions/${fx.functionId}/invoke`,
-      method: "POST",
-      headers: { ...json, ...auth },
-      body: args,
-    },
-    "invoke, not recorded": {
-      path: `/__bench/unrecorded/${fx.functionId}`,
-      method: "POST",
-      headers: { ...json, ...auth, ...bench },
-      body: args,
-    },
-    "direct fetch": { path: `/__bench/direct/${fx.versionId}/fetch/hello`, headers: bench },
-    "/run": { path: `/run/${fx.workspaceId}/${fx.functionName}/hello`, headers: auth },
-  };
-  const baselineOf = { invoke: "direct", "invoke, not recorded": "direct", "/run": "direct fetch" };
+async function measureTarget(target, server, connections, r) {
+  for (const c of server.cases) {
+    const m = await measure(c.request, { connections, seconds: SECONDS, pid: server.pid });
+    const key = keep(target.label, c.name, connections, m);
+    if (server.recorded?.has(c.name)) count(target, m.n, connections);
+    log(
+      `round ${r + 1}/${ROUNDS} c=${connections} ${key}: p50 ${m.p50?.toFixed(2) ?? "-"} ms, ${Math.round(m.rps)} req/s, ${m.cpuMs?.toFixed(3) ?? "-"} CPU ms/req`,
+    );
+    // Whatever the server still does for this run (queued requests, records) is not the next case's.
+    await settle(server.pid);
+  }
+}
 
-  // Every answered invoke and /run request of the no-op function must end up recorded: counted here, checked after.
-  const recorded = new Set(["invoke", "/run"]);
-  let sent = 0;
-  let slack = 0;
-  const run = async (name, options) => {
-    const m = await load(options);
-    if (recorded.has(name)) {
-      sent += m.n;
-      slack += options.connections;
-    }
-    return m;
-  };
+const startMs = new Map();
+/** The baseline case of each case of each target (kept past the target's stop, for the tables). */
+const baselines = new Map();
+const noteStart = (target, server) => {
+  startMs.set(target.label, [...(startMs.get(target.label) ?? []), server.startMs]);
+  if (server.baselineOf) baselines.set(target.label, server.baselineOf);
+};
 
+async function runRounds() {
+  for (const target of targets.filter((t) => !t.fresh)) {
+    log(`starting ${target.label}`);
+    const server = await target.start();
+    running.set(target.label, server);
+    noteStart(target, server);
+  }
   log("warming up");
-  for (const [name, c] of Object.entries(cases)) await run(name, { ...c, connections: 8, seconds: 1 });
-
-  const samples = {};
+  for (const [label, server] of running)
+    await warm(
+      targets.find((t) => t.label === label),
+      server,
+    );
   for (let r = 0; r < ROUNDS; r++) {
-    for (const connections of [1, 32]) {
-      for (const [name, c] of Object.entries(cases)) {
-        const m = await run(name, { ...c, connections, seconds: SECONDS });
-        const key = `${name}@${connections}`;
-        samples[key] = [...(samples[key] ?? []), m];
-        log(
-          `round ${r + 1}/${ROUNDS} c=${connections} ${name}: p50 ${m.p50.toFixed(2)} ms, ${Math.round(m.rps)} req/s`,
-        );
+    for (const connections of CONCURRENCY) {
+      for (const target of targets) {
+        if (!target.fresh) {
+          await measureTarget(target, running.get(target.label), connections, r);
+          continue;
+        }
+        const server = await target.start();
+        try {
+          noteStart(target, server);
+          await warm(target, server);
+          await measureTarget(target, server, connections, r);
+        } finally {
+          await server.stop();
+        }
       }
     }
   }
-  // Records are written after the answers: give the last ones a moment, then count them.
-  let stored = 0;
-  for (let i = 0; i < 50 && stored < sent; i++) {
-    await new Promise((r) => setTimeout(r, 200));
-    stored = (await api("GET", `/api/functions/${fx.functionId}/metrics?window=1h`)).total;
-  }
-  // autocannon stops counting when a run's time is up: requests still in flight then are answered (and recorded)
-  // uncounted, at most one per connection per run.
-  if (stored < sent || stored > sent + slack) throw new Error(`${sent} calls answered, but ${stored} recorded`);
-  log(`${stored} calls recorded for ${sent} counted answers (up to ${slack} more were in flight at run ends)`);
+}
 
+/** Every answered invoke and /run call of the no-op must end up recorded: counted there, checked here. */
+async function checkRecorded() {
+  const out = {};
+  for (const target of edgefnTargets) {
+    const e = running.get(target.label);
+    const { n, slack } = sent.get(target.label) ?? { n: 0, slack: 0 };
+    let stored = 0;
+    for (let i = 0; i < 50 && stored < n; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      stored = (await e.api("GET", `/api/functions/${e.fx.functionId}/metrics?window=1h`)).total;
+    }
+    // autocannon stops counting when a run's time is up: requests still in flight then are answered (and
+    // recorded) uncounted, at most one per connection per run.
+    if (stored < n || stored > n + slack)
+      throw new Error(`${target.label}: ${n} calls answered, but ${stored} recorded`);
+    log(`${target.label}: ${stored} calls recorded for ${n} counted answers (up to ${slack} more were in flight)`);
+    out[target.label] = stored;
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------------ figures
+
+const ratio = (a, b) => (a === null || b === null || b === 0 ? null : a / b);
+
+/** Per-round ratios of `rows` against `base` (the same stretch of the machine's noise), then their median. */
+function ratios(rows, base) {
+  const per = (f) => {
+    const xs = rows.map((x, i) => ratio(f(x), base[i] ? f(base[i]) : null)).filter((x) => x !== null);
+    return xs.length ? round(median(xs)) : null;
+  };
+  return {
+    p50Ratio: per((x) => x.p50),
+    p99Ratio: per((x) => x.p99),
+    rpsRatio: per((x) => x.rps),
+    cpuRatio: per((x) => x.cpuMs),
+  };
+}
+
+function httpRows() {
   const rows = [];
-  for (const connections of [1, 32]) {
-    for (const name of Object.keys(cases)) {
-      const s = samples[`${name}@${connections}`];
-      const base = baselineOf[name] && samples[`${baselineOf[name]}@${connections}`];
+  for (const [key, byConcurrency] of Object.entries(samples)) {
+    const target = targets.find((t) => key.startsWith(`${t.label}: `));
+    const name = key.slice(target.label.length + 2);
+    for (const connections of CONCURRENCY) {
+      const s = byConcurrency[connections] ?? [];
+      const cpu = s.map((x) => x.cpuMs).filter((x) => x !== null);
       const row = {
-        name,
+        key,
+        target: target.label,
+        case: name,
         concurrency: connections,
         p50Ms: round(median(s.map((x) => x.p50))),
         p99Ms: round(median(s.map((x) => x.p99))),
-        rps: Math.round(median(s.map((x) => x.rps))),
+        rps: round(median(s.map((x) => x.rps)), 0),
+        cpuMs: cpu.length ? round(median(cpu), 3) : null,
         requests: s.reduce((n, x) => n + x.n, 0),
       };
-      if (base) {
-        // Ratios per round (the same stretch of the machine's noise), then their median.
-        row.vs = baselineOf[name];
-        row.p50Ratio = round(median(s.map((x, i) => x.p50 / base[i].p50)));
-        row.p99Ratio = round(median(s.map((x, i) => x.p99 / base[i].p99)));
-        row.rpsRatio = round(median(s.map((x, i) => x.rps / base[i].rps)));
+      const base = samples[GOAL_BASELINE]?.[connections];
+      if (base) row.peers = { vs: GOAL_BASELINE, ...ratios(s, base) };
+      if (target.root) {
+        const baseline = baselines.get(target.label)?.[name];
+        const own = baseline && samples[`${target.label}: ${baseline}`]?.[connections];
+        row.self = own ? { vs: `${target.label}: ${baseline}`, ...ratios(s, own) } : {};
       }
       rows.push(row);
     }
   }
-  return { rows, recordedCalls: stored };
-}
-
-// ------------------------------------------------------------------------------- cold start, upload-to-ready
-
-/** About `bytes` of JavaScript: many small functions, as a bundled library would be. */
-function bulkyModule(bytes, n) {
-  const parts = [`// revision ${n}`];
-  let size = 0;
-  for (let i = 0; size < bytes; i++) {
-    const line = `function f${i}(x) { const y = x * ${i % 97} + ${i}; return y > ${i} ? y - ${i} : y + "${i.toString(36)}"; }`;
-    parts.push(line);
-    size += line.length + 1;
-  }
-  parts.push(`export async function handle(data) { return { n: ${n}, v: f1(2) }; }`);
-  return parts.join("\n");
-}
-
-/** About `bytes` of TypeScript: interfaces, generics, classes and enums for the type-stripper to chew on. */
-function typescriptModule(bytes, n) {
-  const parts = [`// revision ${n}`];
-  let size = 0;
-  for (let i = 0; size < bytes; i++) {
-    const chunk = `interface Item${i}<T extends object = Record<string, unknown>> { id: number; tags: readonly string[]; payload?: T }
-enum Kind${i} { A = ${i}, B, C }
-export class Store${i}<T extends object> {
-  private readonly items = new Map<number, Item${i}<T>>();
-  put(item: Item${i}<T>): this { this.items.set(item.id, item); return this; }
-  kinds(): Kind${i}[] { return [Kind${i}.A, Kind${i}.B, Kind${i}.C]; }
-  count(filter?: (i: Item${i}<T>) => boolean): number { let c = 0; for (const v of this.items.values()) if (!filter || filter(v)) c++; return c; }
-}
-`;
-    parts.push(chunk);
-    size += chunk.length;
-  }
-  parts.push(`export async function handle(data: { n?: number } | null): Promise<{ n: number; count: number }> {
-  const s = new Store0<{ x: number }>().put({ id: 1, tags: ["a"], payload: { x: 1 } });
-  return { n: ${n}, count: s.count() };
-}`);
-  return parts.join("\n");
-}
-
-async function timedInvoke(functionId, key) {
-  const t = performance.now();
-  const out = await api("POST", `/api/functions/${functionId}/invoke`, { args: {} }, key);
-  if (!out.ok) throw new Error(`invoke failed: ${JSON.stringify(out.errorDetail)}`);
-  return performance.now() - t;
-}
-
-async function coldStarts(fx) {
-  const rows = [];
-  for (const [label, bytes] of [
-    ["1 KB bundle", 1024],
-    ["1 MB bundle", 1024 * 1024],
-  ]) {
-    const fn = await api("POST", "/api/functions", { workspaceId: fx.workspaceId, name: `cold-${bytes}` });
-    const first = [];
-    const warm = [];
-    let bundleBytes = 0;
-    for (let n = 1; n <= COLD_SAMPLES; n++) {
-      const { version } = await uploadVersion(fn.id, { "index.js": bulkyModule(bytes, n) });
-      bundleBytes = version.size ?? version.bundleSize ?? bundleBytes;
-      first.push(await timedInvoke(fn.id, fx.invokerKey));
-      const w = [];
-      for (let i = 0; i < 10; i++) w.push(await timedInvoke(fn.id, fx.invokerKey));
-      warm.push(median(w));
-    }
-    const row = {
-      name: `cold start, ${label}`,
-      firstCallMs: round(median(first)),
-      warmCallMs: round(median(warm)),
-      ratio: round(median(first.map((f, i) => f / warm[i]))),
-      samples: COLD_SAMPLES,
-    };
-    if (bundleBytes) row.bundleBytes = bundleBytes;
-    rows.push(row);
-    log(`${row.name}: first call ${row.firstCallMs} ms, warm ${row.warmCallMs} ms (${row.ratio}x)`);
-  }
   return rows;
-}
-
-async function uploadToReady(fx) {
-  const fn = await api("POST", "/api/functions", { workspaceId: fx.workspaceId, name: "upload-ts" });
-  const small = [];
-  const large = [];
-  let sourceBytes = 0;
-  for (let n = 1; n <= COLD_SAMPLES; n++) {
-    small.push((await uploadVersion(fn.id, { "index.ts": typescriptModule(1024, n) })).ms);
-    const code = typescriptModule(100 * 1024, n);
-    sourceBytes = code.length;
-    large.push((await uploadVersion(fn.id, { "index.ts": code })).ms);
-  }
-  const row = {
-    name: "upload-to-ready, 100 KB TypeScript",
-    ms: round(median(large)),
-    baselineMs: round(median(small)),
-    vs: "upload-to-ready, 1 KB TypeScript",
-    ratio: round(median(large.map((l, i) => l / small[i]))),
-    sourceBytes,
-    samples: COLD_SAMPLES,
-  };
-  log(`${row.name}: ${row.ms} ms (1 KB: ${row.baselineMs} ms, ${row.ratio}x)`);
-  return row;
 }
 
 // ------------------------------------------------------------------------------------ in-runtime benchmarks
@@ -339,89 +292,111 @@ function workersBenchmarks() {
   });
 }
 
-// ----------------------------------------------------------------------------------------------- reporting
+// ------------------------------------------------------------------------------------------------ the run
 
-function markdown(results) {
-  const lines = [];
-  lines.push(
-    `Measured ${results.date} on ${results.machine.cpu} (${results.machine.cores} cores, ${results.machine.memoryGiB} GiB), Node ${results.machine.node}.`,
-  );
-  lines.push("", "### Invoke overhead (HTTP, autocannon)", "");
-  lines.push("| case | concurrency | p50 ms | p99 ms | req/s | vs | p50 ratio | p99 ratio | req/s ratio |");
-  lines.push("|---|---:|---:|---:|---:|---|---:|---:|---:|");
-  for (const r of results.http) {
-    lines.push(
-      `| ${r.name} | ${r.concurrency} | ${r.p50Ms} | ${r.p99Ms} | ${r.rps} | ${r.vs ?? "baseline"} | ${r.p50Ratio ?? ""} | ${r.p99Ratio ?? ""} | ${r.rpsRatio ?? ""} |`,
-    );
-  }
-  lines.push(
-    "",
-    `Every invoke and /run call answered during these runs was recorded: ${results.recordedCalls} calls, counted through the metrics endpoint afterwards.`,
-  );
-  lines.push("", "### Cold start and build", "");
-  lines.push("| case | figure | baseline | ratio |", "|---|---:|---:|---:|");
-  for (const r of results.cold) {
-    lines.push(`| ${r.name} | first call ${r.firstCallMs} ms | warm call ${r.warmCallMs} ms | ${r.ratio}x |`);
-  }
-  const u = results.upload;
-  lines.push(`| ${u.name} | ${u.ms} ms | ${u.vs}: ${u.baselineMs} ms | ${u.ratio}x |`);
-  if (results.workers.length) {
-    lines.push("", "### In the runtime (bench/*.bench.ts)");
-    for (const b of results.workers) {
-      lines.push("", `**${b.bench}**`, "", "| case | median ms | ratio |", "|---|---:|---|");
-      for (const r of b.results) {
-        lines.push(`| ${r.name} | ${r.medianMs} | ${r.vs ? `${r.ratio}x ${r.vs}` : "baseline"} |`);
-      }
-    }
-  }
-  return `${lines.join("\n")}\n`;
-}
-
+const loadBefore = loads();
 let results;
 try {
-  const ws = await api("POST", "/api/workspaces", { name: "bench" });
-  const fn = await api("POST", "/api/functions", { workspaceId: ws.id, name: "noop" });
-  const { version } = await uploadVersion(fn.id, { "index.js": NOOP });
-  const invoker = await api("POST", "/api/keys", { name: "bench-invoker", role: "invoker", workspaceId: ws.id });
-  const fx = {
-    workspaceId: ws.id,
-    functionId: fn.id,
-    functionName: fn.name,
-    versionId: version.id,
-    invokerKey: invoker.key,
+  await runRounds();
+  const recordedCalls = await checkRecorded();
+  const cold = [];
+  const upload = [];
+  const failed = [];
+  // A one-off figure that cannot be measured (a build the loaded machine let time out) is said, not fatal: the
+  // figures against the peers are kept.
+  const oneOff = async (what, target, f) => {
+    try {
+      await f();
+    } catch (err) {
+      log(`${target.label}: ${what} could not be measured: ${err.message}`);
+      failed.push({ target: target.label, what, error: String(err.message).slice(0, 300) });
+    }
   };
-
-  const { rows: http, recordedCalls } = await httpOverhead(fx);
-  const cold = await coldStarts(fx);
-  const upload = await uploadToReady(fx);
-  await platform.stop();
-
-  const workers = HTTP_ONLY ? [] : await workersBenchmarks();
+  for (const target of edgefnTargets) {
+    const e = running.get(target.label);
+    await oneOff("cold start", target, async () => {
+      await coldStarts(e, COLD_SAMPLES, log, (row) => cold.push({ target: target.label, ...row }));
+    });
+    await oneOff("upload to ready", target, async () => {
+      upload.push({ target: target.label, ...(await uploadToReady(e, COLD_SAMPLES, log)) });
+    });
+  }
+  for (const [label, server] of running) {
+    await server.stop();
+    running.delete(label);
+  }
+  const startup = [];
+  for (const target of edgefnTargets) {
+    await oneOff("npm start", target, async () => {
+      startup.push({ target: target.label, ...(await startupTimes(target.root, STARTUP_SAMPLES, log)) });
+    });
+  }
+  const loadAfter = loads();
+  const workers = opts["http-only"] ? [] : await workersBenchmarks();
   const cpu = cpus();
+  const http = httpRows();
+  const goalCases = edgefnTargets.flatMap((t) => [`${t.label}: invoke`, `${t.label}: /run`]);
   results = {
     date: new Date().toISOString(),
+    // The compared checkout's folder is this machine's: named by what it is instead.
+    command: `npm run bench${
+      process.argv.length > 2
+        ? ` -- ${process.argv
+            .slice(2)
+            .map((a) => (a === opts.compare ? "<checkout>" : a))
+            .join(" ")}`
+        : ""
+    }`,
     machine: {
       cpu: cpu[0]?.model.trim() ?? "unknown",
       cores: cpu.length,
       memoryGiB: Math.round(totalmem() / 2 ** 30),
       node: process.versions.node,
       platform: `${process.platform}-${process.arch}`,
+      loadBefore,
+      loadAfter,
     },
+    versions: Object.fromEntries(
+      ["serverless", "serverless-offline", "netlify-cli", "miniflare", "wrangler", "autocannon"].map((p) => [
+        p,
+        packageVersion(p),
+      ]),
+    ),
     method: { rounds: ROUNDS, secondsPerRun: SECONDS, coldSamples: COLD_SAMPLES, quick: QUICK },
+    targets: targets.map((t) => ({
+      label: t.label,
+      how: t.how,
+      startMs: startMs.has(t.label) ? round(median(startMs.get(t.label)), 0) : null,
+    })),
+    peerRows: [
+      ...targets
+        .filter((t) => !t.root)
+        .flatMap((t) => Object.keys(samples).filter((k) => k.startsWith(`${t.label}: `))),
+      ...goalCases,
+    ],
+    goalCases,
     http,
     recordedCalls,
     cold,
     upload,
+    startup,
+    failed,
     workers,
   };
 } catch (err) {
-  await platform.stop();
+  // What the platforms said last tells why a request failed.
+  for (const [label, server] of running) {
+    if (server.platform) console.error(`bench: ${label}'s last output:\n${server.platform.output().slice(-4000)}`);
+  }
+  await Promise.allSettled([...running.values()].map((r) => r.stop()));
   console.error(`bench: ${err.stack ?? err}`);
   process.exit(1);
 }
 
 const table = markdown(results);
-writeFileSync(join(ROOT, "bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(join(ROOT, "bench", "results.md"), table);
 console.log(`\n${table}`);
+for (const g of goalsOf(results))
+  log(`goal ${g.met ? "met" : "NOT met"}: ${g.case}, ${g.goal}: ${g.ratio} (${g.target})`);
 console.log("bench: wrote bench/results.json and bench/results.md");

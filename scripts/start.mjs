@@ -50,8 +50,9 @@ function stop(code = 0) {
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => stop(0));
 
 console.log(`edgefn: starting the local runtime (workerd through Miniflare) on port ${port}`);
+let local;
 try {
-  await startSupervised({ port, persistTo, vars });
+  local = await startSupervised({ port, persistTo, vars });
 } catch (err) {
   console.error(`edgefn: ${err.message}`);
   stop(1);
@@ -75,7 +76,8 @@ if (!stopping) {
       "",
     ].join("\n"),
   );
-  stopCron = scheduleCron(`http://127.0.0.1:${port}`, (err) => {
+  // The cron trigger's route is on Miniflare's own port (the runtime's port serves the Worker alone).
+  stopCron = scheduleCron(local.runtime.controlUrl, (err) => {
     if (!stopping) console.error(`edgefn: could not fire the cron trigger: ${err.message}`);
   });
 }

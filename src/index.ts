@@ -1,3 +1,4 @@
+import { WorkerEntrypoint } from "cloudflare:workers";
 import { deadLetterCall, runQueuedCall } from "./domain/calls/consumer";
 import { sweepLostCalls, sweepOldCalls } from "./domain/calls/sweep";
 import { sweepAbandonedUploads } from "./domain/compat/appwrite/uploads";
@@ -13,6 +14,8 @@ import { getDb } from "./storage/db";
 
 export { FunctionObject } from "./durable/function-object";
 export { EgressGateway } from "./runtime/egress";
+
+type Worker = ReturnType<typeof createWorker>;
 
 /**
  * The Worker: fetch (the app), scheduled (the every-minute cron) and queue (builds and async calls). Made by a
@@ -95,4 +98,43 @@ export function createWorker(app: App = newApp()) {
   } satisfies ExportedHandler<Env>;
 }
 
-export default createWorker();
+/** Miniflare's route that fires the cron trigger (`?cron=` and `?time=`, epoch ms), kept on the runtime's port. */
+const SCHEDULED_ROUTE = "/cdn-cgi/local/scheduled";
+
+/**
+ * A Worker's fetch as an entrypoint of its own, which the local runtime (scripts/lib/runtime.mjs) serves on its
+ * port with nothing in front: Miniflare would otherwise route every request through its entry worker and, for a
+ * Worker with assets, the assets router and its proxy. Miniflare's scheduled route answers here as it does
+ * there ("ok", or "error" with a 500 when the handler threw). On Cloudflare nothing addresses it.
+ */
+export function localEntrypoint(worker: Worker) {
+  return class extends WorkerEntrypoint<Env> {
+    override async fetch(request: Request<unknown, IncomingRequestCfProperties>) {
+      if (request.url.includes(SCHEDULED_ROUTE)) {
+        const url = new URL(request.url);
+        if (url.pathname === SCHEDULED_ROUTE) return this.scheduledNow(url.searchParams);
+      }
+      return worker.fetch(request, this.env, this.ctx);
+    }
+
+    private async scheduledNow(params: URLSearchParams): Promise<Response> {
+      const time = Number(params.get("time") ?? Number.NaN);
+      const controller = {
+        cron: params.get("cron") ?? "",
+        scheduledTime: Number.isFinite(time) ? time : Date.now(),
+        noRetry() {},
+      };
+      try {
+        await worker.scheduled(controller, this.env, this.ctx);
+        return new Response("ok");
+      } catch (err) {
+        console.error(JSON.stringify({ event: "cron_failed", error: String(err) }));
+        return new Response("error", { status: 500 });
+      }
+    }
+  };
+}
+
+const worker = createWorker();
+export default worker;
+export const LocalHttp = localEntrypoint(worker);

@@ -4,7 +4,7 @@
  */
 
 import { newApp } from "../../src/http/app";
-import { createWorker } from "../../src/index";
+import { createWorker, localEntrypoint } from "../../src/index";
 import { registerBenchRoutes } from "./routes";
 
 export { EgressGateway, FunctionObject } from "../../src/index";
@@ -12,4 +12,6 @@ export { EgressGateway, FunctionObject } from "../../src/index";
 const app = newApp();
 registerBenchRoutes(app);
 
-export default createWorker(app);
+const worker = createWorker(app);
+export default worker;
+export const LocalHttp = localEntrypoint(worker);

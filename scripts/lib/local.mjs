@@ -4,11 +4,24 @@
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const DEV_VARS = join(ROOT, ".dev.vars");
+
+/** A TCP port nothing listens on (on 127.0.0.1), for a server about to start. */
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 /** Reads .dev.vars (KEY=VALUE lines, optional quotes, # comments). */
 export function readDevVars() {

@@ -1,5 +1,7 @@
 export interface LocalPlatform {
   url: string;
+  /** The platform's process (workerd and the rest of the runtime are its descendants). */
+  pid: number;
   adminKey: string;
   persistTo: string;
   vars: Record<string, string>;

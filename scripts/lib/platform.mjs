@@ -10,25 +10,13 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { fireCron, ROOT } from "./local.mjs";
+import { fireCron, freePort, ROOT } from "./local.mjs";
 import { workerdPids } from "./runtime.mjs";
 
 const SELF = fileURLToPath(import.meta.url);
-
-export async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Signals a whole process group; false if it is gone. */
 function signalGroup(pid, signal) {
@@ -69,14 +57,14 @@ export async function startPlatform({ vars = {}, persistTo, adminKey, secretsKey
   child.stderr.on("data", keep);
   const exited = new Promise((resolve) => child.once("exit", () => resolve()));
 
-  let supervisorVars;
+  let ready;
   try {
-    supervisorVars = await new Promise((resolve, reject) => {
+    ready = await new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("The platform did not start within 180 s")), 180_000);
       child.on("message", (m) => {
         if (m?.type !== "ready") return;
         clearTimeout(timer);
-        resolve(m.vars);
+        resolve(m);
       });
       child.once("exit", (code, signal) => {
         clearTimeout(timer);
@@ -93,9 +81,11 @@ export async function startPlatform({ vars = {}, persistTo, adminKey, secretsKey
 
   const platform = {
     url,
+    /** The platform's process (workerd and the rest of the runtime are its descendants). */
+    pid: child.pid,
     adminKey: keys.EDGEFN_ADMIN_KEY,
     persistTo: state,
-    vars: { ...keys, ...supervisorVars },
+    vars: { ...keys, ...ready.vars },
     output: () => output,
     /** Stops the platform; removes its storage unless `keep`. */
     async stop({ keep = false } = {}) {
@@ -130,7 +120,7 @@ export async function startPlatform({ vars = {}, persistTo, adminKey, secretsKey
     },
     /** Fires the cron trigger, optionally as if at `time` (epoch ms). */
     cron(time) {
-      return fireCron(url, "* * * * *", { time, timeoutMs: 120_000 });
+      return fireCron(ready.controlUrl, "* * * * *", { time, timeoutMs: 120_000 });
     },
     /**
      * Test only: freezes workerd (SIGSTOP), which to the supervisor's probe looks exactly like a thread stuck
@@ -145,7 +135,7 @@ export async function startPlatform({ vars = {}, persistTo, adminKey, secretsKey
   return platform;
 }
 
-export { fireCron };
+export { fireCron, freePort };
 
 /** The child: the runtime under its supervisor, configured by EDGEFN_PLATFORM. */
 async function serve() {
@@ -174,7 +164,7 @@ async function serve() {
     console.error(`edgefn: ${err.message}`);
     process.exit(1);
   }
-  process.send?.({ type: "ready", vars: local.supervisor.vars });
+  process.send?.({ type: "ready", vars: local.supervisor.vars, controlUrl: local.runtime.controlUrl });
 }
 
 if (process.argv[2] === "serve" && process.argv[1] && resolve(process.argv[1]) === SELF) await serve();

@@ -13,17 +13,27 @@
  * Storage uses wrangler's layout (<persist>/v3/{d1,r2,do,...}, persist = .wrangler/state or EDGEFN_PERSIST_TO),
  * so `wrangler d1 ... --local` and `npm run dev` see the same data; D1 migrations are applied through the D1
  * binding and recorded in wrangler's `d1_migrations` table, as `wrangler d1 migrations apply --local` does.
+ *
+ * The Worker's fetch handler is served on the runtime's port directly: Miniflare's own entry (its entry worker,
+ * and for a Worker with assets the assets router and its proxy: three hops of JavaScript in front of every
+ * request) listens on a second, local port, which only the cron trigger's route (/cdn-cgi/local/scheduled) uses.
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { ROOT } from "./local.mjs";
+import { freePort, ROOT } from "./local.mjs";
 
-const CACHE = join(ROOT, "node_modules", ".cache", "edgefn");
-const CONFIG_CACHE = join(CACHE, "local-config.json");
-const BUNDLE_DIR = join(CACHE, "worker");
 const DEFAULT_MIGRATIONS_TABLE = "d1_migrations";
+
+/**
+ * The Worker's fetch handler as an entrypoint of its own (src/index.ts): what the runtime's port serves. With
+ * assets, Miniflare would route the default entrypoint's socket through the assets router and its proxy.
+ */
+export const LOCAL_ENTRYPOINT = "LocalHttp";
+
+/** How the Worker's journal lines start in its log (src/runtime/journal.ts): they go to `events.journal`. */
+export const JOURNAL_PREFIX = "edgefn-journal ";
 
 /**
  * V8 flags for workerd unless the user set MINIFLARE_WORKERD_V8_FLAGS: a regular expression that backtracks
@@ -38,6 +48,10 @@ const sha256 = (...parts) => {
   for (const p of parts) h.update(typeof p === "string" ? p : Buffer.from(p)).update("\0");
   return h.digest("hex");
 };
+
+// One folder per checkout: worktrees may share one node_modules, and must not overwrite each other's bundles.
+const CACHE = join(ROOT, "node_modules", ".cache", "edgefn", sha256(ROOT).slice(0, 16));
+const CONFIG_CACHE = join(CACHE, "local-config.json");
 
 function packageVersion(dir) {
   return JSON.parse(readFileSync(join(ROOT, "node_modules", dir, "package.json"), "utf8")).version;
@@ -148,9 +162,11 @@ export async function bundleWorker(main, modulesRules = []) {
     .flatMap((r) => r.include.map((glob) => ({ type: r.type, regex: globToRegExp(glob) })));
   const esbuildVersion = packageVersion("esbuild");
   const key = sha256(main, esbuildVersion, JSON.stringify(modulesRules), "edgefn-bundle-v1");
-  const metaPath = join(BUNDLE_DIR, "meta.json");
+  // One folder per entry (the platform's, the benchmarks' worker), so that starting one does not rebuild the other.
+  const bundleDir = join(CACHE, "worker", sha256(main).slice(0, 16));
+  const metaPath = join(bundleDir, "meta.json");
   const meta = readJson(metaPath);
-  if (meta?.key === key && inputsUnchanged(meta.inputs)) return modulesOf(meta);
+  if (meta?.key === key && inputsUnchanged(meta.inputs)) return modulesOf(bundleDir, meta);
 
   const esbuild = await import("esbuild");
   const collected = new Map();
@@ -196,17 +212,17 @@ export async function bundleWorker(main, modulesRules = []) {
     sourcemap: true,
     metafile: true,
     write: false,
-    outdir: BUNDLE_DIR,
+    outdir: bundleDir,
     entryNames: "index",
     logLevel: "silent",
     plugins: [moduleCollector],
   });
-  mkdirSync(BUNDLE_DIR, { recursive: true });
+  mkdirSync(bundleDir, { recursive: true });
   for (const file of result.outputFiles) writeAtomic(file.path, file.contents);
   const modules = [{ type: "ESModule", path: "index.js" }];
   for (const [name, { type, filePath }] of collected) {
     const file = name.slice(2);
-    writeAtomic(join(BUNDLE_DIR, file), readFileSync(filePath));
+    writeAtomic(join(bundleDir, file), readFileSync(filePath));
     modules.push({ type, path: file });
   }
   const inputs = {};
@@ -221,7 +237,7 @@ export async function bundleWorker(main, modulesRules = []) {
   }
   const fresh = { key, inputs, modules };
   writeAtomic(metaPath, JSON.stringify(fresh));
-  return modulesOf(fresh);
+  return modulesOf(bundleDir, fresh);
 }
 
 function inputsUnchanged(inputs) {
@@ -236,13 +252,13 @@ function inputsUnchanged(inputs) {
   return inputs !== undefined;
 }
 
-function modulesOf(meta) {
+function modulesOf(bundleDir, meta) {
   return {
-    modulesRoot: BUNDLE_DIR,
+    modulesRoot: bundleDir,
     modules: meta.modules.map((m) => ({
       type: m.type,
-      path: join(BUNDLE_DIR, m.path),
-      contents: readFileSync(join(BUNDLE_DIR, m.path)),
+      path: join(bundleDir, m.path),
+      contents: readFileSync(join(bundleDir, m.path)),
     })),
   };
 }
@@ -262,10 +278,63 @@ export function workerdPids(parent = process.pid) {
 }
 
 /**
- * Starts the runtime: bundle, Miniflare with workerd listening on host:port, migrations applied.
+ * Miniflare's options (v4 shape) for a Worker served the local runtime's way: its fetch handler (`entrypoint`)
+ * on host:port, Miniflare's entry on controlPort, no request log, no request.cf fetched (a placeholder locally;
+ * the Worker does not use it), the scheduled route on, workerd's log lines to `onLog`.
+ */
+export function servedWorkerOptions({ host, port, controlPort, log, onLog, worker, entrypoint, persistTo }) {
+  return {
+    host,
+    port: controlPort,
+    log,
+    logRequests: false,
+    cf: false,
+    unsafeTriggerHandlers: true,
+    handleStructuredLogs: onLog,
+    ...(persistTo === undefined ? {} : { resourcePersistencePath: join(persistRoot(persistTo), "v3") }),
+    workers: [{ ...worker, unsafeDirectSockets: [{ host, port, ...(entrypoint ? { entrypoint } : {}) }] }],
+  };
+}
+
+/**
+ * A Worker of one module, served the way startRuntime serves the platform (the benchmarks' bare Worker: the
+ * same compatibility date, flags and Miniflare setup, nothing else). Returns { url, dispose() }.
+ */
+export async function startBareRuntime({ port, host = "127.0.0.1", scriptPath }) {
+  const miniflare = import("miniflare");
+  miniflare.catch(() => {});
+  const config = await localConfig();
+  const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = await miniflare;
+  const controlPort = await freePort();
+  const mf = new Miniflare(
+    convertV4MiniflareOptions(
+      servedWorkerOptions({
+        host,
+        port,
+        controlPort,
+        log: new Log(LogLevel.WARN),
+        onLog: printStructuredLog,
+        worker: {
+          name: "bare",
+          compatibilityDate: config.workerOptions.compatibilityDate,
+          compatibilityFlags: config.workerOptions.compatibilityFlags,
+          modulesRoot: dirname(scriptPath),
+          modules: [{ type: "ESModule", path: scriptPath, contents: readFileSync(scriptPath) }],
+        },
+      }),
+    ),
+  );
+  await mf.ready;
+  return { url: `http://${host}:${port}`, dispose: () => mf.dispose() };
+}
+
+/**
+ * Starts the runtime: bundle, Miniflare with workerd serving the Worker on host:port, migrations applied.
  * `vars` are Worker vars and secrets on top of wrangler.toml's [vars]. `events` receives `crash` (workerd
- * exited by itself: Miniflare is restarting it) and `restarted` (Miniflare restarted workerd after an exit).
- * Returns { url, port, applied, workerdPids(), kill(), recreate(), dispose() }.
+ * exited by itself: Miniflare is restarting it), `restarted` (Miniflare restarted workerd after an exit) and
+ * `journal` (a journal line of the Worker's log, without its prefix; never printed).
+ * Returns { url, controlUrl (Miniflare's entry: the cron trigger's route), port, applied, workerdPids(),
+ * kill(), recreate(), dispose() }.
  */
 export async function startRuntime({
   port,
@@ -302,24 +371,23 @@ export async function startRuntime({
   }
 
   const { modulesRules: _rules, bindings: configVars, ...workerOptions } = config.workerOptions;
+  // Kept across a recreate, so the cron trigger's route stays where it was.
+  const controlPort = await freePort();
+  const onLog = (line) => {
+    if (line.message.startsWith(JOURNAL_PREFIX)) events.journal?.(line.message.slice(JOURNAL_PREFIX.length));
+    else printStructuredLog(line);
+  };
   const options = () =>
     convertV4MiniflareOptions({
-      host,
-      port,
-      log: new RuntimeLog(LogLevel.WARN),
-      logRequests: false,
-      // request.cf is a placeholder locally: no fetch of Cloudflare's at every start (the Worker does not use it).
-      cf: false,
-      unsafeTriggerHandlers: true,
-      handleStructuredLogs: printStructuredLog,
-      resourcePersistencePath: join(persistRoot(persistTo), "v3"),
-      unsafeHandleRuntimeRestart: () => {
-        const expected = expectingExit;
-        expectingExit = false;
-        if (!stopping) events.restarted?.({ expected });
-      },
-      workers: [
-        {
+      ...servedWorkerOptions({
+        host,
+        port,
+        controlPort,
+        log: new RuntimeLog(LogLevel.WARN),
+        onLog,
+        persistTo,
+        entrypoint: LOCAL_ENTRYPOINT,
+        worker: {
           name: config.name,
           ...workerOptions,
           rootPath: ROOT,
@@ -327,7 +395,12 @@ export async function startRuntime({
           modules,
           bindings: { ...configVars, ...vars },
         },
-      ],
+      }),
+      unsafeHandleRuntimeRestart: () => {
+        const expected = expectingExit;
+        expectingExit = false;
+        if (!stopping) events.restarted?.({ expected });
+      },
     });
 
   let mf = new Miniflare(options());
@@ -350,6 +423,7 @@ export async function startRuntime({
 
   return {
     url: `http://${host}:${port}`,
+    controlUrl: `http://${host}:${controlPort}`,
     port,
     applied,
     workerdPids: () => workerdPids(),

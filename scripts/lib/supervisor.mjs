@@ -8,10 +8,14 @@
  * 3 s it SIGKILLs workerd, which Miniflare starts again on the same ports and storage (a new Miniflare if that
  * does not answer). It also notices workerd exiting by itself (a memory bomb) while Miniflare restarts it.
  *
- * The journal: the Worker reports the calls running user code (POST {url}/journal, `begin` before the code
- * runs, `end` for those that finished). After a restart, once /healthz answers, the supervisor hands the
- * calls that were open to the platform (POST /__edgefn/recover): after a stall, the one that began last is the
- * call that froze the process (`stalled`), the others were `interrupted`; after a crash all were interrupted.
+ * The journal: the Worker reports the calls running user code (`begin` before the code runs, `end` for those
+ * that finished) as lines of its log, `edgefn-journal <token> <json>` (src/runtime/journal.ts), which the
+ * runtime hands over instead of printing them: workerd writes a log line at once, so a begin is here before
+ * the call's code runs, even if that code then freezes workerd. The same messages are taken over HTTP
+ * (POST {url}/journal) from anything else holding the token. After a restart, once /healthz answers, the
+ * supervisor hands the calls that were open to the platform (POST /__edgefn/recover): after a stall, the one
+ * that began last is the call that froze the process (`stalled`), the others were `interrupted`; after a
+ * crash all were interrupted.
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
@@ -72,6 +76,24 @@ export async function createSupervisor({ log = (line) => console.error(`edgefn: 
     return ms;
   }
 
+  /** A journal message: ends first (a message may end calls and begin the next). */
+  function apply(message) {
+    if (Array.isArray(message?.end)) for (const id of message.end) journal.delete(id);
+    if (message?.begin) begin(message.begin);
+  }
+
+  /** A journal line of the Worker's log (without its prefix): `<token> <json>`, kept only with the token. */
+  function journalLine(line) {
+    const space = line.indexOf(" ");
+    const given = Buffer.from(space < 0 ? "" : line.slice(0, space));
+    if (given.length !== tokenBytes.length || !timingSafeEqual(given, tokenBytes)) return;
+    try {
+      apply(JSON.parse(line.slice(space + 1)));
+    } catch {
+      // Not a message: nothing to keep.
+    }
+  }
+
   function prune(now) {
     for (const [id, e] of journal) {
       const startedAt = Number(e.startedAt) || 0;
@@ -108,8 +130,7 @@ export async function createSupervisor({ log = (line) => console.error(`edgefn: 
         } catch {
           return void res.writeHead(400).end();
         }
-        if (Array.isArray(message?.end)) for (const id of message.end) journal.delete(id);
-        if (message?.begin) begin(message.begin);
+        apply(message);
         res.writeHead(204).end();
       });
       return;
@@ -135,13 +156,14 @@ export async function createSupervisor({ log = (line) => console.error(`edgefn: 
   });
   const url = `http://127.0.0.1:${server.address().port}`;
 
-  // What the runtime reports: workerd exited by itself (Miniflare is restarting it).
+  // What the runtime reports: workerd exited by itself (Miniflare is restarting it), and the journal's lines.
   let crash = null;
   const runtimeEvents = {
     crash() {
       if (stopped || crash) return;
       crash = { at: Date.now(), entries: takeJournal() };
     },
+    journal: journalLine,
   };
 
   async function answers(timeoutMs = PROBE_TIMEOUT_MS) {

@@ -6,10 +6,15 @@ import type { Env } from "../env";
  * one thread, so native work the loop guard cannot see (a catastrophic regular expression, a WebAssembly loop)
  * freezes the whole process; the supervisor of `npm start` then restarts it. So that the calls in flight are
  * not lost without a trace, the host tells the supervisor (outside the process) which call is about to run user
- * code, and which calls ended. After a restart the supervisor hands the open entries back (see services/recover).
+ * code, and which calls ended. After a restart the supervisor hands the open entries back (see domain/recover).
+ *
+ * A message is one line of the host's log, `edgefn-journal <token> <json>`: workerd writes a log line to its
+ * output at once (a synchronous write, which the supervisor reads even while workerd is frozen), so a begin is
+ * outside the process before the call's code can run, without a request per call. The runtime takes these lines
+ * out of the log it prints and hands them to the supervisor, which keeps those carrying its token.
  *
  * Off unless the supervisor configured it (EDGEFN_SUPERVISOR_URL and _TOKEN): on Cloudflare each isolate's cpuMs
- * ends such work, and nothing is sent.
+ * ends such work, and nothing is written.
  */
 
 export interface JournalEntry {
@@ -42,25 +47,16 @@ let ended: string[] = [];
 export const journalEnabled = (env: Supervised): boolean =>
   !!env.EDGEFN_SUPERVISOR_URL && (env.EDGEFN_SUPERVISOR_TOKEN ?? "").length >= 32;
 
-async function send(env: Supervised, body: { begin?: JournalEntry; end?: string[] }): Promise<void> {
-  try {
-    const res = await fetch(`${env.EDGEFN_SUPERVISOR_URL}/journal`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-edgefn-supervisor": env.EDGEFN_SUPERVISOR_TOKEN as string },
-      body: JSON.stringify(body),
-    });
-    await res.body?.cancel();
-  } catch {
-    // The supervisor is gone (npm start is stopping): the journal is a safety net, never a reason to fail a call.
-  }
+function send(env: Supervised, body: { begin?: JournalEntry; end?: string[] }): void {
+  console.log(`edgefn-journal ${env.EDGEFN_SUPERVISOR_TOKEN} ${JSON.stringify(body)}`);
 }
 
-/** Records that an entry is about to run user code; resolves once the supervisor has it. */
-export function journalBegin(env: Supervised, entry: JournalEntry): Promise<void> {
-  if (!journalEnabled(env)) return Promise.resolve();
+/** Records that an entry is about to run user code: once this returns, the supervisor has it. */
+export function journalBegin(env: Supervised, entry: JournalEntry): void {
+  if (!journalEnabled(env)) return;
   const end = ended;
   ended = [];
-  return send(env, end.length > 0 ? { begin: entry, end } : { begin: entry });
+  send(env, end.length > 0 ? { begin: entry, end } : { begin: entry });
 }
 
 /** Records that an entry ended (sent with the next message, or by journalFlush). */
@@ -70,12 +66,12 @@ export function journalEnd(env: Supervised, id: string): void {
   if (ended.length > 1_000) ended = ended.slice(-1_000);
 }
 
-/** Sends the ends not sent yet (after a batch of records is written); null when there is nothing to send. */
-export function journalFlush(env: Supervised): Promise<void> | null {
-  if (!journalEnabled(env) || ended.length === 0) return null;
+/** Sends the ends not sent yet (after a batch of records is written). */
+export function journalFlush(env: Supervised): void {
+  if (!journalEnabled(env) || ended.length === 0) return;
   const end = ended;
   ended = [];
-  return send(env, { end });
+  send(env, { end });
 }
 
 /**
@@ -96,6 +92,6 @@ export class JournalTarget extends RpcTarget {
   async begin(): Promise<void> {
     if (this.#begun) return;
     this.#begun = true;
-    await journalBegin(this.#env, this.#entry);
+    journalBegin(this.#env, this.#entry);
   }
 }

@@ -181,7 +181,7 @@ export async function runHttp(ctx: CallContext, request: Request, target: RunTar
   }
 
   // A supervised local runtime is told which call is about to run (see runtime/journal).
-  await journalBegin(env, journalEntry({ fn, version, workspaceId, trigger: "http" }, callId, "http", startedAt));
+  journalBegin(env, journalEntry({ fn, version, workspaceId, trigger: "http" }, callId, "http", startedAt));
 
   let timer: ReturnType<typeof setTimeout> | undefined;
   let response: Response;

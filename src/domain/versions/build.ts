@@ -52,7 +52,7 @@ export async function runBuild(db: Db, env: Env, versionId: string, now = Date.n
       .get();
     const limits = { timeoutMs: fn?.timeoutMs ?? LIMITS.timeoutMs.default, cpuMs: fn?.cpuMs ?? LIMITS.cpuMs.default };
     const journalId = `build:${versionId}`;
-    await journalBegin(env, {
+    journalBegin(env, {
       id: journalId,
       kind: "build",
       functionId: version.functionId,
