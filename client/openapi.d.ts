@@ -1436,7 +1436,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description The sources */
+        /** @description The sources: text files as strings, binary files as {base64} */
         200: {
           headers: {
             [name: string]: unknown;
@@ -1445,7 +1445,7 @@ export interface paths {
             "application/json": {
               entrypoint: string;
               files: {
-                [key: string]: string;
+                [key: string]: components["schemas"]["UploadFile"];
               };
             };
           };
@@ -3760,9 +3760,9 @@ export interface components {
       buildFinishedAt: string | null;
     };
     UploadVersion: {
-      /** @description Source files by path, e.g. {"index.ts": "export async function handle(data) {...}"} */
+      /** @description Files by path: text, or {"base64": "..."} for binary files, e.g. {"index.ts": "export async function handle(data) {...}", "add.wasm": {"base64": "AGFzbQ..."}}. */
       files?: {
-        [key: string]: string;
+        [key: string]: components["schemas"]["UploadFile"];
       };
       /** @description A single-file function (Gcore's code_text); stored as index.ts */
       code?: string;
@@ -3776,6 +3776,16 @@ export interface components {
        */
       runtime?: "javascript" | "python";
     };
+    /** @description A file: its text (UTF-8), or {"base64": "..."} for a binary file (a .wasm, an image, a model). Binary files count against the code limit by their decoded size. */
+    UploadFile:
+      | string
+      | {
+          /**
+           * Format: byte
+           * @description The file's bytes, standard padded base64
+           */
+          base64: string;
+        };
     InvokeResult: {
       ok: boolean;
       result?: unknown;

@@ -86,3 +86,18 @@ export function idParam(prefix: string, what: string) {
 export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export const TimestampSchema = z.string().openapi({ format: "date-time", example: "2026-11-25T10:00:00.000Z" });
+
+/** One file of an upload: a string is UTF-8 text, `{ base64 }` the bytes of a binary file. */
+export const UploadFileSchema = z
+  .union([
+    z.string(),
+    z
+      .object({
+        base64: z.string().openapi({ format: "byte", description: "The file's bytes, standard padded base64" }),
+      })
+      .strict(),
+  ])
+  .openapi("UploadFile", {
+    description:
+      'A file: its text (UTF-8), or {"base64": "..."} for a binary file (a .wasm, an image, a model). Binary files count against the code limit by their decoded size.',
+  });

@@ -1,6 +1,7 @@
 import { unzipSync } from "fflate";
 import { parseTar } from "nanotar";
 import { ApiError, badRequest } from "./errors";
+import { fileFromBytes, type UploadFile } from "./files";
 import { LIMITS } from "./limits";
 
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
@@ -46,10 +47,11 @@ async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
 }
 
 /**
- * Unpacks a zip, tar or tar.gz upload into text files by path. Directories, links and files outside the
- * code (dotfiles, node_modules) are skipped; a shared top-level folder is removed.
+ * Unpacks a zip, tar or tar.gz upload into files by path: text when valid UTF-8 without NUL bytes, else binary
+ * (base64). Directories, links and files outside the code (dotfiles, node_modules) are skipped; a shared top-level
+ * folder is removed.
  */
-export async function unpackArchive(bytes: Uint8Array): Promise<Record<string, string>> {
+export async function unpackArchive(bytes: Uint8Array): Promise<Record<string, UploadFile>> {
   const format = sniffArchive(bytes);
   if (!format) throw badRequest("The body is not a zip, tar or tar.gz archive");
   const raw: Record<string, Uint8Array> = {};
@@ -92,14 +94,9 @@ export async function unpackArchive(bytes: Uint8Array): Promise<Record<string, s
   if (paths.length === 0) throw badRequest("The archive holds no files");
   const top = paths[0]?.split("/")[0];
   const shared = paths.every((p) => p.includes("/") && p.split("/")[0] === top);
-  const files: Record<string, string> = {};
+  const files: Record<string, UploadFile> = {};
   for (const [path, data] of Object.entries(raw)) {
-    const name = shared ? path.slice((top as string).length + 1) : path;
-    try {
-      files[name] = decoder.decode(data);
-    } catch {
-      // Binary files cannot be modules; leave them out.
-    }
+    files[shared ? path.slice((top as string).length + 1) : path] = fileFromBytes(data);
   }
   return files;
 }

@@ -1,13 +1,17 @@
 import { transform } from "sucrase";
+import { fileText, type UploadFile } from "../lib/files";
 import { GUARD_MODULE, PLATFORM_DIR } from "./guard";
 import { instrumentModule, ReservedIdentifierError } from "./instrument";
 
 /** The platform's stand-in for `node:module`, whose require() reaches only the upload's own modules. */
 export const NODE_MODULE_SHIM = `${PLATFORM_DIR}node-module.js`;
 
-/** What a user uploads: files by path, and which one is the entry. */
+/**
+ * What a user uploads: files by path (a string is UTF-8 text, `{ base64 }` a binary file), and which one is the
+ * entry. Kept in R2 as JSON; sources stored before binary files existed hold only strings.
+ */
 export interface SourceBundle {
-  files: Record<string, string>;
+  files: Record<string, UploadFile>;
   entrypoint: string;
 }
 
@@ -97,7 +101,12 @@ function resolveFile(files: Record<string, string>, from: string, specifier: str
  */
 export function buildBundle(source: SourceBundle, log: (message: string) => void): BuiltBundle {
   const files: Record<string, string> = {};
-  for (const [path, text] of Object.entries(source.files)) files[normalizePath(path)] = text;
+  const binary = new Set<string>();
+  for (const [path, file] of Object.entries(source.files)) {
+    const text = fileText(file);
+    if (text === null) binary.add(normalizePath(path));
+    files[normalizePath(path)] = text ?? "";
+  }
   const entry = normalizePath(source.entrypoint);
   if (!Object.hasOwn(files, entry))
     throw new BuildError(`Entrypoint '${source.entrypoint}' is not among the uploaded files`);
@@ -112,6 +121,7 @@ export function buildBundle(source: SourceBundle, log: (message: string) => void
     seen.add(path);
     const text = files[path] as string;
     const name = moduleName(path);
+    if (binary.has(path)) throw new BuildError(`${path} is a binary file; it cannot be imported as a module`);
 
     if (path.endsWith(".json")) {
       try {

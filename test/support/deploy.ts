@@ -15,7 +15,7 @@ export async function waitForBuild(functionId: string, versionId: string, key = 
 /** Uploads files as a new version and waits for its build; returns the finished version. */
 export async function upload(
   functionId: string,
-  files: Record<string, string>,
+  files: Record<string, string | { base64: string }>,
   extra: Record<string, unknown> = {},
   key = ADMIN_KEY,
 ) {
@@ -28,7 +28,11 @@ export async function upload(
 }
 
 /** Uploads and expects a ready version. */
-export async function deploy(functionId: string, files: Record<string, string>, extra: Record<string, unknown> = {}) {
+export async function deploy(
+  functionId: string,
+  files: Record<string, string | { base64: string }>,
+  extra: Record<string, unknown> = {},
+) {
   const v = await upload(functionId, files, extra);
   expect(v.status, JSON.stringify(v.error)).toBe("ready");
   return v;

@@ -1,6 +1,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { sha256Hex } from "../../lib/crypto";
 import { ApiError, badRequest, conflict, notFound } from "../../lib/errors";
+import { fileSize, fileText, isBase64, type UploadFile } from "../../lib/files";
 import { newId } from "../../lib/ids";
 import { LIMITS } from "../../lib/limits";
 import type { EntityDef } from "../../lib/list/entity";
@@ -29,7 +30,8 @@ export const versionEntity: EntityDef = {
 };
 
 export interface Upload {
-  files: Record<string, string>;
+  /** Files by path: a string is UTF-8 text, `{ base64 }` a binary file. */
+  files: Record<string, UploadFile>;
   entrypoint?: string;
   activate?: boolean;
   /** "javascript" (JavaScript or TypeScript) or "python"; inferred from the entry file when omitted. */
@@ -53,7 +55,7 @@ const CODE_FILE: Record<Runtime, RegExp> = { javascript: /\.(m?ts|m?js)$/, pytho
  * The entry file: as given, else package.json's main, else a conventional name, else the only code file. Without a
  * runtime, JavaScript's names come first and Python's are tried when the upload has no JavaScript.
  */
-function pickEntrypoint(files: Record<string, string>, given?: string, runtime?: Runtime): string {
+function pickEntrypoint(files: Record<string, UploadFile>, given?: string, runtime?: Runtime): string {
   const entry = findEntrypoint(files, given, runtime);
   if (runtime && runtimeOf(entry) !== runtime) {
     throw badRequest(
@@ -63,7 +65,7 @@ function pickEntrypoint(files: Record<string, string>, given?: string, runtime?:
   return entry;
 }
 
-function findEntrypoint(files: Record<string, string>, given?: string, runtime?: Runtime): string {
+function findEntrypoint(files: Record<string, UploadFile>, given?: string, runtime?: Runtime): string {
   if (given) {
     let path: string;
     try {
@@ -76,7 +78,7 @@ function findEntrypoint(files: Record<string, string>, given?: string, runtime?:
     if (!Object.hasOwn(files, path)) throw badRequest(`entrypoint '${given}' is not among the uploaded files`);
     return path;
   }
-  const pkg = runtime === "python" ? undefined : files["package.json"];
+  const pkg = runtime === "python" || files["package.json"] === undefined ? null : fileText(files["package.json"]);
   if (pkg) {
     try {
       const main = (JSON.parse(pkg) as { main?: unknown }).main;
@@ -93,7 +95,8 @@ function findEntrypoint(files: Record<string, string>, given?: string, runtime?:
   for (const kind of kinds) {
     const conventional = ENTRY_CANDIDATES[kind].find((c) => Object.hasOwn(files, c));
     if (conventional) return conventional;
-    const code = Object.keys(files).filter((f) => CODE_FILE[kind].test(f));
+    // The only code file of the upload's own (a node_modules folder holds many).
+    const code = Object.keys(files).filter((f) => CODE_FILE[kind].test(f) && !/(^|\/)node_modules\//.test(f));
     if (code.length === 1) return code[0] as string;
   }
   throw badRequest("Cannot tell which file is the entrypoint: name it with `entrypoint`");
@@ -105,14 +108,18 @@ export async function createVersion(ctx: ServiceContext, functionId: string, upl
   requireWrite(ctx, fn, "upload versions of");
   if (fn.deletedAt !== null) throw conflict(`Function ${functionId} is deleted; restore it first`);
 
-  const files: Record<string, string> = {};
+  const files: Record<string, UploadFile> = {};
   let size = 0;
   try {
-    for (const [path, text] of Object.entries(upload.files)) {
+    for (const [path, file] of Object.entries(upload.files)) {
       const clean = normalizePath(path);
       if (!clean) throw badRequest(`files: '${path}' is not a file path`);
-      files[clean] = text;
-      size += new TextEncoder().encode(text).byteLength;
+      if (typeof file !== "string" && !isBase64(file.base64)) {
+        throw badRequest(`files: '${path.slice(0, 200)}': base64 is not valid (standard alphabet, padded)`);
+      }
+      files[clean] = file;
+      // A binary file counts by its decoded size.
+      size += fileSize(file);
     }
   } catch (err) {
     if (err instanceof BuildError) throw badRequest(`files: ${err.message}`);

@@ -19,7 +19,7 @@ import { LIMITS } from "../../lib/limits";
 import { listQueryOf } from "../../lib/list/page";
 import { VERSION_STATUSES, type VersionRow } from "../../storage/schema";
 import { serviceContext } from "../context";
-import { errors, iso, json, ListQuerySchema, PageInfoSchema, TimestampSchema } from "../openapi";
+import { errors, iso, json, ListQuerySchema, PageInfoSchema, TimestampSchema, UploadFileSchema } from "../openapi";
 import type { App } from "../router";
 import { FunctionSchema, toApiFunction } from "./functions";
 
@@ -69,8 +69,9 @@ const toApi = (v: VersionRow, defaultVersionId: string | null) => ({
 
 const UploadSchema = z
   .object({
-    files: z.record(z.string().min(1).max(256), z.string()).optional().openapi({
-      description: 'Source files by path, e.g. {"index.ts": "export async function handle(data) {...}"}',
+    files: z.record(z.string().min(1).max(256), UploadFileSchema).optional().openapi({
+      description:
+        'Files by path: text, or {"base64": "..."} for binary files, e.g. {"index.ts": "export async function handle(data) {...}", "add.wasm": {"base64": "AGFzbQ..."}}.',
     }),
     code: z
       .string()
@@ -158,7 +159,10 @@ const source = createRoute({
   summary: "The uploaded source files of a version",
   request: { params: VersionParams },
   responses: {
-    200: json(z.object({ entrypoint: z.string(), files: z.record(z.string(), z.string()) }), "The sources"),
+    200: json(
+      z.object({ entrypoint: z.string(), files: z.record(z.string(), UploadFileSchema) }),
+      "The sources: text files as strings, binary files as {base64}",
+    ),
     ...errors("not_found"),
   },
 });

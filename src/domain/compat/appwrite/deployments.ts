@@ -1,6 +1,7 @@
 /** Appwrite deployments: an archive (tar.gz, zip or tar) uploaded whole or in chunks becomes a version. */
 import { createTarGzip } from "nanotar";
 import { unpackArchive } from "../../../lib/archive";
+import { fileBytes, type UploadFile } from "../../../lib/files";
 import type { FunctionRow, VersionRow } from "../../../storage/schema";
 import type { ServiceContext } from "../../context";
 import { createVersion, getVersion, versionSource } from "../../versions";
@@ -11,7 +12,7 @@ import type { Upload } from "./uploads";
  * Appwrite's entrypoint is relative to the archive's root; edgefn strips a folder every file shares, so
  * `src/main.js` of an archive holding only `src/` is `main.js` here.
  */
-function entrypointIn(files: Record<string, string>, entrypoint: string | undefined): string | undefined {
+function entrypointIn(files: Record<string, UploadFile>, entrypoint: string | undefined): string | undefined {
   if (!entrypoint) return undefined;
   let path = entrypoint.replace(/^\.\//, "");
   for (;;) {
@@ -52,5 +53,5 @@ export async function deploy(
 /** A version's uploaded sources as a tar.gz. */
 export async function sourceArchive(ctx: ServiceContext, fn: FunctionRow, versionId: string): Promise<Uint8Array> {
   const source = await versionSource(ctx, fn.id, versionId);
-  return createTarGzip(Object.entries(source.files).map(([name, data]) => ({ name, data })));
+  return createTarGzip(Object.entries(source.files).map(([name, file]) => ({ name, data: fileBytes(file) })));
 }

@@ -1,6 +1,7 @@
 /** Cognite functions: edgefn functions of the project's workspace, by integer id or externalId. */
 import { and, eq, or, sql } from "drizzle-orm";
 import { ApiError } from "../../../lib/errors";
+import type { UploadFile } from "../../../lib/files";
 import { type FunctionRow, functions, type VersionRow, versions } from "../../../storage/schema";
 import { seesFunction } from "../../context";
 import { createFunction, deleteFunction, getFunction, listFunctions, purgeFunction } from "../../functions";
@@ -124,9 +125,9 @@ export interface FunctionItem {
   secrets?: Record<string, string>;
   envVars?: Record<string, string>;
   metadata?: Record<string, string>;
-  /** edgefn extension: the code, as one module (index.ts) or as files. */
+  /** edgefn extension: the code, as one module (index.ts) or as files (text, or `{ base64 }` for binary files). */
   code?: string;
-  files?: Record<string, string>;
+  files?: Record<string, UploadFile>;
 }
 
 /** Creates each function and uploads its code as its first version; the build runs in the background (Queued). */
@@ -138,8 +139,8 @@ export async function createFunctions(p: Project, items: FunctionItem[]): Promis
       throw cogniteError(
         400,
         item.fileId !== undefined
-          ? "fileId is not supported by edgefn (it has no Files API): send the code in the item's `files` (path -> text) or `code` (one module)"
-          : "The item needs its code: `files` (path -> text) or `code` (one module); fileId is not supported",
+          ? "fileId is not supported by edgefn (it has no Files API): send the code in the item's `files` (path -> text or {base64}) or `code` (one module)"
+          : "The item needs its code: `files` (path -> text or {base64}) or `code` (one module); fileId is not supported",
       );
     }
   }

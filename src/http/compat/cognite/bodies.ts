@@ -1,6 +1,7 @@
 /** The request bodies of the Cognite surface, as zod schemas (`null` counts as absent where clients send it). */
 import { z } from "zod";
 import { envVarsProblem, LIMITS, metadataProblem, secretsProblem } from "../../../lib/limits";
+import { UploadFileSchema } from "../../openapi";
 
 const id = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 const identifier = z.union([z.object({ id }).strict(), z.object({ externalId: z.string().min(1).max(255) }).strict()]);
@@ -35,7 +36,7 @@ const FunctionItem = z
     indexUrl: z.string().optional(),
     extraIndexUrls: z.array(z.string()).optional(),
     code: z.string().optional(),
-    files: z.record(z.string(), z.string()).optional(),
+    files: z.record(z.string(), UploadFileSchema).optional(),
   })
   .strict();
 
