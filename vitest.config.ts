@@ -45,7 +45,12 @@ export default defineConfig(async () => ({
     projects: [
       await workersProject("workers", ["test/**/*.test.ts"]).then((p) => ({
         ...p,
-        test: { ...p.test, exclude: ["test/e2e/**", "test/reliability/**"] },
+        test: {
+          ...p.test,
+          exclude: ["test/e2e/**", "test/reliability/**"],
+          // Archives made by the real tar and zip, for test/packaging.archives.test.ts.
+          globalSetup: ["./test/support/archives.setup.mjs"],
+        },
       })),
       {
         // Black-box: the real local server, started the way `npm start` starts it.

@@ -423,7 +423,7 @@ describe("versions: archives and multipart", () => {
   const indexTs = `import { label } from "./lib/label";\nexport async function handle(d: { n: number }) { return label(d.n); }`;
   const labelTs = `export const label = (n: number): string => "n=" + n;`;
 
-  it("unpacks a raw zip with a shared top-level folder, leaving out dotfiles and node_modules", async () => {
+  it("unpacks a raw zip with a shared top-level folder, leaving out dotfiles, keeping node_modules", async () => {
     const fn = await freshFunction();
     const zip = zipSync({
       "my-fn/index.ts": encoder.encode(indexTs),
@@ -440,7 +440,12 @@ describe("versions: archives and multipart", () => {
     const source = expectStatus(await api("GET", `${versionsOf(fn.id)}/${v.id}/source`), 200);
     expect(source).toEqual({
       entrypoint: "index.ts",
-      files: { "index.ts": indexTs, "lib/label.ts": labelTs, "README.md": "# my fn" },
+      files: {
+        "index.ts": indexTs,
+        "lib/label.ts": labelTs,
+        "README.md": "# my fn",
+        "node_modules/dep/index.js": "export default 1;",
+      },
     });
     expect(expectStatus(await invoke(fn.id, { n: 7 }), 200).result).toBe("n=7");
   });

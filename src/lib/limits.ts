@@ -31,6 +31,13 @@ export const LIMITS = {
    */
   body: { json: 6 * 1024 * 1024, upload: 16 * 1024 * 1024, chunk: 6 * 1024 * 1024, http: 100 * 1024 * 1024 },
   codeBytes: 10 * 1024 * 1024,
+  /** Files in one upload (a node_modules folder included). */
+  codeFiles: 10_000,
+  /**
+   * An archive's entries of every kind (folders, links and skipped files too), and the uncompressed bytes read from
+   * a tar (a skipped .git folder streams by but counts here).
+   */
+  archive: { entries: 100_000, bytes: 64 * 1024 * 1024 },
   /** A call's logs: at most this many bytes and lines (each line costs logLineOverhead bytes beyond its text). */
   logBytes: 256 * 1024,
   logLines: 2_000,

@@ -126,6 +126,9 @@ export async function createVersion(ctx: ServiceContext, functionId: string, upl
     throw err;
   }
   if (Object.keys(files).length === 0) throw badRequest("files: upload at least one file");
+  if (Object.keys(files).length > LIMITS.codeFiles) {
+    throw new ApiError("payload_too_large", `The upload holds more than ${LIMITS.codeFiles} files`);
+  }
   if (size > LIMITS.codeBytes) {
     throw new ApiError("payload_too_large", `The code is ${size} bytes; the limit is ${LIMITS.codeBytes} bytes`);
   }

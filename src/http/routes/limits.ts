@@ -26,6 +26,7 @@ export function registerPlatformRoutes(app: App) {
           argsBytes: LIMITS.argsBytes,
           resultBytes: LIMITS.resultBytes,
           codeBytes: LIMITS.codeBytes,
+          codeFiles: LIMITS.codeFiles,
           logBytesPerCall: LIMITS.logBytes,
           envVars: {
             count: LIMITS.envVars.count,

@@ -1,7 +1,7 @@
 /** Appwrite deployments: an archive (tar.gz, zip or tar) uploaded whole or in chunks becomes a version. */
-import { createTarGzip } from "nanotar";
 import { unpackArchive } from "../../../lib/archive";
 import { fileBytes, type UploadFile } from "../../../lib/files";
+import { writeTar } from "../../../lib/tar";
 import type { FunctionRow, VersionRow } from "../../../storage/schema";
 import type { ServiceContext } from "../../context";
 import { createVersion, getVersion, versionSource } from "../../versions";
@@ -53,5 +53,7 @@ export async function deploy(
 /** A version's uploaded sources as a tar.gz. */
 export async function sourceArchive(ctx: ServiceContext, fn: FunctionRow, versionId: string): Promise<Uint8Array> {
   const source = await versionSource(ctx, fn.id, versionId);
-  return createTarGzip(Object.entries(source.files).map(([name, file]) => ({ name, data: fileBytes(file) })));
+  const tar = writeTar(Object.entries(source.files).map(([path, file]) => ({ path, data: fileBytes(file) })));
+  const gzipped = new Blob([tar]).stream().pipeThrough(new CompressionStream("gzip"));
+  return new Uint8Array(await new Response(gzipped).arrayBuffer());
 }
