@@ -2,7 +2,7 @@ import { ApiError, badRequest } from "./errors";
 import { fileFromBytes, type UploadFile } from "./files";
 import { LIMITS } from "./limits";
 import { TarError, TarReader } from "./tar";
-import { ZipError, zipEntries, ZipTooManyEntries } from "./zip";
+import { ZipError, ZipTooManyEntries, zipEntries } from "./zip";
 
 export type ArchiveFormat = "zip" | "tar" | "tar.gz";
 
