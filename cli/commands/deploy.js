@@ -1,6 +1,10 @@
-/** `edgefn deploy <folder>`: bundle, create the function if needed, upload a version and follow its build. */
+/**
+ * `edgefn deploy <folder>`: upload the folder as it is (or one esbuild bundle with --bundle), create the function
+ * if needed, and follow the new version's build.
+ */
 import { ApiError, resolveFunction, unwrap, waitForBuild } from "../../client/index.js";
 import { bundle, defaultName } from "../bundle.js";
+import { pack } from "../pack.js";
 import { EXIT, err, info, out, printJson, spinner, statusColor } from "../ui.js";
 
 /**
@@ -28,27 +32,46 @@ function functionOrigin(apiUrl, workspace, fn) {
 export function register(program, { globals, client, currentWorkspace }) {
   program
     .command("deploy <folder>")
-    .description("bundle a folder (npm dependencies included), upload it as a new version and wait for its build")
+    .description(
+      "upload a folder (its node_modules dependencies and binary files included) as a new version and wait for its build",
+    )
     .option("-n, --name <function>", "the function's name (default: package.json name, else the folder's)")
     .option("--entry <file>", "the entry file (default: package.json module/main, else index.ts/index.js)")
     .option("--no-activate", "do not make the new version the default")
-    .option("--minify", "minify the bundle")
+    .option("--bundle", "bundle the entry with esbuild into one module and upload only that")
+    .option("--minify", "minify the bundle (implies --bundle)")
     .option("--no-wait", "do not wait for the build")
     .action(
       async (
         /** @type {string} */ folder,
-        /** @type {{ name?: string, entry?: string, activate: boolean, minify?: boolean, wait: boolean }} */ o,
+        /** @type {{ name?: string, entry?: string, activate: boolean, bundle?: boolean, minify?: boolean, wait: boolean }} */ o,
       ) => {
         const api = client();
         const json = Boolean(globals().json);
         const started = Date.now();
         const name = o.name ?? defaultName(folder);
-        const progress = spinner(`Bundling ${folder}`, { quiet: json });
-        let bundled;
+        const bundling = Boolean(o.bundle || o.minify);
+        const progress = spinner(`${bundling ? "Bundling" : "Reading"} ${folder}`, { quiet: json });
+        /** @type {{ files: Record<string, string | { base64: string }>, entry: string, bytes: number, what: string, warnings: string[] }} */
+        let upload;
         try {
-          bundled = await bundle(folder, { entry: o.entry, minify: o.minify });
+          if (bundling) {
+            const b = await bundle(folder, { entry: o.entry, minify: o.minify });
+            upload = {
+              files: { "index.js": b.code },
+              entry: "index.js",
+              bytes: b.code.length,
+              what: "1 bundle",
+              warnings: b.warnings,
+            };
+          } else {
+            const p = pack(folder, { entry: o.entry });
+            const count = Object.keys(p.files).length;
+            const what = `${count} file(s)${p.packages.length > 0 ? `, ${p.packages.length} package(s)` : ""}`;
+            upload = { files: p.files, entry: p.entry, bytes: p.bytes, what, warnings: p.warnings };
+          }
         } catch (e) {
-          progress.error(`Bundling ${folder} failed`);
+          progress.error(`${bundling ? "Bundling" : "Reading"} ${folder} failed`);
           throw e;
         }
         const ws = await currentWorkspace(api, { orCreate: true });
@@ -60,11 +83,11 @@ export function register(program, { globals, client, currentWorkspace }) {
           progress.update(`Creating function ${name}`);
           f = await unwrap(api.POST("/api/functions", { body: { workspaceId: ws.id, name } }));
         }
-        progress.update(`Uploading ${name} (${(bundled.code.length / 1024).toFixed(1)} KiB)`);
+        progress.update(`Uploading ${name} (${upload.what}, ${(upload.bytes / 1024).toFixed(1)} KiB)`);
         const uploaded = await unwrap(
           api.POST("/api/functions/{id}/versions", {
             params: { path: { id: f.id } },
-            body: { files: { "index.js": bundled.code }, entrypoint: "index.js", activate: o.activate },
+            body: { files: upload.files, entrypoint: upload.entry, activate: o.activate },
           }),
         );
         let v = uploaded;
@@ -89,7 +112,7 @@ export function register(program, { globals, client, currentWorkspace }) {
             process.stdout.write(`run      ${out.cyan(runUrl)}\n`);
             if (originUrl) process.stdout.write(`origin   ${out.cyan(originUrl)} ${out.dim("(its own origin)")}\n`);
           }
-          for (const w of bundled.warnings) info(`${err.yellow("warning")} ${w}`);
+          for (const w of upload.warnings) info(`${err.yellow("warning")} ${w}`);
         } else {
           progress.error(`Build of ${f.name} version ${v.number} (${v.id}) ${v.status}`);
         }
