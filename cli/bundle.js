@@ -1,4 +1,7 @@
-/** `edgefn deploy`: bundles a folder's entry with esbuild, its npm dependencies inlined, into one ES module. */
+/**
+ * `edgefn deploy --bundle`: bundles a folder's entry with esbuild, its npm dependencies inlined, into one ES
+ * module. Also the entry file and name a folder deploys with, whichever way it is uploaded.
+ */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { build } from "esbuild";
@@ -17,9 +20,9 @@ const ENTRIES = [
 
 /**
  * @param {string} folder
- * @returns {{ name?: string, main?: string, module?: string } | null}
+ * @returns {{ name?: string, main?: string, module?: string, [field: string]: unknown } | null}
  */
-function packageJson(folder) {
+export function packageJson(folder) {
   const path = join(folder, "package.json");
   if (!existsSync(path)) return null;
   try {
@@ -40,16 +43,13 @@ export function defaultName(folder) {
 }
 
 /**
- * @param {string} folder
- * @param {{ entry?: string, minify?: boolean }} [options]
- * @returns {Promise<{ code: string, entry: string, warnings: string[] }>}
+ * The entry file of a folder: the one named, else package.json's module or main, else a usual name.
+ * @param {string} folder as the user wrote it @param {string} dir its absolute path @param {string} [entry]
  */
-export async function bundle(folder, { entry, minify = false } = {}) {
-  const dir = resolve(folder);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`${folder} is not a folder`);
+export function entryOf(folder, dir, entry) {
   const pkg = packageJson(dir);
   const candidates = entry ? [entry] : [pkg?.module, pkg?.main, ...ENTRIES].filter((e) => typeof e === "string");
-  const found = candidates.find((e) => existsSync(join(dir, e)));
+  const found = candidates.find((e) => existsSync(join(dir, e)) && statSync(join(dir, e)).isFile());
   if (!found) {
     throw new CliError(
       entry
@@ -57,6 +57,18 @@ export async function bundle(folder, { entry, minify = false } = {}) {
         : `no entry file in ${folder} (looked for ${ENTRIES.join(", ")}); name one with --entry`,
     );
   }
+  return found.replace(/^\.\//, "");
+}
+
+/**
+ * @param {string} folder
+ * @param {{ entry?: string, minify?: boolean }} [options]
+ * @returns {Promise<{ code: string, entry: string, warnings: string[] }>}
+ */
+export async function bundle(folder, { entry, minify = false } = {}) {
+  const dir = resolve(folder);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`${folder} is not a folder`);
+  const found = entryOf(folder, dir, entry);
   try {
     const result = await build({
       absWorkingDir: dir,

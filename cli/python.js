@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve, sep } from "node:path";
+import { fileValue } from "./pack.js";
 import { CliError, EXIT } from "./ui.js";
 
 /** Python entry files, in the platform's order (GET /api/runtimes). */
@@ -17,8 +18,6 @@ const JS_MARKERS = ["package.json", "index.ts", "index.js", "index.mjs", "index.
 /** Folders never uploaded: virtual environments, caches, version control. */
 const SKIPPED_DIRS = new Set(["__pycache__", "node_modules", "venv", "env", "site-packages"]);
 const MAX_FILES = 10_000;
-
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * True when `edgefn deploy` should upload the folder as Python: the entry named is a `.py` file, or none is named,
@@ -56,22 +55,11 @@ function readFolder(root) {
       if (++count > MAX_FILES) throw new CliError(`${root} holds more than ${MAX_FILES} files`);
       const bytes = readFileSync(path);
       const name = relative(root, path).split(sep).join("/");
-      files[name] = isText(bytes) ? bytes.toString("utf8") : { base64: bytes.toString("base64") };
+      files[name] = fileValue(bytes);
     }
   };
   walk(root);
   return files;
-}
-
-/** @param {Buffer} bytes */
-function isText(bytes) {
-  if (bytes.includes(0)) return false;
-  try {
-    strictUtf8.decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** PEP 503 names: case-insensitive, runs of `-`, `_`, `.` alike. @param {string} name */

@@ -217,7 +217,7 @@ describe("invoke: the code contract", () => {
     const res = expectStatus(await invoke(fn.id, { order: [1, 2, 3] }), 200);
     expect(res.result).toEqual({
       data: { order: [1, 2, 3] },
-      ctxKeys: ["call", "client", "env", "log", "secrets"],
+      ctxKeys: ["asset", "call", "client", "env", "log", "secrets"],
       env: "eu-west",
       secret: "hunter2",
       secretNames: ["db-password"],

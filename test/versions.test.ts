@@ -247,11 +247,6 @@ describe("versions: failed builds", () => {
       [/index\.js:4/],
     ],
     [
-      "a bare package import",
-      { "index.ts": `import _ from "lodash";\nexport async function handle() { return _.sum([1]); }` },
-      [/'lodash'/, /[Bb]undle/],
-    ],
-    [
       "an import of a missing file",
       { "index.ts": `import { x } from "./missing";\nexport async function handle() { return x; }` },
       [/\.\/missing/, /not among the uploaded files/],

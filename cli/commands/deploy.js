@@ -1,9 +1,11 @@
 /**
- * `edgefn deploy <folder>`: bundle (or, for a Python folder, take its files and wheels), create the function if
- * needed, upload a version and follow its build.
+/**
+ * `edgefn deploy <folder>`: upload the folder as it is (or one esbuild bundle with --bundle; a Python folder with
+ * the wheels its requirements.txt needs), create the function if needed, and follow the new version's build.
  */
 import { ApiError, resolveFunction, unwrap, waitForBuild } from "../../client/index.js";
 import { bundle, defaultName } from "../bundle.js";
+import { pack } from "../pack.js";
 import { isPythonFolder, pythonUpload } from "../python.js";
 import { CliError, EXIT, err, info, out, printJson, spinner, statusColor } from "../ui.js";
 
@@ -44,7 +46,7 @@ export function register(program, { globals, client, currentWorkspace }) {
   program
     .command("deploy <folder>")
     .description(
-      "bundle a folder (npm dependencies included; a Python folder: its files and wheels), upload it as a new version and wait for its build",
+      "upload a folder (its node_modules dependencies and binary files included; a Python folder with the wheels it needs) as a new version and wait for its build",
     )
     .option("-n, --name <function>", "the function's name (default: package.json name, else the folder's)")
     .option(
@@ -53,33 +55,46 @@ export function register(program, { globals, client, currentWorkspace }) {
     )
     .option("--no-pip", "Python: do not fetch wheels for requirements.txt with pip")
     .option("--no-activate", "do not make the new version the default")
-    .option("--minify", "minify the bundle")
+    .option("--bundle", "bundle the entry with esbuild into one module and upload only that")
+    .option("--minify", "minify the bundle (implies --bundle)")
     .option("--no-wait", "do not wait for the build")
     .action(
       async (
         /** @type {string} */ folder,
-        /** @type {{ name?: string, entry?: string, activate: boolean, minify?: boolean, wait: boolean, pip: boolean }} */ o,
+        /** @type {{ name?: string, entry?: string, activate: boolean, bundle?: boolean, minify?: boolean, wait: boolean, pip: boolean }} */ o,
       ) => {
         const api = client();
         const json = Boolean(globals().json);
         const started = Date.now();
         const name = o.name ?? defaultName(folder);
         const python = isPythonFolder(folder, o.entry);
-        const progress = spinner(`${python ? "Reading" : "Bundling"} ${folder}`, { quiet: json });
-        /** @type {{ files: Record<string, string | { base64: string }>, entrypoint?: string, size: number, warnings: string[] }} */
+        const bundling = !python && Boolean(o.bundle || o.minify);
+        const progress = spinner(`${bundling ? "Bundling" : "Reading"} ${folder}`, { quiet: json });
+        /** @type {{ files: Record<string, string | { base64: string }>, entry?: string, bytes: number, what: string, warnings: string[] }} */
         let upload;
         try {
           if (python) {
             const py = pythonUpload(folder, { entry: o.entry, pip: o.pip, python: await pythonVersion(api) });
-            const fetched = py.fetched.length ? [`fetched with pip: ${py.fetched.join(", ")}`] : [];
-            upload = { files: py.files, entrypoint: py.entrypoint, size: py.size, warnings: fetched };
+            const what = `${Object.keys(py.files).length} file(s)`;
+            const warnings = py.fetched.length ? [`fetched with pip: ${py.fetched.join(", ")}`] : [];
+            upload = { files: py.files, entry: py.entrypoint, bytes: py.size, what, warnings };
+          } else if (bundling) {
+            const b = await bundle(folder, { entry: o.entry, minify: o.minify });
+            upload = {
+              files: { "index.js": b.code },
+              entry: "index.js",
+              bytes: b.code.length,
+              what: "1 bundle",
+              warnings: b.warnings,
+            };
           } else {
-            const bundled = await bundle(folder, { entry: o.entry, minify: o.minify });
-            const files = { "index.js": bundled.code };
-            upload = { files, entrypoint: "index.js", size: bundled.code.length, warnings: bundled.warnings };
+            const p = pack(folder, { entry: o.entry });
+            const count = Object.keys(p.files).length;
+            const what = `${count} file(s)${p.packages.length > 0 ? `, ${p.packages.length} package(s)` : ""}`;
+            upload = { files: p.files, entry: p.entry, bytes: p.bytes, what, warnings: p.warnings };
           }
         } catch (e) {
-          progress.error(`${python ? "Reading" : "Bundling"} ${folder} failed`);
+          progress.error(`${bundling ? "Bundling" : "Reading"} ${folder} failed`);
           throw e;
         }
         const ws = await currentWorkspace(api, { orCreate: true });
@@ -91,13 +106,13 @@ export function register(program, { globals, client, currentWorkspace }) {
           progress.update(`Creating function ${name}`);
           f = await unwrap(api.POST("/api/functions", { body: { workspaceId: ws.id, name } }));
         }
-        progress.update(`Uploading ${name} (${(upload.size / 1024).toFixed(1)} KiB)`);
+        progress.update(`Uploading ${name} (${upload.what}, ${(upload.bytes / 1024).toFixed(1)} KiB)`);
         const uploaded = await unwrap(
           api.POST("/api/functions/{id}/versions", {
             params: { path: { id: f.id } },
             body: {
               files: upload.files,
-              ...(upload.entrypoint ? { entrypoint: upload.entrypoint } : {}),
+              ...(upload.entry ? { entrypoint: upload.entry } : {}),
               ...(python ? { runtime: "python" } : {}),
               activate: o.activate,
             },

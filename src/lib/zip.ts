@@ -95,8 +95,14 @@ export function zipEntries(bytes: Uint8Array, maxEntries: number): ZipEntry[] {
         unicodePath = utf8.decode(bytes.subarray(e + 9, e + 4 + length));
       } else if (id === 0x0001) {
         let f = e + 4;
-        if (size === 0xffffffff) (size = u64(f)), (f += 8);
-        if (compressed === 0xffffffff) (compressed = u64(f)), (f += 8);
+        if (size === 0xffffffff) {
+          size = u64(f);
+          f += 8;
+        }
+        if (compressed === 0xffffffff) {
+          compressed = u64(f);
+          f += 8;
+        }
         if (local === 0xffffffff) local = u64(f);
       }
       e += 4 + length;

@@ -1,10 +1,25 @@
 import { transform } from "sucrase";
-import { fileText, type UploadFile } from "../lib/files";
-import { GUARD_MODULE, PLATFORM_DIR } from "./guard";
+import { fileSize, fileText, isBinary, type UploadFile } from "../lib/files";
+import {
+  CJS_REGISTRY,
+  commonJsModule,
+  facadeOf,
+  facadeSource,
+  isCommonJs,
+  type Lexed,
+  lex,
+  type Requirable,
+  registrySource,
+} from "./cjs";
+import { BuildError } from "./errors";
+import { GUARD_MODULE, NODE_MODULE_SHIM, PLATFORM_DIR } from "./guard";
 import { instrumentModule, ReservedIdentifierError } from "./instrument";
+import { normalizePath, relativeSpecifier } from "./paths";
+import { type ImportKind, Resolver } from "./resolve";
 
-/** The platform's stand-in for `node:module`, whose require() reaches only the upload's own modules. */
-export const NODE_MODULE_SHIM = `${PLATFORM_DIR}node-module.js`;
+export { BuildError } from "./errors";
+export { NODE_MODULE_SHIM } from "./guard";
+export { normalizePath } from "./paths";
 
 /**
  * What a user uploads: files by path (a string is UTF-8 text, `{ base64 }` a binary file), and which one is the
@@ -15,126 +30,93 @@ export interface SourceBundle {
   entrypoint: string;
 }
 
-/** Built code, ready for the Worker Loader: module name -> JS source (or JSON value). */
+/**
+ * One module of a built bundle, as stored (JSON in R2): an ES module's source (a string, or `{ js }` when its name
+ * does not end in .js), a CommonJS module (`{ cjs }`), a JSON value, a text, or bytes kept as base64 that the
+ * loader passes as an ArrayBuffer (`data`) or a WebAssembly module (`wasm`).
+ */
+export type BuiltModule =
+  | string
+  | { js: string }
+  | { cjs: string }
+  | { json: unknown }
+  | { text: string }
+  | { data: { base64: string } }
+  | { wasm: { base64: string } };
+
+/** Built code, ready for the Worker Loader. */
 export interface BuiltBundle {
   entry: string;
-  modules: Record<string, string | { json: unknown }>;
+  modules: Record<string, BuiltModule>;
+  /** The upload's files `ctx.asset(path)` reads: path -> the name of a `data` module. */
+  assets?: Record<string, string>;
 }
 
-export class BuildError extends Error {
-  constructor(
-    message: string,
-    readonly trace = "",
-  ) {
-    super(message);
-    this.name = "BuildError";
-  }
-}
+const CODE = /\.(ts|mts|cts|js|mjs|cjs)$/;
+const isTs = (p: string) => /\.[mc]?ts$/.test(p);
+/** Text files an import gives as a string (when they are UTF-8); other files are bytes (an ArrayBuffer). */
+const TEXT =
+  /\.(txt|text|md|markdown|html?|css|csv|tsv|svg|xml|ya?ml|toml|ini|sql|graphql|gql|mustache|hbs|handlebars|ejs|liquid)$/i;
 
-const CODE_EXTENSIONS = [".ts", ".mts", ".js", ".mjs"];
-const BUILTIN = /^(node|cloudflare):/;
+type Kind = "code" | "json" | "wasm" | "text" | "data";
+const kindOf = (path: string, file: UploadFile): Kind =>
+  CODE.test(path)
+    ? "code"
+    : path.endsWith(".json")
+      ? "json"
+      : path.endsWith(".wasm")
+        ? "wasm"
+        : TEXT.test(path) && !isBinary(file)
+          ? "text"
+          : "data";
 
 /**
- * Cleans a user path: forward slashes, no leading "./" or "/", no "..", no empty segments. The platform's folder
- * of its own modules is refused in any letter case, so no upload can take the name of a platform module.
+ * Names source files as loader modules: `a.ts`, `a.mts` and `a.mjs` become `a.js` unless a file earlier in that
+ * order (or `a.js` itself) already claims it; then they keep their name plus `.js`. Other files keep their path.
  */
-export function normalizePath(path: string): string {
-  const parts: string[] = [];
-  for (const seg of path.replace(/\\/g, "/").split("/")) {
-    if (seg === "" || seg === ".") continue;
-    if (seg === "..") {
-      if (parts.length === 0) throw new BuildError(`Path '${path.slice(0, 200)}' points outside the upload`);
-      parts.pop();
-    } else parts.push(seg);
-  }
-  if (`${parts[0] ?? ""}/`.toLowerCase() === PLATFORM_DIR && parts.length > 1) {
-    throw new BuildError(`Path '${path.slice(0, 200)}' is reserved for the platform's own modules`);
-  }
-  return parts.join("/");
-}
-
-const dirname = (p: string) => (p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "");
-const isTs = (p: string) => p.endsWith(".ts") || p.endsWith(".mts");
-/**
- * Names source files as loader modules, which must end in `.js`: `a.ts`, `a.mts` and `a.mjs` become `a.js`
- * unless a file earlier in that order (or `a.js` itself) already claims it; then they keep their name plus `.js`.
- */
-function moduleNamer(files: Record<string, string>) {
+function moduleNamer(files: Map<string, UploadFile>) {
   const order = [".js", ".ts", ".mts", ".mjs"];
   return (p: string): string => {
     const ext = order.find((e) => p.endsWith(e));
     if (!ext || ext === ".js") return p;
     const base = p.slice(0, -ext.length);
-    const claimed = order.slice(0, order.indexOf(ext)).some((e) => Object.hasOwn(files, base + e));
+    const claimed = order.slice(0, order.indexOf(ext)).some((e) => files.has(base + e));
     return claimed ? `${p}.js` : `${base}.js`;
   };
 }
 
-function relativeSpecifier(from: string, to: string): string {
-  const a = dirname(from).split("/").filter(Boolean);
-  const b = to.split("/");
-  let i = 0;
-  while (i < a.length && i < b.length - 1 && a[i] === b[i]) i++;
-  const up = a.length - i;
-  return (up === 0 ? "./" : "../".repeat(up)) + b.slice(i).join("/");
-}
-
-/** Finds the uploaded file a relative import means, trying the usual extensions and index files. */
-/** The uploaded file an import names: relative to the importing file, or to the upload's root for "/x". */
-function resolveFile(files: Record<string, string>, from: string, specifier: string): string | undefined {
-  const base = normalizePath(specifier.startsWith("/") ? specifier : `${dirname(from)}/${specifier}`);
-  const candidates = [
-    base,
-    ...CODE_EXTENSIONS.map((e) => base + e),
-    ...CODE_EXTENSIONS.map((e) => `${base}/index${e}`),
-    // TypeScript's convention: `./util.js` in source means `./util.ts`.
-    ...(base.endsWith(".js") ? [base.replace(/\.js$/, ".ts")] : []),
-    ...(base.endsWith(".mjs") ? [base.replace(/\.mjs$/, ".mts")] : []),
-  ];
-  return candidates.find((c) => Object.hasOwn(files, c));
+/** A code file read for the build: its JavaScript, and whether it is CommonJS. */
+interface Prepared {
+  js: string;
+  lexed: Lexed;
+  commonJs: boolean;
 }
 
 /**
- * Builds an upload: strips TypeScript types, follows imports from the entrypoint through the uploaded files,
- * instruments every module with the loop guard and rewrites imports to loader module names.
- * Only modules reachable from the entrypoint are kept.
+ * Builds an upload: strips TypeScript types, follows imports and require()s from the entrypoint through the
+ * uploaded files (node_modules by Node's rules, see ./resolve), runs CommonJS files as CommonJS (see ./cjs),
+ * instruments every module with the loop guard, and gives other files as JSON, text, bytes or WebAssembly
+ * modules. Only what the entrypoint reaches is kept, plus the upload's own non-code files for `ctx.asset`.
  */
 export function buildBundle(source: SourceBundle, log: (message: string) => void): BuiltBundle {
-  const files: Record<string, string> = {};
-  const binary = new Set<string>();
-  for (const [path, file] of Object.entries(source.files)) {
-    const text = fileText(file);
-    if (text === null) binary.add(normalizePath(path));
-    files[normalizePath(path)] = text ?? "";
-  }
+  const files = new Map<string, UploadFile>();
+  for (const [path, file] of Object.entries(source.files)) files.set(normalizePath(path), file);
   const entry = normalizePath(source.entrypoint);
-  if (!Object.hasOwn(files, entry))
-    throw new BuildError(`Entrypoint '${source.entrypoint}' is not among the uploaded files`);
+  if (!files.has(entry)) throw new BuildError(`Entrypoint '${source.entrypoint}' is not among the uploaded files`);
 
+  const textOf = (path: string) => {
+    const file = files.get(path);
+    return file === undefined ? null : fileText(file);
+  };
+  const resolver = new Resolver(new Set(files.keys()), textOf);
   const moduleName = moduleNamer(files);
-  const modules: BuiltBundle["modules"] = {};
-  const pending = [entry];
-  const seen = new Set<string>();
-  while (pending.length > 0) {
-    const path = pending.pop() as string;
-    if (seen.has(path)) continue;
-    seen.add(path);
-    const text = files[path] as string;
-    const name = moduleName(path);
-    if (binary.has(path)) throw new BuildError(`${path} is a binary file; it cannot be imported as a module`);
 
-    if (path.endsWith(".json")) {
-      try {
-        modules[name] = { json: JSON.parse(text) };
-      } catch (err) {
-        throw new BuildError(`${path} is not valid JSON: ${(err as Error).message}`);
-      }
-      continue;
-    }
-    if (!CODE_EXTENSIONS.some((e) => path.endsWith(e))) {
-      throw new BuildError(`${path}: only .ts, .mts, .js, .mjs and .json files can be imported`);
-    }
-
+  const prepared = new Map<string, Prepared>();
+  const prepare = (path: string): Prepared => {
+    const known = prepared.get(path);
+    if (known) return known;
+    const text = textOf(path);
+    if (text === null) throw new BuildError(`${path} is not UTF-8 text, so it cannot be a module`);
     let js = text;
     if (isTs(path)) {
       try {
@@ -143,32 +125,92 @@ export function buildBundle(source: SourceBundle, log: (message: string) => void
         throw new BuildError(`${path}: ${(err as Error).message}`);
       }
     }
+    const lexed = lex(js);
+    const result = { js, lexed, commonJs: isCommonJs(path, js, lexed, resolver.packageType(path)) };
+    prepared.set(path, result);
+    return result;
+  };
+  const isCjs = (path: string) => kindOf(path, files.get(path) as UploadFile) === "code" && prepare(path).commonJs;
 
+  const modules: BuiltBundle["modules"] = {};
+  const registry = new Map<string, Record<string, Requirable>>();
+  const facades = new Set<string>();
+  const pending = [entry];
+  const seen = new Set<string>();
+  const warnings: string[] = [];
+
+  /** Resolves an import or require() of `path`; throws a BuildError naming the file and line when it cannot. */
+  const resolve = (path: string, specifier: string, line: number, kind: ImportKind) => {
+    let found: ReturnType<Resolver["resolve"]>;
+    try {
+      found = resolver.resolve(path, specifier, kind);
+    } catch (err) {
+      if (err instanceof BuildError) throw new BuildError(`${path}:${line}: ${err.message}`);
+      throw err;
+    }
+    if (found.kind === "missing") {
+      const what = specifier.slice(0, 200);
+      const bare = !/^(\.|\/|#)/.test(specifier);
+      return {
+        ...found,
+        message: bare
+          ? `${path}:${line}: cannot resolve '${what}' (${found.why})`
+          : `${path}:${line}: imports '${what}', which is ${found.why}`,
+      };
+    }
+    if (found.kind === "file") pending.push(found.path);
+    return found;
+  };
+
+  while (pending.length > 0) {
+    const path = pending.pop() as string;
+    if (seen.has(path)) continue;
+    seen.add(path);
+    const file = files.get(path) as UploadFile;
+    const name = moduleName(path);
+    const kind = kindOf(path, file);
+    if (kind !== "code") {
+      modules[name] = otherModule(path, file, kind);
+      continue;
+    }
+
+    const { js, commonJs } = prepare(path);
+    const requires: Record<string, Requirable> = {};
     let instrumented: ReturnType<typeof instrumentModule>;
     try {
       instrumented = instrumentModule(js, {
         guardSpecifier: relativeSpecifier(name, GUARD_MODULE),
         moduleName: name,
-        resolve: (specifier) => {
-          if (specifier === "node:module") return relativeSpecifier(name, NODE_MODULE_SHIM);
-          if (BUILTIN.test(specifier)) return specifier;
-          if (!specifier.startsWith("./") && !specifier.startsWith("../") && !specifier.startsWith("/")) {
-            throw new BuildError(
-              `${path} imports the package '${specifier.slice(0, 200)}', which edgefn does not install. ` +
-                "Bundle your dependencies into the upload (for example with `esbuild --bundle --format=esm`) and upload the bundle.",
-            );
+        sourceType: commonJs ? "script" : "module",
+        resolve: (specifier, line) => {
+          if (specifier === "node:module" || (commonJs && specifier === "module")) {
+            return relativeSpecifier(name, NODE_MODULE_SHIM);
           }
-          let target: string | undefined;
-          try {
-            target = resolveFile(files, path, specifier);
-          } catch {
-            target = undefined;
+          const found = resolve(path, specifier, line, "import");
+          if (found.kind === "missing") throw new BuildError(found.message);
+          if (found.kind === "builtin") return found.specifier;
+          if (!isCjs(found.path)) return relativeSpecifier(name, moduleName(found.path));
+          facades.add(found.path);
+          return relativeSpecifier(name, facadeOf(moduleName(found.path)));
+        },
+        require: (specifier, line, inTry) => {
+          const found = resolve(path, specifier, line, "require");
+          if (found.kind === "missing") {
+            // Node fails a require() only when it runs: optional dependencies are required in a try, and
+            // packages require what only some platforms have. The upload's own code fails the build.
+            if (inTry || path.startsWith("node_modules/") || path.includes("/node_modules/")) {
+              warnings.push(`${found.message}; require('${specifier.slice(0, 200)}') throws if it runs`);
+              return;
+            }
+            throw new BuildError(found.message);
           }
-          if (!target) {
-            throw new BuildError(`${path} imports '${specifier.slice(0, 200)}', which is not among the uploaded files`);
-          }
-          pending.push(target);
-          return relativeSpecifier(name, moduleName(target));
+          if (found.kind === "builtin") return;
+          const target = moduleName(found.path);
+          requires[specifier] = isCjs(found.path)
+            ? { cjs: target }
+            : kindOf(found.path, files.get(found.path) as UploadFile) === "code"
+              ? { esm: target }
+              : { value: target };
         },
       });
     } catch (err) {
@@ -178,10 +220,108 @@ export function buildBundle(source: SourceBundle, log: (message: string) => void
       const where = loc ? `:${loc.line}:${loc.column + 1}` : "";
       throw new BuildError(`${path}${where}: ${e.message.replace(/ \(\d+:\d+\)$/, "")}`);
     }
-    modules[name] = instrumented.code;
+    if (commonJs) {
+      modules[name] = commonJsModule(instrumented.code);
+      registry.set(name, requires);
+    } else {
+      modules[name] = name.endsWith(".js") ? instrumented.code : { js: instrumented.code };
+    }
   }
-  const skipped = Object.keys(files).filter((f) => !seen.has(f));
-  if (skipped.length > 0) log(`Not imported from the entrypoint, left out: ${skipped.slice(0, 20).join(", ")}`);
-  log(`Built ${seen.size} module(s) from ${entry}`);
-  return { entry: moduleName(entry), modules };
+
+  // The entry, when CommonJS, is seen through its facade, which always names `handle`.
+  const entryIsCjs = isCjs(entry);
+  if (entryIsCjs) facades.add(entry);
+  for (const path of facades) {
+    const names = namedExports(path, resolver, prepare, isCjs);
+    if (path === entry) names.push("handle");
+    modules[facadeOf(moduleName(path))] = { js: facadeSource(moduleName(path), names) };
+  }
+  if (registry.size > 0) modules[CJS_REGISTRY] = registrySource(registry);
+
+  const assets = assetsOf(files, modules, moduleName);
+  for (const warning of warnings.slice(0, 20)) log(warning);
+  if (warnings.length > 20) log(`... and ${warnings.length - 20} more unresolved require()s`);
+  const skipped = [...files.keys()].filter((f) => !seen.has(f) && CODE.test(f));
+  const skippedOwn = skipped.filter((f) => !/(^|\/)node_modules\//.test(f));
+  if (skippedOwn.length > 0) {
+    log(`Not imported from the entrypoint, left out: ${skippedOwn.slice(0, 20).join(", ")}`);
+  }
+  if (skipped.length > skippedOwn.length) {
+    log(`Left out ${skipped.length - skippedOwn.length} file(s) of node_modules that nothing imports or requires`);
+  }
+  const cjsCount = registry.size;
+  log(
+    `Built ${seen.size} module(s) from ${entry}` +
+      (cjsCount > 0 ? ` (${cjsCount} CommonJS)` : "") +
+      (Object.keys(assets.files).length > 0
+        ? `; ${Object.keys(assets.files).length} file(s) for ctx.asset, ${assets.bytes} bytes`
+        : ""),
+  );
+  return {
+    entry: entryIsCjs ? facadeOf(moduleName(entry)) : moduleName(entry),
+    modules,
+    ...(Object.keys(assets.files).length > 0 ? { assets: assets.files } : {}),
+  };
+}
+
+/** The module a file that is not code becomes when imported or required. */
+function otherModule(path: string, file: UploadFile, kind: Exclude<Kind, "code">): BuiltModule {
+  const bytes = () => ({ base64: isBinary(file) ? file.base64 : new TextEncoder().encode(file).toBase64() });
+  if (kind === "json") {
+    const text = fileText(file);
+    try {
+      return { json: JSON.parse(text ?? "") };
+    } catch (err) {
+      throw new BuildError(`${path} is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  if (kind === "text") return { text: fileText(file) as string };
+  if (kind === "wasm") return { wasm: bytes() };
+  return { data: bytes() };
+}
+
+/**
+ * The upload's own files that are not code (outside node_modules), readable by `ctx.asset(path)`: each a `data`
+ * module, the imported one itself when the file is imported as bytes.
+ */
+function assetsOf(files: Map<string, UploadFile>, modules: BuiltBundle["modules"], moduleName: (p: string) => string) {
+  const out: Record<string, string> = {};
+  let bytes = 0;
+  let n = 0;
+  for (const [path, file] of files) {
+    if (CODE.test(path) || /(^|\/)node_modules\//.test(path)) continue;
+    const imported = modules[moduleName(path)];
+    if (imported !== undefined && typeof imported === "object" && "data" in imported) out[path] = moduleName(path);
+    else {
+      const name = `${PLATFORM_DIR}assets/${n++}`;
+      modules[name] = otherModule(path, file, "data");
+      out[path] = name;
+    }
+    bytes += fileSize(file);
+  }
+  return { files: out, bytes };
+}
+
+/**
+ * The names a CommonJS file exports that can be found without running it (cjs-module-lexer), following
+ * `module.exports = require("./other")` re-exports through other CommonJS files.
+ */
+function namedExports(
+  path: string,
+  resolver: Resolver,
+  prepare: (p: string) => Prepared,
+  isCjs: (p: string) => boolean,
+  seen = new Set<string>(),
+): string[] {
+  if (seen.has(path)) return [];
+  seen.add(path);
+  const { lexed } = prepare(path);
+  if (!lexed || lexed === "esm") return [];
+  const names = [...lexed.exports];
+  for (const specifier of lexed.reexports) {
+    const found = resolver.resolve(path, specifier, "require");
+    if (found.kind === "file" && isCjs(found.path))
+      names.push(...namedExports(found.path, resolver, prepare, isCjs, seen));
+  }
+  return names;
 }

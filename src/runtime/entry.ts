@@ -1,11 +1,12 @@
-import { NODE_MODULE_SHIM } from "./bundle";
-import { GUARD_MODULE, PLATFORM_DIR } from "./guard";
+import { GUARD_MODULE, NODE_MODULE_SHIM, PLATFORM_DIR } from "./guard";
 
 export const ENTRY_MODULE = `${PLATFORM_DIR}entry.js`;
 
 export interface EntryOptions {
   /** The built user module to wrap (a loader module name). */
   userModule: string;
+  /** The upload's files `ctx.asset(path)` reads: path -> the loader name of a `data` module. */
+  assets?: Record<string, string>;
   /** Which env keys are secrets (they also appear in ctx.secrets). */
   secretNames: string[];
   maxResultBytes: number;
@@ -120,6 +121,8 @@ const RequestBase = Request;
 const ResponseBase = Response;
 
 const SECRET_NAMES = ${JSON.stringify(o.secretNames)};
+// Parsed, so that every path is an own property (a file named __proto__ included).
+const ASSETS = parseJson(${JSON.stringify(JSON.stringify(o.assets ?? {}))});
 const MAX_RESULT = ${o.maxResultBytes};
 const MAX_LOG_BYTES = ${o.maxLogBytes};
 const MAX_LOG_LINES = ${o.maxLogLines};
@@ -242,6 +245,27 @@ class ResultError extends ErrorBase {
   }
 }
 
+const stringReplace = String.prototype.replace;
+const stringSplit = String.prototype.split;
+const arraySlice = ArrayBuffer.prototype.slice;
+
+/**
+ * ctx.asset(path): the bytes of one of the upload's own files that is not code, as a fresh ArrayBuffer; null for
+ * any other path. "./a/b.bin", "/a/b.bin" and "a/b.bin" name the same file; a path climbing out names none.
+ */
+async function asset(path) {
+  const parts = [];
+  for (const segment of apply(stringSplit, apply(stringReplace, StringOf(path), [/\\\\/g, "/"]), ["/"])) {
+    if (segment === "" || segment === ".") continue;
+    if (segment === "..") return null;
+    append(parts, segment);
+  }
+  const key = apply(arrayJoin, parts, ["/"]);
+  if (!hasOwn(ASSETS, key)) return null;
+  const module = await import("../" + ASSETS[key]);
+  return apply(arraySlice, module.default, [0]);
+}
+
 /** The env user code sees: its vars and secrets (nothing of the platform's is in it). */
 function userEnv(env) {
   return { ...env };
@@ -274,8 +298,9 @@ function client(handle, store) {
 
 const hasHttpHandler = (user) => !!user.default && typeof user.default.fetch === "function";
 
-/** The module's answer to an HTTP request: its fetch handler's. */
+/** The module's answer to an HTTP request: its fetch handler's, whose ctx can read assets too. */
 function serveHttp(user, env, ctx, request) {
+  try { if (!hasOwn(ctx, "asset")) defineProperty(ctx, "asset", { value: asset }); } catch {}
   return user.default.fetch(request, userEnv(env), ctx);
 }
 
@@ -284,7 +309,7 @@ async function run(user, env, ctx, args, info, store) {
     const secrets = {};
     for (const name of SECRET_NAMES) secrets[name] = env[name];
     const log = (...parts) => console.info(...parts);
-    return user.handle(args, { env: userEnv(env), secrets, call: { ...info.call }, log, client: client(info.client, store) });
+    return user.handle(args, { env: userEnv(env), secrets, call: { ...info.call }, log, client: client(info.client, store), asset });
   }
   if (hasHttpHandler(user)) {
     // A plain invoke is \`POST https://function.invalid/\` with the args as JSON (and no edgefn-call-id header, which

@@ -15,10 +15,21 @@ export const GUARD_MODULE = "__edgefn/guard.js";
 /** The folder of the platform's own modules; no uploaded file may live there and no import may reach it. */
 export const PLATFORM_DIR = "__edgefn/";
 
+/** The platform's stand-in for `node:module`, whose require() reaches only the upload's own modules. */
+export const NODE_MODULE_SHIM = `${PLATFORM_DIR}node-module.js`;
+
 /** The prefix of identifiers the build reserves for the platform (user code may not declare or use them). */
 export const RESERVED_PREFIX = "__edgefn";
 
-export function guardModuleSource(stretchMs: number, userModules: string[]): string {
+/**
+ * `userModules`: what user code may import by a computed name (its own modules, by loader name); `facades`: the
+ * module to import instead of a CommonJS one (its ES-module face).
+ */
+export function guardModuleSource(
+  stretchMs: number,
+  userModules: string[],
+  facades: Record<string, string> = {},
+): string {
   return `const now = Date.now;
 const schedule = setTimeout;
 const ErrorBase = Error;
@@ -75,6 +86,7 @@ export function takeControls() {
 
 // The modules user code may import by a computed specifier: its own, by their loader names.
 const USER_MODULES = new Set(${JSON.stringify(userModules)});
+const FACADES = new Map(Object.entries(JSON.parse(${JSON.stringify(JSON.stringify(facades))})));
 const BUILTIN = /^(node:|cloudflare:)/;
 
 function resolvePath(specifier, from) {
@@ -100,7 +112,7 @@ export function resolveImport(specifier, from) {
   }
   if (text.startsWith("./") || text.startsWith("../") || text.startsWith("/")) {
     const name = resolvePath(text, String(from));
-    if (name !== null && USER_MODULES.has(name)) return name;
+    if (name !== null && USER_MODULES.has(name)) return FACADES.get(name) ?? name;
   }
   throw new ErrorBase("Cannot import '" + text.slice(0, 200) + "': not a module of this upload");
 }

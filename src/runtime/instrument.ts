@@ -1,5 +1,5 @@
 import { type Node, parse, tokTypes } from "acorn";
-import { simple } from "acorn-walk";
+import { ancestor } from "acorn-walk";
 import { RESERVED_PREFIX } from "./guard";
 
 const GUARD = `${RESERVED_PREFIX}_guard`;
@@ -10,6 +10,21 @@ export interface ModuleInfo {
   code: string;
   /** Every static and literal dynamic import specifier, in order. */
   imports: string[];
+}
+
+export interface InstrumentOptions {
+  /** The guard module, as the instrumented module imports it (ES modules only). */
+  guardSpecifier: string;
+  moduleName: string;
+  /**
+   * "module": an ES module. "script": a CommonJS file's code, which the caller wraps in a factory that receives
+   * the guard (no import is added) and whose `require("x")` calls are reported to `require`.
+   */
+  sourceType?: "module" | "script";
+  /** The specifier an import (static, or `import()` of a literal) becomes; `line` is where it is. */
+  resolve: (specifier: string, line: number) => string;
+  /** A `require()` of a literal (scripts only); `inTry` when it sits in a try block (an optional dependency). */
+  require?: (specifier: string, line: number, inTry: boolean) => void;
 }
 
 /** Code that declares or names an identifier the platform reserves (it could shadow the guard). */
@@ -33,13 +48,15 @@ type Edit = { at: number; end: number; text: string; seq: number; close: boolean
  * run-time check. Refuses identifiers with the platform's reserved prefix, so nothing can shadow the guard.
  * Throws a SyntaxError with a line and column on bad code. Linear in the size of the code.
  */
-export function instrumentModule(
-  code: string,
-  options: { guardSpecifier: string; moduleName: string; resolve: (specifier: string) => string },
-): ModuleInfo {
+export function instrumentModule(code: string, options: InstrumentOptions): ModuleInfo {
+  const script = options.sourceType === "script";
+  // A script's `#!` line would sit inside the factory: it becomes a comment of the same length.
+  if (script && code.startsWith("#!")) code = `//${code.slice(2)}`;
   const ast = parse(code, {
     ecmaVersion: "latest",
-    sourceType: "module",
+    sourceType: script ? "script" : "module",
+    allowReturnOutsideFunction: script,
+    allowHashBang: !script,
     locations: true,
     onToken: (token) => {
       const value = String((token as { value?: unknown }).value);
@@ -53,8 +70,17 @@ export function instrumentModule(
   const edit = (at: number, text: string, end = at, close = false) =>
     edits.push({ at, end, text, seq: edits.length, close });
 
-  type Span = { start: number; end: number };
-  type Body = Node & { type: string; start: number; end: number };
+  type Span = { start: number; end: number; loc?: { start: { line: number } } | null };
+  type Body = Node & { type: string; start: number; end: number; body?: unknown };
+  /** Where a guard call goes in a function body: after its directives ("use strict" must stay first). */
+  const afterDirectives = (body: Body) => {
+    let at = body.start + 1;
+    for (const statement of (Array.isArray(body.body) ? body.body : []) as (Span & { directive?: string })[]) {
+      if (typeof statement.directive !== "string") break;
+      at = statement.end;
+    }
+    return at;
+  };
   const guardBlock = (body: Body) => {
     if (body.type === "BlockStatement") edit(body.start + 1, `${GUARD}();`);
     else {
@@ -72,7 +98,7 @@ export function instrumentModule(
     if (!s) return;
     if (s.type === "Literal" && typeof s.value === "string") {
       imports.push(s.value);
-      edit(s.start, JSON.stringify(options.resolve(s.value)), s.end);
+      edit(s.start, JSON.stringify(options.resolve(s.value, s.loc?.start.line ?? 0)), s.end);
     } else if (node.type === "ImportExpression") {
       // import(expr): the specifier is checked when the call runs, against the upload's own modules.
       edit(s.start, `${IMPORT}(`);
@@ -89,14 +115,25 @@ export function instrumentModule(
   const loop = (node: unknown) => guardBlock((node as WithBody).body);
   const fn = (raw: unknown) => {
     const node = raw as WithBody;
-    if (node.body.type === "BlockStatement") edit(node.body.start + 1, `${GUARD}();`);
+    if (node.body.type === "BlockStatement") edit(afterDirectives(node.body), `${GUARD}();`);
     else {
       // Expression-bodied arrow: `x => expr` becomes `x => (guard(), expr)`.
       edit(node.body.start, `(${GUARD}(), `);
       edit(node.body.end, ")", node.body.end, true);
     }
   };
-  simple(ast, {
+  type Call = { callee: { type: string; name?: string }; arguments: (Span & { type: string; value?: unknown })[] };
+  const call = (raw: unknown, _: unknown, ancestors: Node[]) => {
+    const node = raw as Call & Span;
+    const arg = node.arguments[0];
+    if (!options.require || node.callee.type !== "Identifier" || node.callee.name !== "require") return;
+    if (node.arguments.length !== 1 || arg?.type !== "Literal" || typeof arg.value !== "string") return;
+    const inTry = ancestors.some(
+      (a, i) => a.type === "TryStatement" && (a as unknown as { block: Node }).block === ancestors[i + 1],
+    );
+    options.require(arg.value, node.loc?.start.line ?? 0, inTry);
+  };
+  ancestor(ast, {
     ForStatement: loop,
     ForInStatement: loop,
     ForOfStatement: loop,
@@ -109,6 +146,7 @@ export function instrumentModule(
     ExportNamedDeclaration: source,
     ExportAllDeclaration: source,
     ImportExpression: source as never,
+    ...(script ? { CallExpression: call } : {}),
   });
 
   // Applied in one pass. The walk visits inner nodes first, so at one position closing insertions keep that order
@@ -124,6 +162,7 @@ export function instrumentModule(
     cursor = Math.max(cursor, e.end);
   }
   parts.push(code.slice(cursor));
+  if (script) return { code: parts.join(""), imports };
   // Imports are hoisted, so appending this one keeps the user's line numbers in stack traces.
   parts.push(
     `\nimport { guard as ${GUARD}, importChecked as ${IMPORT} } from ${JSON.stringify(options.guardSpecifier)};\n`,

@@ -4,10 +4,11 @@ import { LIMITS } from "../lib/limits";
 import { decryptAll } from "../lib/secrets";
 import type { FunctionRow, VersionRow } from "../storage/schema";
 import { type Exports, withAppwriteAdapter } from "./adapters/appwrite";
-import { type BuiltBundle, NODE_MODULE_SHIM } from "./bundle";
+import type { BuiltBundle, BuiltModule } from "./bundle";
+import { CJS_RUNTIME, cjsRuntimeSource, facadeOf } from "./cjs";
 import { ISOLATE_COMPAT } from "./compat";
 import { type CallClient, ENTRY_MODULE, entryModuleSource, type InvokeOutcome, nodeModuleShimSource } from "./entry";
-import { GUARD_MODULE, guardModuleSource, PLATFORM_DIR } from "./guard";
+import { GUARD_MODULE, guardModuleSource, NODE_MODULE_SHIM, PLATFORM_DIR } from "./guard";
 import { isPythonBundle, type PythonBundle } from "./python/bundle";
 import { pythonIsolateCode } from "./python/load";
 
@@ -37,16 +38,19 @@ export function stretchMs(env: Env): number {
  * and the node:module stand-in), which no uploaded file can replace (the build refuses their folder).
  */
 export function isolateModules(env: Env, bundle: BuiltBundle, secretNames: string[]) {
+  const userModules = Object.keys(bundle.modules).filter((name) => !name.startsWith(PLATFORM_DIR));
+  const facades = Object.fromEntries(
+    userModules.filter((name) => Object.hasOwn(bundle.modules, facadeOf(name))).map((name) => [name, facadeOf(name)]),
+  );
   return {
-    ...bundle.modules,
+    ...loaderModules(bundle.modules),
     // What user code may import by a computed name: its own modules, not an adapter the build added.
-    [GUARD_MODULE]: guardModuleSource(
-      stretchMs(env),
-      Object.keys(bundle.modules).filter((name) => !name.startsWith(PLATFORM_DIR)),
-    ),
+    [GUARD_MODULE]: guardModuleSource(stretchMs(env), userModules, facades),
     [NODE_MODULE_SHIM]: nodeModuleShimSource(),
+    [CJS_RUNTIME]: cjsRuntimeSource(),
     [ENTRY_MODULE]: entryModuleSource({
       userModule: bundle.entry,
+      assets: bundle.assets ?? {},
       secretNames,
       maxResultBytes: LIMITS.resultBytes,
       maxLogBytes: LIMITS.logBytes,
@@ -55,6 +59,19 @@ export function isolateModules(env: Env, bundle: BuiltBundle, secretNames: strin
     }),
   };
 }
+
+/** The stored modules as the loader takes them: bytes kept as base64 become ArrayBuffers. */
+function loaderModules(modules: Record<string, BuiltModule>): Record<string, string | WorkerLoaderModule> {
+  const out: Record<string, string | WorkerLoaderModule> = {};
+  for (const [name, module] of Object.entries(modules)) {
+    if (typeof module === "object" && "data" in module) out[name] = { data: bufferOf(module.data.base64) };
+    else if (typeof module === "object" && "wasm" in module) out[name] = { wasm: bufferOf(module.wasm.base64) };
+    else out[name] = module;
+  }
+  return out;
+}
+
+const bufferOf = (base64: string) => Uint8Array.fromBase64(base64).buffer as ArrayBuffer;
 
 async function readStored(env: Env, key: string): Promise<BuiltBundle | PythonBundle> {
   const object = await env.CODE.get(key);

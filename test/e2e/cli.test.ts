@@ -1,6 +1,7 @@
 /**
  * Black-box: the `edgefn` CLI (cli/edgefn.js) as a user runs it, a child process against a throwaway local
- * platform: login and its config file, deploy with a progress line and an npm dependency bundled in, invoke,
+ * platform: login and its config file, deploy with a progress line (a folder as it is: its node_modules
+ * dependencies, binary files; or one esbuild bundle), invoke,
  * --json, calls and logs (and --follow), versions and a rollback, the function lifecycle, keys, schedules,
  * and clear errors with non-zero exit codes. Also the typed client, imported as `edgefn/client`.
  */
@@ -191,7 +192,7 @@ describe("edgefn CLI", () => {
     expect(logs).toEqual({ items: [], truncated: false });
   });
 
-  it("bundles npm dependencies, and follows a function's logs", async () => {
+  it("uploads npm dependencies from node_modules, and follows a function's logs", async () => {
     const folder = join(home, "loud");
     const deploy = await json(["deploy", folder]);
     expect(deploy.version).toMatchObject({ status: "ready", number: 1, handlers: ["handle"] });
@@ -220,6 +221,69 @@ describe("edgefn CLI", () => {
     } finally {
       follow.kill("SIGTERM");
     }
+  });
+
+  it("uploads the folder as it is: dependencies, not devDependencies; binary files; no dotfiles; or --bundle", async () => {
+    const folder = join(home, "assets-app");
+    const write = (path: string, content: string | Uint8Array) => {
+      mkdirSync(join(folder, path, ".."), { recursive: true });
+      writeFileSync(join(folder, path), content);
+    };
+    const model = Uint8Array.from([0, 255, 1, 254, 0, 66]);
+    write(
+      "package.json",
+      JSON.stringify({ name: "assets-app", dependencies: { dep: "1.0.0" }, devDependencies: { tool: "1.0.0" } }),
+    );
+    write(
+      "src/index.js",
+      [
+        'import { twice } from "dep";',
+        "export async function handle(data, ctx) {",
+        "  const bytes = await ctx.asset(data.file);",
+        "  return { twice: twice(21), bytes: bytes && [...new Uint8Array(bytes)] };",
+        "}",
+      ].join("\n"),
+    );
+    write("models/model.bin", model);
+    write(".env", "SECRET=never-uploaded\n");
+    write(".git/HEAD", "ref: refs/heads/main\n");
+    write(
+      "node_modules/dep/package.json",
+      JSON.stringify({ name: "dep", exports: { ".": { require: "./dep.cjs", import: "./dep.mjs" } } }),
+    );
+    write("node_modules/dep/dep.mjs", "export const twice = (n) => n * 2;");
+    write("node_modules/dep/dep.cjs", "exports.twice = (n) => n * 2;");
+    write("node_modules/dep/dep.d.ts", "export declare const twice: (n: number) => number;");
+    write("node_modules/tool/package.json", JSON.stringify({ name: "tool" }));
+    write("node_modules/tool/big.js", "// a build tool\n");
+    write("node_modules/.bin/tool", "#!/bin/sh\n");
+
+    const deploy = await json(["deploy", folder, "--entry", "src/index.js"]);
+    expect(deploy.version).toMatchObject({ status: "ready", entrypoint: "src/index.js" });
+    const call = await json(["invoke", "assets-app", "--data", '{"file":"models/model.bin"}']);
+    expect(call.result).toEqual({ twice: 42, bytes: [...model] });
+
+    const api = createClient({ url: platform.url, key: platform.adminKey });
+    const source = await unwrap(
+      api.GET("/api/functions/{id}/versions/{vid}/source", {
+        params: { path: { id: deploy.function.id, vid: deploy.version.id } },
+      }),
+    );
+    expect(Object.keys(source.files).sort()).toEqual([
+      "models/model.bin",
+      "node_modules/dep/dep.cjs",
+      "node_modules/dep/dep.mjs",
+      "node_modules/dep/package.json",
+      "package.json",
+      "src/index.js",
+    ]);
+    expect(source.files["models/model.bin"]).toEqual({ base64: Buffer.from(model).toString("base64") });
+
+    // --bundle uploads one esbuild bundle: the dependency inlined, no other file.
+    const bundled = await json(["deploy", folder, "--entry", "src/index.js", "--bundle"]);
+    expect(bundled.version).toMatchObject({ status: "ready", number: 2, entrypoint: "index.js" });
+    const again = await json(["invoke", "assets-app", "--data", '{"file":"models/model.bin"}']);
+    expect(again.result).toEqual({ twice: 42, bytes: null });
   });
 
   it("lists versions and rolls back with activate", async () => {

@@ -95,7 +95,8 @@ function findEntrypoint(files: Record<string, UploadFile>, given?: string, runti
   for (const kind of kinds) {
     const conventional = ENTRY_CANDIDATES[kind].find((c) => Object.hasOwn(files, c));
     if (conventional) return conventional;
-    const code = Object.keys(files).filter((f) => CODE_FILE[kind].test(f));
+    // The only code file of the upload's own (a node_modules folder holds many).
+    const code = Object.keys(files).filter((f) => CODE_FILE[kind].test(f) && !/(^|\/)node_modules\//.test(f));
     if (code.length === 1) return code[0] as string;
   }
   throw badRequest("Cannot tell which file is the entrypoint: name it with `entrypoint`");

@@ -38,6 +38,7 @@ export const needsAppwriteAdapter = (e: Exports): boolean => !e.handle && (e.fet
 export function withAppwriteAdapter(bundle: BuiltBundle): BuiltBundle {
   if (bundle.entry === APPWRITE_ADAPTER) return bundle;
   return {
+    ...bundle,
     entry: APPWRITE_ADAPTER,
     modules: { ...bundle.modules, [APPWRITE_ADAPTER]: appwriteAdapterSource(bundle.entry) },
   };
