@@ -6,7 +6,8 @@
  *    same no-op function; with `--compare <checkout>` a second edgefn platform from another checkout (main, say).
  * 2. Drives every case of every target with autocannon at concurrency 1 and 32, interleaved round by round, and
  *    reads each server's CPU from /proc; a "fresh" peer is started anew for each measurement.
- * 3. Measures edgefn's one-off figures: the cold start of a new version, upload to ready, `npm start` to healthy.
+ * 3. Measures edgefn's one-off figures: the cold start of a new version, upload to ready, `npm start` to healthy,
+ *    and Python's (scripts/lib/bench/python.mjs): a first call from the memory snapshot and without it, the build.
  * 4. Runs the in-runtime benchmarks of bench/*.bench.ts (list and calls paging at scale, the schedule dispatcher,
  *    in-process invoke costs) and collects their figures.
  * 5. Writes bench/results.json and bench/results.md, prints the tables and whether each goal is met.
@@ -24,9 +25,10 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { coldStarts, startEdgefn, startupTimes, uploadToReady } from "./lib/bench/edgefn.mjs";
+import { coldStarts, startEdgefn, startupTimes, uploadToReady, uploadVersion } from "./lib/bench/edgefn.mjs";
 import { measure, median, round, settle } from "./lib/bench/load.mjs";
 import { peers } from "./lib/bench/peers.mjs";
+import { pythonFigures } from "./lib/bench/python.mjs";
 import { GOAL_BASELINE, goalsOf, markdown } from "./lib/bench/report.mjs";
 import { stopOnSignals } from "./lib/bench/servers.mjs";
 import { ROOT } from "./lib/local.mjs";
@@ -308,12 +310,21 @@ try {
     try {
       await f();
     } catch (err) {
-      log(`${target.label}: ${what} could not be measured: ${err.message}`);
-      failed.push({ target: target.label, what, error: String(err.message).slice(0, 300) });
+      // Node's fetch says only "fetch failed"; its cause says why (a reset connection, a refused one).
+      const why = err.cause ? `${err.message} (${err.cause.code ?? err.cause.message})` : err.message;
+      log(`${target.label}: ${what} could not be measured: ${why}`);
+      failed.push({ target: target.label, what, error: String(why).slice(0, 300) });
     }
   };
   for (const target of edgefnTargets) {
     const e = running.get(target.label);
+    await oneOff("Python cold start and build", target, async () => {
+      await pythonFigures(e, COLD_SAMPLES, log, {
+        keepCold: (row) => cold.push({ target: target.label, ...row }),
+        keepUpload: (row) => upload.push({ target: target.label, ...row }),
+        uploadVersion,
+      });
+    });
     await oneOff("cold start", target, async () => {
       await coldStarts(e, COLD_SAMPLES, log, (row) => cold.push({ target: target.label, ...row }));
     });

@@ -11,6 +11,7 @@ import { ApiError } from "../../src/lib/errors";
 import { newId } from "../../src/lib/ids";
 import type { BuiltBundle } from "../../src/runtime/bundle";
 import { type IsolateEntrypoint, readBundle } from "../../src/runtime/loader";
+import { snapshotsPrefixOf } from "../../src/storage/objects";
 import { bareIsolate } from "../direct";
 
 /**
@@ -21,6 +22,7 @@ import { bareIsolate } from "../direct";
  * - `POST /__bench/direct/{versionId}`: the version's built bundle in a warm isolate of its own, called straight
  *   through the Worker Loader: no API key, no function lookup, no recording. The floor an invoke is compared with.
  * - `ANY /__bench/direct/{versionId}/fetch/*`: the same, for the bundle's fetch handler (the floor of /run).
+ * - `POST /__bench/snapshots/{functionId}/drop`: deletes the function's Python memory snapshots (a cold start without).
  * - `POST /__bench/unrecorded/{functionId}`: a full invoke (API key, cached function and version, isolate) without
  *   the call record, to measure what recording costs.
  */
@@ -73,6 +75,14 @@ export function registerBenchRoutes(app: App) {
     const url = new URL(c.req.url);
     url.pathname = url.pathname.replace(/^\/__bench\/direct\/[^/]+\/fetch/, "") || "/";
     return isolate.fetch(new Request(url, c.req.raw));
+  });
+
+  // A function's Python memory snapshots dropped, so that its next new isolate boots Python plainly.
+  app.post("/__bench/snapshots/:functionId/drop", async (c) => {
+    const listed = await c.env.CODE.list({ prefix: snapshotsPrefixOf(c.req.param("functionId")) });
+    const keys = listed.objects.map((o) => o.key);
+    if (keys.length > 0) await c.env.CODE.delete(keys);
+    return c.json({ dropped: keys.length });
   });
 
   app.post("/__bench/unrecorded/:functionId", async (c) => {

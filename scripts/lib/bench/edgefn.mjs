@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { median, round } from "./load.mjs";
 import { NOOP_BODY } from "./peers.mjs";
+import { PY_NOOP } from "./python.mjs";
 import { freePort, startServer } from "./servers.mjs";
 
 /** The no-op function: `handle` answers with its data; `fetch` answers a POST as the peers' no-ops do. */
@@ -95,6 +96,16 @@ export async function startEdgefn(root) {
       { name: "direct fetch", request: post(`/__bench/direct/${version.id}/fetch/`, bench) },
       { name: "/run", request: post(`/run/${ws.id}/${fn.name}/`, auth) },
     ];
+    const baselineOf = { invoke: "direct", "invoke, not recorded": "direct", "/run": "direct fetch" };
+    // The same no-op in Python, its warm invoke against JavaScript's (a checkout without Python goes without it).
+    try {
+      const py = await api("POST", "/api/functions", { workspaceId: ws.id, name: "noop-py" });
+      await uploadVersion(api, py.id, { "handler.py": PY_NOOP });
+      cases.push({ name: "invoke, Python", request: post(`/api/functions/${py.id}/invoke`, auth) });
+      baselineOf["invoke, Python"] = "invoke";
+    } catch (err) {
+      console.log(`bench: no Python no-op on this platform: ${err.message}`);
+    }
     return {
       platform,
       pid,
@@ -102,8 +113,9 @@ export async function startEdgefn(root) {
       api,
       fx,
       cases,
+      benchToken: token,
       recorded: new Set(["invoke", "/run"]),
-      baselineOf: { invoke: "direct", "invoke, not recorded": "direct", "/run": "direct fetch" },
+      baselineOf,
       stop: () => platform.stop(),
     };
   } catch (err) {

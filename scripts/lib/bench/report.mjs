@@ -15,6 +15,8 @@ export const GOALS = [
 /** Absolute goals of the one-off figures. */
 export const STARTUP_GOAL_MS = 4000;
 export const COLD_START_GOAL_MS = 10;
+/** Python's: a first call from the snapshot, upload to ready, and a warm invoke against JavaScript's. */
+export const PYTHON_GOALS = { coldMs: 500, uploadMs: 3000, warmP50Ratio: 1.5 };
 
 const met = (value, goal, better) => value !== null && (better === "higher" ? value >= goal : value <= goal);
 
@@ -50,6 +52,34 @@ export function goalsOf(results) {
       ratio: c.overWarmMs,
       target: `<= ${COLD_START_GOAL_MS} ms`,
       met: met(c.overWarmMs, COLD_START_GOAL_MS, "lower"),
+    });
+  }
+  for (const c of (results.cold ?? []).filter((r) => r.name.includes("Python from its memory snapshot"))) {
+    out.push({
+      case: `${c.target}: ${c.name}`,
+      goal: "first call, ms",
+      ratio: c.firstCallMs,
+      target: `<= ${PYTHON_GOALS.coldMs} ms`,
+      met: met(c.firstCallMs, PYTHON_GOALS.coldMs, "lower"),
+    });
+  }
+  for (const u of (results.upload ?? []).filter((r) => r.name.includes("Python"))) {
+    out.push({
+      case: `${u.target}: ${u.name}`,
+      goal: "ms",
+      ratio: u.ms,
+      target: `<= ${PYTHON_GOALS.uploadMs} ms`,
+      met: met(u.ms, PYTHON_GOALS.uploadMs, "lower"),
+    });
+  }
+  for (const r of (results.http ?? []).filter((r) => r.key.endsWith(": invoke, Python") && r.concurrency === 1)) {
+    const ratio = r.self?.p50Ratio ?? null;
+    out.push({
+      case: r.key,
+      goal: "p50 at c=1 against JavaScript's invoke",
+      ratio,
+      target: `<= ${PYTHON_GOALS.warmP50Ratio}x`,
+      met: met(ratio, PYTHON_GOALS.warmP50Ratio, "lower"),
     });
   }
   return out;
