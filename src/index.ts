@@ -1,4 +1,6 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
+import { sweepInvites } from "./domain/accounts/invites";
+import { sweepSignInAttempts } from "./domain/accounts/throttle";
 import { deadLetterCall, runQueuedCall } from "./domain/calls/consumer";
 import { sweepLostCalls, sweepOldCalls } from "./domain/calls/sweep";
 import { sweepAbandonedUploads } from "./domain/compat/appwrite/uploads";
@@ -45,25 +47,41 @@ export function createWorker(app: App = newApp()) {
           sweepStaleBuilds(db, env, now),
           sweepAbandonedUploads(env, now),
           sweepSessions(env, now),
-        ]).then(([purgedFunctions, lostCalls, deletedCalls, requeuedCalls, builds, abandonedUploadParts, sessions]) => {
-          console.log(
-            JSON.stringify({
-              event: "cron",
-              cron: controller.cron,
-              scheduledTime: new Date(now).toISOString(),
-              dueSchedules: schedules.due,
-              firedCalls: schedules.fired,
-              purgedFunctions,
-              lostCalls,
-              deletedCalls,
-              requeuedCalls,
-              requeuedBuilds: builds.requeued,
-              interruptedBuilds: builds.failed,
-              abandonedUploadParts,
-              endedSessions: sessions,
-            }),
-          );
-        }),
+          sweepSignInAttempts(db, now),
+          sweepInvites(env, now),
+        ]).then(
+          ([
+            purgedFunctions,
+            lostCalls,
+            deletedCalls,
+            requeuedCalls,
+            builds,
+            abandonedUploadParts,
+            sessions,
+            signInCounters,
+            invites,
+          ]) => {
+            console.log(
+              JSON.stringify({
+                event: "cron",
+                cron: controller.cron,
+                scheduledTime: new Date(now).toISOString(),
+                dueSchedules: schedules.due,
+                firedCalls: schedules.fired,
+                purgedFunctions,
+                lostCalls,
+                deletedCalls,
+                requeuedCalls,
+                requeuedBuilds: builds.requeued,
+                interruptedBuilds: builds.failed,
+                abandonedUploadParts,
+                endedSessions: sessions,
+                expiredSignInCounters: signInCounters,
+                oldInvites: invites,
+              }),
+            );
+          },
+        ),
       );
     },
 
