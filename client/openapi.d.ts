@@ -76,8 +76,8 @@ export interface paths {
     };
     put?: never;
     /**
-     * Sign a browser in with an API key (the web console)
-     * @description Answers with an HttpOnly, SameSite=Strict session cookie (`__Host-edgefn_session` on https) and a CSRF token. Requests then carry the cookie and the token in `x-edgefn-csrf`; page script never holds the key.
+     * Sign a browser in: as a user with email and password, or with an API key (the web console)
+     * @description Answers with an HttpOnly, SameSite=Strict session cookie (`__Host-edgefn_session` and Secure except on plain http to localhost) and a CSRF token. Requests then carry the cookie and the token in `x-edgefn-csrf`; page script never holds a credential. A wrong email and a wrong password get the same 401; attempts are limited per email and per client address (429 with Retry-After past the limit).
      */
     post: {
       parameters: {
@@ -112,6 +112,15 @@ export interface paths {
         };
         /** @description Missing, invalid or expired API key */
         401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Too many requests: retry after the Retry-After header's seconds */
+        429: {
           headers: {
             [name: string]: unknown;
           };
@@ -348,6 +357,577 @@ export interface paths {
     options?: never;
     head?: never;
     patch?: never;
+    trace?: never;
+  };
+  "/api/me": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Who am I: a user (with their memberships) or an API key */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Who the request acts as */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Me"];
+          };
+        };
+        /** @description Missing, invalid or expired API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/me/password": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /** Change your password (a user); every other session of yours ends */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ChangePassword"];
+        };
+      };
+      responses: {
+        /** @description Changed */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["PasswordChanged"];
+          };
+        };
+        /** @description The request is malformed or a field is invalid */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid or expired API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The key's role or scope does not allow this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Too many requests: retry after the Retry-After header's seconds */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  "/api/me/sessions": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Your sessions (a user), newest first */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Page size (1-100, default 100) */
+          limit?: string;
+          /** @description Keyset cursor: the page after this row (next page) */
+          after?: string;
+          /** @description Keyset cursor: the page before this row (previous page) */
+          before?: string;
+          /** @description JSON filter: {"and":[...]}, {"or":[...]}, {"not":{...}} or {"field":{"eq"|"ne"|"gt"|"gte"|"lt"|"lte"|"in"|"nin"|"like"|"ilike"|"isNull": value}} */
+          filter?: string;
+          /** @description JSON array of {field: direction}; asc, desc, asc_nulls_first, asc_nulls_last, desc_nulls_first, desc_nulls_last */
+          orderBy?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A page of sessions */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              data: components["schemas"]["OwnSession"][];
+              pageInfo: components["schemas"]["PageInfo"];
+            };
+          };
+        };
+        /** @description The request is malformed or a field is invalid */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid or expired API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The key's role or scope does not allow this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /** Sign out everywhere (a user): every session of yours ends, this one included */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Signed out */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["SignedOut"];
+          };
+        };
+        /** @description Missing, invalid or expired API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The key's role or scope does not allow this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/me/sessions/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** End one of your sessions (a user) */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The session's id (ses_...) */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Ended */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Success"];
+          };
+        };
+        /** @description Missing, invalid or expired API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The key's role or scope does not allow this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description No such object, or it is in a workspace this key cannot see */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/users": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List users (an admin of every workspace) */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Page size (1-100, default 100) */
+          limit?: string;
+          /** @description Keyset cursor: the page after this row (next page) */
+          after?: string;
+          /** @description Keyset cursor: the page before this row (previous page) */
+          before?: string;
+          /** @description JSON filter: {"and":[...]}, {"or":[...]}, {"not":{...}} or {"field":{"eq"|"ne"|"gt"|"gte"|"lt"|"lte"|"in"|"nin"|"like"|"ilike"|"isNull": value}} */
+          filter?: string;
+          /** @description JSON array of {field: direction}; asc, desc, asc_nulls_first, asc_nulls_last, desc_nulls_first, desc_nulls_last */
+          orderBy?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A page of users */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              data: components["schemas"]["User"][];
+              pageInfo: components["schemas"]["PageInfo"];
+            };
+          };
+        };
+        /** @description The request is malformed or a field is invalid */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid or expired API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The key's role or scope does not allow this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Create a user with a password (an admin of every workspace)
+     * @description The first user of a platform is made with the admin key (`edgefn admin create-user`).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["CreateUser"];
+        };
+      };
+      responses: {
+        /** @description The new user */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["User"];
+          };
+        };
+        /** @description The request is malformed or a field is invalid */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid or expired API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The key's role or scope does not allow this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The request conflicts with the object's current state */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/users/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Remove a user: their memberships, sessions and the API keys they made go with them */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The user's id (usr_...) */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Removed */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Success"];
+          };
+        };
+        /** @description Missing, invalid or expired API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The key's role or scope does not allow this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description No such object, or it is in a workspace this key cannot see */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /** Change a user: name, platform admin, or a new password (an admin of every workspace) */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The user's id (usr_...) */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["UpdateUser"];
+        };
+      };
+      responses: {
+        /** @description The user */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["User"];
+          };
+        };
+        /** @description The request is malformed or a field is invalid */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid or expired API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The key's role or scope does not allow this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description No such object, or it is in a workspace this key cannot see */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
     trace?: never;
   };
   "/api/workspaces": {
@@ -667,6 +1247,560 @@ export interface paths {
         };
       };
     };
+    trace?: never;
+  };
+  "/api/workspaces/{id}/members": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List a workspace's members with their roles (its admins)
+     * @description Filter on the account too: `{"user": {"email": {"ilike": "%@example.com"}}}`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Page size (1-100, default 100) */
+          limit?: string;
+          /** @description Keyset cursor: the page after this row (next page) */
+          after?: string;
+          /** @description Keyset cursor: the page before this row (previous page) */
+          before?: string;
+          /** @description JSON filter: {"and":[...]}, {"or":[...]}, {"not":{...}} or {"field":{"eq"|"ne"|"gt"|"gte"|"lt"|"lte"|"in"|"nin"|"like"|"ilike"|"isNull": value}} */
+          filter?: string;
+          /** @description JSON array of {field: direction}; asc, desc, asc_nulls_first, asc_nulls_last, desc_nulls_first, desc_nulls_last */
+          orderBy?: string;
+        };
+        header?: never;
+        path: {
+          /** @description The workspace's id (ws_...) */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A page of members */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              data: components["schemas"]["Member"][];
+              pageInfo: components["schemas"]["PageInfo"];
+            };
+          };
+        };
+        /** @description The request is malformed or a field is invalid */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid or expired API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The key's role or scope does not allow this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description No such object, or it is in a workspace this key cannot see */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/workspaces/{id}/members/{userId}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Remove a member (its admins; a member may leave): access ends at once, their keys for it are revoked */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The workspace's id (ws_...) */
+          id: string;
+          /** @description The member's user id (usr_...) */
+          userId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Removed */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Success"];
+          };
+        };
+        /** @description Missing, invalid or expired API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The key's role or scope does not allow this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description No such object, or it is in a workspace this key cannot see */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /** Change a member's role (its admins); the member's API keys above the new role are revoked */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The workspace's id (ws_...) */
+          id: string;
+          /** @description The member's user id (usr_...) */
+          userId: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ChangeMember"];
+        };
+      };
+      responses: {
+        /** @description The member */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Member"];
+          };
+        };
+        /** @description The request is malformed or a field is invalid */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid or expired API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The key's role or scope does not allow this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description No such object, or it is in a workspace this key cannot see */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  "/api/workspaces/{id}/invites": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List a workspace's invites, never their tokens (its admins) */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Page size (1-100, default 100) */
+          limit?: string;
+          /** @description Keyset cursor: the page after this row (next page) */
+          after?: string;
+          /** @description Keyset cursor: the page before this row (previous page) */
+          before?: string;
+          /** @description JSON filter: {"and":[...]}, {"or":[...]}, {"not":{...}} or {"field":{"eq"|"ne"|"gt"|"gte"|"lt"|"lte"|"in"|"nin"|"like"|"ilike"|"isNull": value}} */
+          filter?: string;
+          /** @description JSON array of {field: direction}; asc, desc, asc_nulls_first, asc_nulls_last, desc_nulls_first, desc_nulls_last */
+          orderBy?: string;
+        };
+        header?: never;
+        path: {
+          /** @description The workspace's id (ws_...) */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A page of invites */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              data: components["schemas"]["Invite"][];
+              pageInfo: components["schemas"]["PageInfo"];
+            };
+          };
+        };
+        /** @description The request is malformed or a field is invalid */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid or expired API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The key's role or scope does not allow this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description No such object, or it is in a workspace this key cannot see */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Invite someone to a workspace by email, with a role (its admins); a single-use token valid 7 days */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The workspace's id (ws_...) */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["CreateInvite"];
+        };
+      };
+      responses: {
+        /** @description The invite with its token */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CreatedInvite"];
+          };
+        };
+        /** @description The request is malformed or a field is invalid */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid or expired API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The key's role or scope does not allow this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description No such object, or it is in a workspace this key cannot see */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The request conflicts with the object's current state */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/workspaces/{id}/invites/{inviteId}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Revoke an invite that has not been accepted (its admins) */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The workspace's id (ws_...) */
+          id: string;
+          /** @description The invite's id (inv_...) */
+          inviteId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Revoked */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Success"];
+          };
+        };
+        /** @description Missing, invalid or expired API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The key's role or scope does not allow this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description No such object, or it is in a workspace this key cannot see */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The request conflicts with the object's current state */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/invites/{token}/accept": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Accept an invite with its token: join the workspace and sign in
+     * @description No key: the token is the credential. With no account for the invite's email, one is made with this password (at least 8 characters); an existing account must give its own password. Answers like `POST /api/session` (a session cookie and its CSRF token). An invite works once, for 7 days.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The invite's token */
+          token: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["AcceptInvite"];
+        };
+      };
+      responses: {
+        /** @description Joined and signed in */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Session"];
+          };
+        };
+        /** @description The request is malformed or a field is invalid */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid or expired API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description No such object, or it is in a workspace this key cannot see */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The request conflicts with the object's current state */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Too many requests: retry after the Retry-After header's seconds */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
     trace?: never;
   };
   "/api/functions": {
@@ -3446,11 +4580,30 @@ export interface components {
       csrfToken: string;
       /** @description When the session ends (ISO 8601) */
       expiresAt: string;
-      /** @enum {string} */
+      /**
+       * @description Opened with an API key, or by a user with a password
+       * @enum {string}
+       */
+      kind: "key" | "user";
+      /**
+       * @description A key's role; a user's: admin for a platform admin, else their highest membership role
+       * @enum {string}
+       */
       role: "viewer" | "invoker" | "developer" | "admin";
+      /** @description A key's workspace (null: every one, or a user) */
       workspaceId: string | null;
-      keyId: string;
+      /** @description The key a key's session acts as; null for a user */
+      keyId: string | null;
+      user: components["schemas"]["SessionUser"];
     };
+    /** @description The user a user's session belongs to */
+    SessionUser: {
+      id: string;
+      email: string;
+      name: string | null;
+      /** @description An admin of every workspace */
+      platformAdmin: boolean;
+    } | null;
     Error: {
       error: {
         /** @enum {string} */
@@ -3473,7 +4626,11 @@ export interface components {
       };
     };
     SignIn: {
-      key: string;
+      /** @description A user's email (with password) */
+      email?: string;
+      password?: string;
+      /** @description An API key (instead of email and password) */
+      key?: string;
       /** @description 30 days instead of 12 hours */
       remember?: boolean;
     };
@@ -3528,6 +4685,100 @@ export interface components {
       /** @description ISO 8601 time after which the key stops working */
       expiresAt?: string | null;
     };
+    Me: {
+      /** @enum {string} */
+      kind: "user" | "key";
+      /** @description The user's id (usr_...) or the key's (key_...) */
+      id: string;
+      user: {
+        email: string;
+        name: string | null;
+        platformAdmin: boolean;
+        /**
+         * Format: date-time
+         * @example 2026-11-25T10:00:00.000Z
+         */
+        createdAt: string;
+      } | null;
+      /**
+       * @description A key's role; a user's: admin for a platform admin, else their highest membership role
+       * @enum {string}
+       */
+      role: "viewer" | "invoker" | "developer" | "admin";
+      /** @description Acts in every workspace (a key without one, a platform admin) */
+      allWorkspaces: boolean;
+      memberships: {
+        workspaceId: string;
+        workspaceName: string;
+        /** @enum {string} */
+        role: "viewer" | "invoker" | "developer" | "admin";
+      }[];
+      /** @description The session the request came with */
+      sessionId: string | null;
+    };
+    PasswordChanged: {
+      endedSessions: number;
+    };
+    ChangePassword: {
+      currentPassword: string;
+      /** @description At least 8 characters, at most 256 */
+      newPassword: string;
+    };
+    OwnSession: {
+      id: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-25T10:00:00.000Z
+       */
+      createdAt: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-25T10:00:00.000Z
+       */
+      expiresAt: string;
+      /** @description The browser that signed in */
+      userAgent: string | null;
+      /** @description The session of this request */
+      current: boolean;
+    };
+    SignedOut: {
+      endedSessions: number;
+    };
+    User: {
+      id: string;
+      email: string;
+      name: string | null;
+      /** @description An admin of every workspace */
+      platformAdmin: boolean;
+      createdBy: string | null;
+      /**
+       * Format: date-time
+       * @example 2026-11-25T10:00:00.000Z
+       */
+      createdAt: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-25T10:00:00.000Z
+       */
+      updatedAt: string;
+    };
+    CreateUser: {
+      /** @description Trimmed and lower-cased; one account per address */
+      email: string;
+      /** @description At least 8 characters, at most 256 */
+      password: string;
+      /** @description How the person is called (optional) */
+      name?: string | null;
+      /** @description An admin of every workspace (default false) */
+      platformAdmin?: boolean;
+    };
+    UpdateUser: {
+      /** @description How the person is called (optional) */
+      name?: string | null;
+      platformAdmin?: boolean;
+      /** @description A new password (recovery): every session of the user ends */
+      password?: string;
+    };
     Workspace: {
       id: string;
       name: string;
@@ -3564,6 +4815,75 @@ export interface components {
       description?: string | null;
       /** @description Days calls and logs are kept (default 14) */
       callRetentionDays?: number;
+    };
+    Member: {
+      /** @description The membership's id (mem_...) */
+      id: string;
+      workspaceId: string;
+      userId: string;
+      email: string;
+      name: string | null;
+      /** @enum {string} */
+      role: "viewer" | "invoker" | "developer" | "admin";
+      /**
+       * Format: date-time
+       * @example 2026-11-25T10:00:00.000Z
+       */
+      createdAt: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-25T10:00:00.000Z
+       */
+      updatedAt: string;
+    };
+    ChangeMember: {
+      /** @enum {string} */
+      role: "viewer" | "invoker" | "developer" | "admin";
+    };
+    CreatedInvite: components["schemas"]["Invite"] & {
+      /** @description The invite's secret: shown only in this response. Hand it to the person */
+      token: string;
+      /** @description The console's page that accepts it: `<this platform>/#/invite/<token>` */
+      link: string;
+    };
+    Invite: {
+      id: string;
+      workspaceId: string;
+      email: string;
+      /** @enum {string} */
+      role: "viewer" | "invoker" | "developer" | "admin";
+      /** @enum {string} */
+      status: "pending" | "accepted" | "expired";
+      createdBy: string | null;
+      /**
+       * Format: date-time
+       * @example 2026-11-25T10:00:00.000Z
+       */
+      createdAt: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-25T10:00:00.000Z
+       */
+      expiresAt: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-25T10:00:00.000Z
+       */
+      acceptedAt: string | null;
+      acceptedBy: string | null;
+    };
+    CreateInvite: {
+      email: string;
+      /** @enum {string} */
+      role: "viewer" | "invoker" | "developer" | "admin";
+    };
+    AcceptInvite: {
+      /** @description At most 256 characters */
+      password: string;
+      /** @description For a new account: how the person is called */
+      name?: string | null;
+      /** @description 30 days instead of 12 hours */
+      remember?: boolean;
     };
     FunctionPage: {
       data: components["schemas"]["Function"][];

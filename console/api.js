@@ -1,6 +1,6 @@
-// The API of the same origin, through a session: the API key the user signs in with is exchanged (POST /api/session)
-// for an HttpOnly cookie that page script never sees and a CSRF token, kept here in memory only and sent back with
-// every request. Its errors are ApiErrors. No DOM here: what a page does when the session ends is its caller's say
+// The API of the same origin, through a session: the email and password (or the API key) the user signs in with are
+// exchanged (POST /api/session) for an HttpOnly cookie that page script never sees and a CSRF token, kept here in
+// memory only and sent back with every request. Its errors are ApiErrors. No DOM here: what a page does when the session ends is its caller's say
 // (whenSessionEnds).
 
 /** An answer of the API that is not 2xx: its HTTP status and the API's error code, message and request id. */
@@ -13,7 +13,7 @@ export class ApiError extends Error {
   }
 }
 
-/** The signed-in session: its CSRF token and who it acts as (null: not signed in). Never the key itself. */
+/** The signed-in session: its CSRF token and who it acts as (null: not signed in). Never a password or a key. */
 let session = null;
 
 /** Told, with a message for the user, when an API call is refused with 401 (the session ended). */
@@ -23,7 +23,7 @@ export function whenSessionEnds(handler) {
   sessionEnded = handler;
 }
 
-/** The current session ({ csrfToken, role, keyId, ... }), or null when signed out. */
+/** The current session ({ csrfToken, kind, role, keyId, user, ... }), or null when signed out. */
 export const currentSession = () => session;
 
 async function request(path, { method = "GET", body } = {}) {
@@ -65,9 +65,19 @@ export async function resumeSession() {
   return session;
 }
 
-/** Exchanges an API key for a session (the key is sent once, and not kept). Throws the API's refusal. */
-export async function signIn(key, remember) {
-  session = await request("/api/session", { method: "POST", body: { key, remember } });
+/**
+ * Exchanges { email, password } or { key } for a session (sent once, and not kept). Throws the API's refusal: 401
+ * for a wrong email or password (the same either way) or a refused key, 429 after too many attempts.
+ */
+export async function signIn(credentials, remember) {
+  session = await request("/api/session", { method: "POST", body: { ...credentials, remember } });
+  workspacesCache = null;
+  return session;
+}
+
+/** Accepts an invite with its token: joins its workspace and signs in ({ password, name?, remember }). */
+export async function acceptInvite(token, body) {
+  session = await request(`/api/invites/${encodeURIComponent(token)}/accept`, { method: "POST", body });
   workspacesCache = null;
   return session;
 }
@@ -90,7 +100,7 @@ export async function api(path, options) {
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
       session = null;
-      sessionEnded("Your session ended or its API key was not accepted any more. Sign in again.");
+      sessionEnded("Your session ended (or its account or API key is no longer accepted). Sign in again.");
     }
     throw err;
   }

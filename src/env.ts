@@ -36,13 +36,33 @@ declare global {
 
 export type Env = Cloudflare.Env;
 
+/**
+ * Who a request acts as: an API key, or a user signed in with a session. Read it through the access helpers of
+ * src/domain/context.ts (`roleIn`, `visibleWorkspaceIds`, ...), which tell keys and users apart in one place.
+ */
 export interface Principal {
+  /** Who acts, as recorded in `createdBy`: the key's id (`key_...`), or the user's (`usr_...`) for a user's session. */
   keyId: string;
+  /**
+   * A key's role. A user's is "admin" for a platform admin, else their highest membership role (what they may do
+   * somewhere): their role in a workspace is that membership's.
+   */
   role: "viewer" | "invoker" | "developer" | "admin";
-  /** null: the key sees every workspace. */
+  /**
+   * A key's workspace; null: the key sees every workspace. A user's: null for a platform admin, else the user's own
+   * id, which names no workspace, so that code reading it instead of `memberships` sees nothing (fails closed).
+   */
   workspaceId: string | null;
   /** Set: the key sees only these functions (of its workspace). */
   functionIds?: string[] | null;
+  /** Set for a user's session: the user (`usr_...`). */
+  userId?: string;
+  /** A user's workspaces and their role in each. */
+  memberships?: Readonly<Record<string, Principal["role"]>>;
+  /** A user who acts as an admin of every workspace. */
+  platformAdmin?: boolean;
+  /** The session the request came with (`ses_...`), when it came with one. */
+  sessionId?: string;
 }
 
 export interface AppVariables {

@@ -1,4 +1,6 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
+import { sweepInvites } from "./domain/accounts/invites";
+import { sweepSignInAttempts } from "./domain/accounts/throttle";
 import { deadLetterCall, runQueuedCall } from "./domain/calls/consumer";
 import { sweepLostCalls, sweepOldCalls } from "./domain/calls/sweep";
 import { sweepAbandonedUploads } from "./domain/compat/appwrite/uploads";
@@ -36,6 +38,9 @@ export function createWorker(app: App = newApp()) {
       const db = getDb(env.DB);
       const now = controller.scheduledTime;
       const schedules = await dispatchSchedules(db, env, now);
+      // Spent attempt counters and invites harm nothing while they wait (reads check windows and expiry): their
+      // sweep runs every 15 minutes, not every minute.
+      const accountsSweep = Math.floor(now / 60_000) % 15 === 0;
       ctx.waitUntil(
         Promise.all([
           sweepDeletedFunctions(db, env, now),
@@ -45,25 +50,41 @@ export function createWorker(app: App = newApp()) {
           sweepStaleBuilds(db, env, now),
           sweepAbandonedUploads(env, now),
           sweepSessions(env, now),
-        ]).then(([purgedFunctions, lostCalls, deletedCalls, requeuedCalls, builds, abandonedUploadParts, sessions]) => {
-          console.log(
-            JSON.stringify({
-              event: "cron",
-              cron: controller.cron,
-              scheduledTime: new Date(now).toISOString(),
-              dueSchedules: schedules.due,
-              firedCalls: schedules.fired,
-              purgedFunctions,
-              lostCalls,
-              deletedCalls,
-              requeuedCalls,
-              requeuedBuilds: builds.requeued,
-              interruptedBuilds: builds.failed,
-              abandonedUploadParts,
-              endedSessions: sessions,
-            }),
-          );
-        }),
+          accountsSweep ? sweepSignInAttempts(db, now) : 0,
+          accountsSweep ? sweepInvites(env, now) : 0,
+        ]).then(
+          ([
+            purgedFunctions,
+            lostCalls,
+            deletedCalls,
+            requeuedCalls,
+            builds,
+            abandonedUploadParts,
+            sessions,
+            signInCounters,
+            invites,
+          ]) => {
+            console.log(
+              JSON.stringify({
+                event: "cron",
+                cron: controller.cron,
+                scheduledTime: new Date(now).toISOString(),
+                dueSchedules: schedules.due,
+                firedCalls: schedules.fired,
+                purgedFunctions,
+                lostCalls,
+                deletedCalls,
+                requeuedCalls,
+                requeuedBuilds: builds.requeued,
+                interruptedBuilds: builds.failed,
+                abandonedUploadParts,
+                endedSessions: sessions,
+                expiredSignInCounters: signInCounters,
+                oldInvites: invites,
+              }),
+            );
+          },
+        ),
       );
     },
 

@@ -1,10 +1,12 @@
 /**
  * The shared auth and tenancy cases, run on every route: no key and bad keys are 401, a role below the
  * route's need is 403, and a key of another workspace gets 404 for this workspace's objects, exactly as
- * if they did not exist. A last test checks that every route of the OpenAPI document is in the table.
+ * if they did not exist. Members signed in with a session get what keys of their role get. A last test checks
+ * that every route of the OpenAPI document is in the table.
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { asSession, member, type Session } from "./support/accounts";
 import { api, expectError, expectStatus, newFunction, newKey, tenant, unique } from "./support/api";
 import { deploy } from "./support/deploy";
 
@@ -22,6 +24,13 @@ interface RouteCase {
   global?: boolean;
   /** Names an object of workspace A, so a key of workspace B must get 404. */
   object?: boolean;
+  /** A user's own (their sessions, their password): every API key gets 403, whatever its role. */
+  userOnly?: boolean;
+  /**
+   * The lowest role a member needs, when it differs from a key's: a user may make keys up to their role and manage
+   * the keys they made (test/accounts.members.test.ts), where a key needs the admin role.
+   */
+  memberRole?: Role;
 }
 
 const ROUTES: RouteCase[] = [
@@ -32,7 +41,7 @@ const ROUTES: RouteCase[] = [
     role: "admin",
     global: true,
   },
-  { method: "GET", path: "/api/keys", url: () => "/api/keys", role: "admin" },
+  { method: "GET", path: "/api/keys", url: () => "/api/keys", role: "admin", memberRole: "viewer" },
   {
     method: "POST",
     path: "/api/keys",
@@ -40,8 +49,16 @@ const ROUTES: RouteCase[] = [
     body: (f) => ({ name: "k", role: "viewer", workspaceId: f.a.ws.id }),
     role: "admin",
     object: true,
+    memberRole: "viewer",
   },
-  { method: "DELETE", path: "/api/keys/{id}", url: (f) => `/api/keys/${f.keyInA}`, role: "admin", object: true },
+  {
+    method: "DELETE",
+    path: "/api/keys/{id}",
+    url: (f) => `/api/keys/${f.keyInA}`,
+    role: "admin",
+    object: true,
+    memberRole: "viewer",
+  },
   { method: "GET", path: "/api/workspaces", url: () => "/api/workspaces", role: "viewer" },
   {
     method: "POST",
@@ -278,10 +295,102 @@ const ROUTES: RouteCase[] = [
     }),
   ),
   { method: "GET", path: "/api/runtimes", url: () => "/api/runtimes", role: "viewer" },
+  { method: "GET", path: "/api/me", url: () => "/api/me", role: "viewer" },
+  ...(["GET /api/me/sessions", "DELETE /api/me/sessions", "PATCH /api/me/password"] as const).map(
+    (route): RouteCase => {
+      const [method, path] = route.split(" ") as [string, string];
+      return {
+        method,
+        path,
+        url: () => path,
+        body: method === "PATCH" ? () => ({ currentPassword: "x", newPassword: "long enough" }) : undefined,
+        role: "viewer",
+        userOnly: true,
+      };
+    },
+  ),
+  {
+    method: "DELETE",
+    path: "/api/me/sessions/{id}",
+    url: (f) => `/api/me/sessions/${f.userSession}`,
+    role: "viewer",
+    userOnly: true,
+  },
+  { method: "GET", path: "/api/users", url: () => "/api/users", role: "admin", global: true },
+  {
+    method: "POST",
+    path: "/api/users",
+    url: () => "/api/users",
+    body: () => ({ email: `${unique("u")}@example.com`, password: "long enough" }),
+    role: "admin",
+    global: true,
+  },
+  {
+    method: "PATCH",
+    path: "/api/users/{id}",
+    url: (f) => `/api/users/${f.memberOfA}`,
+    body: () => ({ name: "changed" }),
+    role: "admin",
+    global: true,
+  },
+  { method: "DELETE", path: "/api/users/{id}", url: (f) => `/api/users/${f.memberOfA}`, role: "admin", global: true },
+  {
+    method: "GET",
+    path: "/api/workspaces/{id}/members",
+    url: (f) => `/api/workspaces/${f.a.ws.id}/members`,
+    role: "admin",
+    object: true,
+  },
+  {
+    method: "PATCH",
+    path: "/api/workspaces/{id}/members/{userId}",
+    url: (f) => `/api/workspaces/${f.a.ws.id}/members/${f.memberOfA}`,
+    body: () => ({ role: "admin" }),
+    role: "admin",
+    object: true,
+  },
+  {
+    method: "DELETE",
+    path: "/api/workspaces/{id}/members/{userId}",
+    url: (f) => `/api/workspaces/${f.a.ws.id}/members/${f.memberOfA}`,
+    role: "admin",
+    object: true,
+  },
+  {
+    method: "GET",
+    path: "/api/workspaces/{id}/invites",
+    url: (f) => `/api/workspaces/${f.a.ws.id}/invites`,
+    role: "admin",
+    object: true,
+  },
+  {
+    method: "POST",
+    path: "/api/workspaces/{id}/invites",
+    url: (f) => `/api/workspaces/${f.a.ws.id}/invites`,
+    body: () => ({ email: `${unique("i")}@example.com`, role: "viewer" }),
+    role: "admin",
+    object: true,
+  },
+  {
+    method: "DELETE",
+    path: "/api/workspaces/{id}/invites/{inviteId}",
+    url: (f) => `/api/workspaces/${f.a.ws.id}/invites/${f.inviteInA}`,
+    role: "admin",
+    object: true,
+  },
 ];
 
-/** Routes that take no API key: health, and the console's session (signed in with a key in the body). */
-const PUBLIC = ["GET /healthz", "POST /api/session", "GET /api/session", "DELETE /api/session"];
+/**
+ * Routes that take no API key: health, the console's session (signed in with a key or a password in the body),
+ * and accepting an invite (its token is the credential).
+ */
+const PUBLIC = [
+  "GET /healthz",
+  "POST /api/session",
+  "GET /api/session",
+  "DELETE /api/session",
+  "POST /api/invites/{token}/accept",
+];
 const ROLES: Role[] = ["viewer", "invoker", "developer", "admin"];
 
 async function setup() {
@@ -329,6 +438,20 @@ async function setup() {
   await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?")
     .bind(Date.now() - 1000, expired.id)
     .run();
+  // People: a member of A to change and remove, an invite of A, and a signed-in member of each role in A and in B
+  // (the same checks must hold for them as for keys of those roles).
+  const people = await member({ [a.ws.id]: "viewer" });
+  const inviteInA = expectStatus(
+    await api("POST", `/api/workspaces/${a.ws.id}/invites`, {
+      body: { email: `${unique("invited")}@example.com`, role: "viewer" },
+    }),
+    201,
+  ).id as string;
+  const members = { a: {} as Record<Role, Session>, b: {} as Record<Role, Session> };
+  for (const role of ROLES) {
+    members.a[role] = (await member({ [a.ws.id]: role })).session;
+    members.b[role] = (await member({ [b.ws.id]: role })).session;
+  }
   return {
     a,
     b,
@@ -342,6 +465,10 @@ async function setup() {
     schedule,
     scopedKey,
     expiredKey: expired.key,
+    memberOfA: people.user.id,
+    userSession: (await asSession(people.session, "GET", "/api/me")).body.sessionId as string,
+    inviteInA,
+    members,
   };
 }
 
@@ -370,6 +497,15 @@ async function stateOfA(f: Fixture) {
   const calls = await env.DB.prepare("SELECT id, status FROM calls WHERE workspace_id = ? ORDER BY id")
     .bind(f.a.ws.id)
     .all();
+  const members = await env.DB.prepare("SELECT user_id, role FROM memberships WHERE workspace_id = ? ORDER BY user_id")
+    .bind(f.a.ws.id)
+    .all();
+  const invites = await env.DB.prepare("SELECT id, accepted_at FROM invites WHERE workspace_id = ? ORDER BY id")
+    .bind(f.a.ws.id)
+    .all();
+  const users = await env.DB.prepare(
+    "SELECT id, email, name, platform_admin, password_hash FROM users ORDER BY id",
+  ).all();
   return {
     functions: rows.results,
     ws,
@@ -378,6 +514,9 @@ async function stateOfA(f: Fixture) {
     schemas: schemas.results,
     calls: calls.results,
     schedules: schedules.results,
+    members: members.results,
+    invites: invites.results,
+    users: users.results,
   };
 }
 
@@ -401,6 +540,17 @@ describe("every route: authentication, roles and workspace walls", () => {
       expect(expired.message).toMatch(/expired/i);
       expect(await stateOfA(f)).toEqual(before);
     });
+
+    if (route.userOnly) {
+      it(`${name}: 403 for every API key, whatever its role`, async () => {
+        const before = await stateOfA(f);
+        for (const role of ROLES) {
+          const err = expectError(await call(f.a.keys[role]), 403, "forbidden");
+          expect(err.message).toMatch(/API key/);
+        }
+        expect(await stateOfA(f)).toEqual(before);
+      });
+    }
 
     const below = ROLES.slice(0, ROLES.indexOf(route.role));
     if (below.length > 0) {
@@ -428,6 +578,39 @@ describe("every route: authentication, roles and workspace walls", () => {
         for (const role of ROLES) {
           const res = await call(f.b.keys[role]);
           // A key that lacks the role for a collection route may hear 403 first; it still learns nothing of A.
+          if (res.status === 403) {
+            expect(ROLES.indexOf(role)).toBeLessThan(ROLES.indexOf(route.role));
+            continue;
+          }
+          const err = expectError(res, 404, "not_found");
+          expect(err.message).not.toContain(f.a.ws.name);
+        }
+        expect(await stateOfA(f)).toEqual(before);
+      });
+    }
+  }
+
+  // Members signed in with a session go through the same checks as keys of their role: /run takes API keys only,
+  // and a user's own routes are theirs whatever their role.
+  for (const route of ROUTES.filter((r) => !r.path.startsWith("/run/") && !r.userOnly)) {
+    const name = `${route.method} ${route.path}`;
+    const asMember = (session: Session) => asSession(session, route.method, route.url(f), { body: route.body?.(f) });
+    const below = ROLES.slice(0, ROLES.indexOf(route.memberRole ?? route.role));
+    if (below.length > 0 || route.global) {
+      it(`${name}: 403 for members of the workspace below ${route.global ? "a platform admin" : route.role}`, async () => {
+        const before = await stateOfA(f);
+        for (const role of route.global ? ROLES : below) {
+          const err = expectError(await asMember(f.members.a[role]), 403, "forbidden");
+          expect(err.message).toMatch(route.global ? /platform admin/ : new RegExp(role));
+        }
+        expect(await stateOfA(f)).toEqual(before);
+      });
+    }
+    if (route.object) {
+      it(`${name}: 404 for every member of another workspace, admin included`, async () => {
+        const before = await stateOfA(f);
+        for (const role of ROLES) {
+          const res = await asMember(f.members.b[role]);
           if (res.status === 403) {
             expect(ROLES.indexOf(role)).toBeLessThan(ROLES.indexOf(route.role));
             continue;

@@ -29,7 +29,8 @@ describe("console sessions", () => {
     const { res, body, cookie } = await signIn(ADMIN_KEY);
     expect(res.status).toBe(200);
     const setCookie = res.headers.get("set-cookie") as string;
-    expect(setCookie).toMatch(/^edgefn_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict$/);
+    // Not this machine's own name: Secure and __Host- (the flags per host are test/accounts.sign-in.test.ts's).
+    expect(setCookie).toMatch(/^__Host-edgefn_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Secure$/);
     expect(setCookie).not.toContain(ADMIN_KEY);
     expect(JSON.stringify(body)).not.toContain(ADMIN_KEY);
     expect(body).toMatchObject({ role: "admin", workspaceId: null, keyId: "key_admin" });

@@ -11,13 +11,17 @@ import { registerCallRoutes } from "./routes/calls";
 import { registerFunctionRoutes } from "./routes/functions";
 import { registerHealthRoutes } from "./routes/health";
 import { functionOrigin, registerRunRoutes } from "./routes/http-trigger";
+import { registerInviteRoutes } from "./routes/invites";
 import { registerInvokeRoutes } from "./routes/invoke";
 import { registerSchemaRoutes } from "./routes/json-schemas";
 import { registerKeyRoutes } from "./routes/keys";
 import { registerPlatformRoutes } from "./routes/limits";
+import { registerMeRoutes } from "./routes/me";
+import { registerMemberRoutes } from "./routes/members";
 import { registerScheduleRoutes } from "./routes/schedules";
 import { registerSessionRoutes } from "./routes/session";
 import { registerSupervisorRoutes } from "./routes/supervisor";
+import { registerUserRoutes } from "./routes/users";
 import { registerVersionRoutes } from "./routes/versions";
 import { registerWorkspaceRoutes } from "./routes/workspaces";
 
@@ -64,23 +68,31 @@ export function newApp(): App {
     return renderError(c, new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`));
   });
 
-  // Everything under /api needs a key, except the API description itself and the Cognite surface under /api/v1,
-  // which checks keys itself and answers in Cognite's error shape.
+  // Everything under /api needs a key or a session, except the API description itself, signing in, accepting an
+  // invite (its token is the credential) and the Cognite surface under /api/v1, which checks keys itself and
+  // answers in Cognite's error shape.
   const PUBLIC = new Set(["/api/openapi.json", "/api/session"]);
   app.use("/api/*", (c, next) =>
-    PUBLIC.has(c.req.path) || /^\/api\/v1(\/|$)/.test(c.req.path) ? next() : requireAuth(c, next),
+    PUBLIC.has(c.req.path) || /^\/api\/(v1(\/|$)|invites\/[^/]+\/accept$)/.test(c.req.path)
+      ? next()
+      : requireAuth(c, next),
   );
 
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
     type: "http",
     scheme: "bearer",
-    description: "An edgefn API key: `Authorization: Bearer efn_...`",
+    description:
+      "An edgefn API key: `Authorization: Bearer efn_...` (or the console's session: its cookie and `x-edgefn-csrf`)",
   });
 
   registerHealthRoutes(app);
   registerSessionRoutes(app);
   registerKeyRoutes(app);
+  registerMeRoutes(app);
+  registerUserRoutes(app);
   registerWorkspaceRoutes(app);
+  registerMemberRoutes(app);
+  registerInviteRoutes(app);
   registerFunctionRoutes(app);
   registerVersionRoutes(app);
   registerInvokeRoutes(app);

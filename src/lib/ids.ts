@@ -5,7 +5,7 @@
  */
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 
-export const ID_PREFIXES = ["ws", "key", "fun", "ver", "scm", "call", "sch", "ses"] as const;
+export const ID_PREFIXES = ["ws", "key", "fun", "ver", "scm", "call", "sch", "ses", "usr", "mem", "inv"] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 
 function encodeTime(ms: number): string {

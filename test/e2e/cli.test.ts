@@ -350,6 +350,41 @@ describe("edgefn CLI", () => {
     expect((await json(["schedules"])).data).toEqual([]);
   });
 
+  it("creates the first user, who signs in with email and password, without the console", async () => {
+    const signIn = (email: string, password: string) =>
+      fetch(`${platform.url}/api/session`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email, password }),
+      });
+    const made = await json([
+      "admin",
+      "create-user",
+      "--email",
+      "Admin@Example.COM",
+      "--password",
+      "first admin pw",
+      "--admin",
+    ]);
+    expect(made).toMatchObject({ email: "admin@example.com", platformAdmin: true });
+    const session = await signIn("admin@example.com", "first admin pw");
+    expect(session.status).toBe(200);
+    expect(await session.json()).toMatchObject({ kind: "user", role: "admin", user: { platformAdmin: true } });
+
+    // The password from stdin (a pipe), so it is in no process list.
+    const piped = await ok(["admin", "create-user", "--email", "ops@example.com"], { input: "piped password\n" });
+    expect(piped.stderr).toContain("created ops@example.com");
+    expect((await signIn("ops@example.com", "piped password")).status).toBe(200);
+    expect((await ok(["admin", "users"])).stdout).toMatch(/admin@example\.com.*platform/);
+
+    const short = await edgefn(["admin", "create-user", "--email", "x@example.com", "--password", "short"]);
+    expect(short.code).toBe(1);
+    expect(short.stderr).toMatch(/at least 8 characters/);
+    const again = await edgefn(["admin", "create-user", "--email", "ADMIN@example.com", "--password", "long enough"]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already exists.*conflict 409/);
+  });
+
   it("fails clearly, with non-zero exit codes", async () => {
     const badJson = await edgefn(["invoke", "hello", "--data", "{nope"]);
     expect(badJson.code).toBe(2);

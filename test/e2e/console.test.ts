@@ -191,12 +191,12 @@ describe.skipIf(!RUN)("the web console", () => {
   it("refuses a wrong key and signs in with a right one", async () => {
     await page.goto(`${p.url}/`);
     await page.getByLabel("API key").fill("efn_not-a-real-key");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Use API key" }).click();
     await expect.poll(() => page.locator("#signin-error").textContent()).toMatch(/not accepted/);
     await screenshot("console-sign-in");
 
     await page.getByLabel("API key").fill(p.adminKey);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Use API key" }).click();
     await page.getByRole("heading", { name: "Functions" }).waitFor();
     await page.locator("#functions table").waitFor();
     expect(await page.locator("#functions tbody tr").count()).toBe(2);

@@ -4,7 +4,7 @@ import type { EntityDef } from "../../lib/list/entity";
 import { rangeFilter } from "../../lib/list/filter";
 import { compileListQuery, type ListQuery, paginate } from "../../lib/list/page";
 import { CALL_STATUSES, CALL_TRIGGERS, type CallRow, callLogs, calls } from "../../storage/schema";
-import { requireRole, type ServiceContext, seesWorkspace } from "../context";
+import { inVisibleWorkspaces, requireRole, type ServiceContext, seesWorkspace } from "../context";
 import { getFunction } from "../functions";
 import { readResult } from "./record";
 import { deleteCallsById } from "./sweep";
@@ -52,7 +52,7 @@ export async function listCalls(ctx: ServiceContext, functionId: string, params:
   const { query, filter } = compileListQuery(callEntity, params);
   const where: (SQL | undefined)[] = [eq(calls.functionId, fn.id), filter];
   // A system function's calls are seen by the workspace that made them only.
-  if (fn.system && ctx.principal.workspaceId) where.push(eq(calls.workspaceId, ctx.principal.workspaceId));
+  if (fn.system) where.push(inVisibleWorkspaces(ctx, calls.workspaceId));
   if (params.status !== undefined) where.push(eq(calls.status, oneOf("status", params.status, CALL_STATUSES)));
   if (params.trigger !== undefined) where.push(eq(calls.trigger, oneOf("trigger", params.trigger, CALL_TRIGGERS)));
   if (params.scheduleId !== undefined) where.push(eq(calls.scheduleId, params.scheduleId));
@@ -93,16 +93,16 @@ export async function getCallLogs(ctx: ServiceContext, callId: string) {
 }
 
 export async function deleteCall(ctx: ServiceContext, callId: string): Promise<void> {
-  requireRole(ctx, "developer", "delete calls");
   const row = await getCall(ctx, callId);
+  requireRole(ctx, "developer", "delete calls", row.workspaceId);
   if (row.status === "running") throw conflict(`Call ${callId} is running; wait for it to end, or cancel it first`);
   await deleteCallsById(ctx.db, ctx.env, [row.id]);
 }
 
 /** Cancels a queued call: it will not run. */
 export async function cancelCall(ctx: ServiceContext, callId: string): Promise<CallRow> {
-  requireRole(ctx, "invoker", "cancel calls");
   const row = await getCall(ctx, callId);
+  requireRole(ctx, "invoker", "cancel calls", row.workspaceId);
   const [canceled] = await ctx.db
     .update(calls)
     .set({ status: "canceled", endedAt: ctx.now, deadlineAt: null })
@@ -124,7 +124,7 @@ export async function functionMetrics(ctx: ServiceContext, functionId: string, w
   const from = to - METRIC_WINDOWS[window];
   const bucketMs = BUCKET_MS[window];
   // A system function's calls are their callers': a workspace counts its own only.
-  const own = fn.system && ctx.principal.workspaceId ? eq(calls.workspaceId, ctx.principal.workspaceId) : undefined;
+  const own = fn.system ? inVisibleWorkspaces(ctx, calls.workspaceId) : undefined;
   const inWindow = and(eq(calls.functionId, fn.id), sql`${calls.createdAt} >= ${from}`, own);
   // Finished calls that ran: one failed before it ran, or lost by the runtime, has no duration to rank.
   const timed = and(inWindow, inArray(calls.status, ["completed", "failed", "timeout"]), isNotNull(calls.durationMs));

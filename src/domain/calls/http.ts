@@ -10,7 +10,7 @@ import { functionIsolate } from "../../runtime/loader";
 import { checkLogs } from "../../runtime/outcome";
 import type { Db } from "../../storage/db";
 import { type FunctionRow, functions, workspaces } from "../../storage/schema";
-import { requireRole, seesFunction } from "../context";
+import { requireRole, seesFunction, workspaceOfUse } from "../context";
 import { authenticate } from "../keys/authenticate";
 import { admit, BudgetExceeded } from "./budget";
 import { type CallOutcome, type ErrorDetail, platformFailure } from "./outcome";
@@ -280,7 +280,7 @@ async function caller(
   if (!seesFunction({ principal }, fn)) {
     throw notFound(anonymousPin ? "version" : "function", anonymousPin ? pinned : named(target));
   }
-  requireRole({ ...ctx, principal, now: Date.now() }, "invoker", "run functions");
+  requireRole({ ...ctx, principal, now: Date.now() }, "invoker", "run functions", workspaceOfUse({ principal }, fn));
   return principal;
 }
 

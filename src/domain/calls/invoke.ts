@@ -5,7 +5,7 @@ import { newId } from "../../lib/ids";
 import { LIMITS } from "../../lib/limits";
 import { argsKeyOf } from "../../storage/objects";
 import { type CallRow, calls } from "../../storage/schema";
-import { requireRole, type ServiceContext, seesFunction } from "../context";
+import { requireRole, type ServiceContext, seesFunction, workspaceOfUse } from "../context";
 import { violations } from "../json-schemas";
 import { BudgetExceeded, type CallTree, chargeTree } from "./budget";
 import { enqueueCall } from "./enqueue";
@@ -49,11 +49,11 @@ export type Replayable<T> = T & { replayed?: boolean };
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
-/** Checks the key, the function, the version and the args: everything a call needs before it runs. */
+/** Checks the caller, the function, the version and the args: everything a call needs before it runs. */
 export async function prepareCall(ctx: ServiceContext, functionId: string, input: InvokeInput): Promise<CallRequest> {
-  requireRole(ctx, "invoker", "invoke functions");
   const entry = await liveFunction(ctx.db, functionId, ctx.now);
   if (!entry || !seesFunction(ctx, entry.fn)) throw notFound("function", functionId);
+  requireRole(ctx, "invoker", "invoke functions", workspaceOfUse(ctx, entry.fn));
   const version = await versionToRun(ctx.db, entry.fn, entry.version, input.versionId);
 
   const args = input.args ?? null;

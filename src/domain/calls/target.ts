@@ -1,7 +1,7 @@
 import { conflict, notFound } from "../../lib/errors";
 import type { Db } from "../../storage/db";
 import type { FunctionRow, VersionRow } from "../../storage/schema";
-import type { ServiceContext } from "../context";
+import { type ServiceContext, workspaceOfUse } from "../context";
 import { functionForInvoke, versionForInvoke } from "./cache";
 
 /**
@@ -46,7 +46,10 @@ export async function versionToRun(
   return version;
 }
 
-/** The workspace a call of this function by this key belongs to: a system function's calls are their caller's. */
-export function callWorkspace(ctx: Pick<ServiceContext, "principal">, fn: Pick<FunctionRow, "system" | "workspaceId">) {
-  return fn.system && ctx.principal.workspaceId !== null ? ctx.principal.workspaceId : fn.workspaceId;
+/** The workspace a call of this function by this caller belongs to: a system function's calls are their caller's. */
+export function callWorkspace(
+  ctx: Pick<ServiceContext, "principal">,
+  fn: Pick<FunctionRow, "id" | "system" | "workspaceId">,
+): string {
+  return workspaceOfUse(ctx, fn);
 }

@@ -5,7 +5,14 @@ import { compileListQuery, type ListQuery, paginate } from "../../lib/list/page"
 import { encryptSecret } from "../../lib/secrets";
 import { type FunctionRow, functions, type RetentionTier } from "../../storage/schema";
 import { forgetFunction } from "../calls/cache";
-import { requireGlobalAdmin, requireRole, type ServiceContext, seesFunction } from "../context";
+import {
+  inWorkspaces,
+  requireGlobalAdmin,
+  requireRole,
+  type ServiceContext,
+  seesFunction,
+  visibleWorkspaceIds,
+} from "../context";
 import { assertSchemaUsable } from "../json-schemas";
 import { getWorkspace } from "../workspaces";
 import { functionEntity } from "./entity";
@@ -24,12 +31,17 @@ export interface FunctionListQuery extends ListQuery {
   retentionTier?: RetentionTier;
 }
 
-/** Functions this key can see: those of its workspaces, plus system functions, which every workspace sees. */
+/** Functions this principal can see: those of its workspaces, plus system functions, which every workspace sees. */
 function visible(ctx: ServiceContext): SQL | undefined {
-  const ws = ctx.principal.workspaceId;
+  const ids = visibleWorkspaceIds(ctx.principal);
   const scope = ctx.principal.functionIds;
   const inScope = scope ? sql`${functions.id} IN (SELECT value FROM json_each(${JSON.stringify(scope)}))` : undefined;
-  return and(ws === null ? undefined : or(eq(functions.workspaceId, ws), eq(functions.system, true)), inScope);
+  // No workspace at all (a user without memberships): not even the system functions.
+  if (ids !== null && ids.length === 0) return sql`0`;
+  return and(
+    ids === null ? undefined : or(inWorkspaces(functions.workspaceId, ids), eq(functions.system, true)),
+    inScope,
+  );
 }
 
 export async function listFunctions(ctx: ServiceContext, params: FunctionListQuery) {
@@ -66,7 +78,7 @@ export async function listFunctions(ctx: ServiceContext, params: FunctionListQue
   return paginate<FunctionRow>(ctx.db, functions, functionEntity, and(...where), query);
 }
 
-/** The function if this key can see it (deleted ones included); otherwise 404. */
+/** The function if this principal can see it (deleted ones included); otherwise 404. */
 export async function getFunction(ctx: ServiceContext, id: string): Promise<FunctionRow> {
   const row = await ctx.db.select().from(functions).where(eq(functions.id, id)).get();
   if (!row || !seesFunction(ctx, row)) throw notFound("function", id);
@@ -74,14 +86,14 @@ export async function getFunction(ctx: ServiceContext, id: string): Promise<Func
 }
 
 /**
- * 403 unless the key may change this function: developers in its workspace; for a system function (which every
- * workspace sees and calls) only an admin key without a workspace.
+ * 403 unless the principal may change this function: developers of its workspace; for a system function (which every
+ * workspace sees and calls) only an admin of every workspace.
  */
 export function requireWrite(ctx: ServiceContext, row: Pick<FunctionRow, "system" | "workspaceId">, action: string) {
   if (row.system) {
     requireGlobalAdmin(ctx, `${action} a system function`);
   } else {
-    requireRole(ctx, "developer", `${action} functions`);
+    requireRole(ctx, "developer", `${action} functions`, row.workspaceId);
   }
 }
 

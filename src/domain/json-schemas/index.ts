@@ -7,7 +7,7 @@ import type { EntityDef } from "../../lib/list/entity";
 import { compileListQuery, type ListQuery, paginate } from "../../lib/list/page";
 import { askValidator, unansweredReason } from "../../runtime/validator";
 import { functions, type SchemaRow, schemas, workspaces } from "../../storage/schema";
-import { requireRole, type ServiceContext, seesWorkspace } from "../context";
+import { inVisibleWorkspaces, requireRole, type ServiceContext, seesWorkspace } from "../context";
 
 export const schemaEntity: EntityDef = {
   name: "schema",
@@ -43,7 +43,7 @@ export async function createSchema(
     ? await ctx.db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.id, input.workspaceId)).get()
     : undefined;
   if (!ws) throw notFound("workspace", input.workspaceId);
-  requireRole(ctx, "developer", "create schemas");
+  requireRole(ctx, "developer", "create schemas", input.workspaceId);
   const { schema } = input;
   if (typeof schema !== "boolean" && (typeof schema !== "object" || schema === null || Array.isArray(schema))) {
     throw badRequest("schema: a JSON Schema is an object or a boolean");
@@ -79,12 +79,11 @@ export async function getSchema(ctx: ServiceContext, id: string): Promise<Schema
 
 export async function listSchemas(ctx: ServiceContext, q: ListQuery) {
   const { query, filter } = compileListQuery(schemaEntity, q);
-  const ws = ctx.principal.workspaceId;
   return paginate<SchemaRow>(
     ctx.db,
     schemas,
     schemaEntity,
-    and(ws ? eq(schemas.workspaceId, ws) : undefined, filter),
+    and(inVisibleWorkspaces(ctx, schemas.workspaceId), filter),
     query,
   );
 }
@@ -98,8 +97,8 @@ const usedBy = (id: string): SQL => or(eq(functions.inputSchemaId, id), eq(funct
  * start using the schema between them.
  */
 export async function deleteSchema(ctx: ServiceContext, id: string) {
-  await getSchema(ctx, id);
-  requireRole(ctx, "developer", "delete schemas");
+  const row = await getSchema(ctx, id);
+  requireRole(ctx, "developer", "delete schemas", row.workspaceId);
   const deleted = await ctx.db
     .delete(schemas)
     .where(

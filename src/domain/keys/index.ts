@@ -1,11 +1,24 @@
-import { and, eq, type SQL, sql } from "drizzle-orm";
+import { and, eq, or, type SQL, sql } from "drizzle-orm";
 import { newKeySecret, sha256Hex } from "../../lib/crypto";
 import { ApiError, badRequest, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import type { EntityDef } from "../../lib/list/entity";
 import { compileListQuery, type ListQuery, paginate } from "../../lib/list/page";
-import { type ApiKeyRow, apiKeys, functions, type Role, workspaces } from "../../storage/schema";
-import { requireRole, type ServiceContext, seesWorkspace } from "../context";
+import { type ApiKeyRow, apiKeys, functions, workspaces } from "../../storage/schema";
+import {
+  atLeast,
+  inWorkspaces,
+  isUserPrincipal,
+  RANK,
+  type Role,
+  requireRole,
+  requireRoleSomewhere,
+  roleIn,
+  type ServiceContext,
+  seesWorkspace,
+  visibleWorkspaceIds,
+  workspacesWithRole,
+} from "../context";
 import { forgetKey } from "./authenticate";
 
 export const keyEntity: EntityDef = {
@@ -30,16 +43,31 @@ export interface CreateKeyInput {
   expiresAt?: string | null;
 }
 
-const RANK = { viewer: 0, invoker: 1, developer: 2, admin: 3 } as const;
-
+/**
+ * An API key for machines. An API key needs the admin role to create keys; a user may create keys for the workspaces
+ * they are a member of, up to their role there (a platform admin: any key). Either way a key never has more than
+ * its maker: a role above theirs is a 403, another workspace a 404, every workspace only for a maker of every one.
+ */
 export async function createKey(ctx: ServiceContext, input: CreateKeyInput) {
-  requireRole(ctx, "admin", "create API keys");
-  const scoped = ctx.principal.workspaceId;
-  const workspaceId = input.workspaceId ?? scoped;
-  // A scoped key cannot reach other workspaces at all, so to it they do not exist.
-  if (scoped !== null && workspaceId !== scoped) throw notFound("workspace", workspaceId ?? undefined);
-  if (RANK[input.role] > RANK[ctx.principal.role])
-    throw new ApiError("forbidden", "A key cannot grant more than it has");
+  const p = ctx.principal;
+  const need: Role = isUserPrincipal(p) ? "viewer" : "admin";
+  const workspaceId = input.workspaceId ?? defaultWorkspace(ctx);
+  let granting: Role;
+  if (workspaceId === null) {
+    // A key for every workspace: its maker sees every workspace (defaultWorkspace said so).
+    if (!atLeast(p.role, need)) {
+      throw new ApiError("forbidden", `A ${p.role} key cannot create API keys; it needs the admin role`);
+    }
+    granting = p.role;
+  } else {
+    // A workspace the maker cannot reach does not exist for it.
+    if (!seesWorkspace(ctx, workspaceId)) throw notFound("workspace", workspaceId);
+    requireRole(ctx, need, "create API keys", workspaceId);
+    granting = roleIn(p, workspaceId) as Role;
+  }
+  if (RANK[input.role] > RANK[granting]) {
+    throw new ApiError("forbidden", `A key cannot grant more than its maker has: ${input.role} is above ${granting}`);
+  }
   if (workspaceId) {
     const ws = await ctx.db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.id, workspaceId)).get();
     if (!ws) throw notFound("workspace", workspaceId);
@@ -78,7 +106,7 @@ export async function createKey(ctx: ServiceContext, input: CreateKeyInput) {
     role: input.role,
     workspaceId: workspaceId ?? null,
     functionIds,
-    createdBy: ctx.principal.keyId,
+    createdBy: p.keyId,
     expiresAt,
     createdAt: ctx.now,
   };
@@ -86,28 +114,47 @@ export async function createKey(ctx: ServiceContext, input: CreateKeyInput) {
   return { row, secret };
 }
 
-/** Keys this key may manage: every key for a global admin, its workspace's keys for a scoped one. */
+/** The workspace of a key made without one: the maker's only workspace; null (every one) for a maker of every one. */
+function defaultWorkspace(ctx: ServiceContext): string | null {
+  const ids = visibleWorkspaceIds(ctx.principal);
+  if (ids === null) return null;
+  if (ids.length === 1) return ids[0] as string;
+  if (ids.length === 0)
+    throw new ApiError("forbidden", "You are a member of no workspace: there is none to make a key for");
+  throw badRequest("workspaceId: you are a member of several workspaces; name the one the key is for");
+}
+
+/**
+ * Keys this principal may manage: those of the workspaces it administers (every key for an admin of every
+ * workspace), and for a user also the keys they made themselves.
+ */
 function visibleKeys(ctx: ServiceContext): SQL | undefined {
-  const ws = ctx.principal.workspaceId;
-  return ws === null ? undefined : eq(apiKeys.workspaceId, ws);
+  const p = ctx.principal;
+  const administered = workspacesWithRole(p, "admin");
+  if (administered === null) return undefined;
+  const own = isUserPrincipal(p) ? eq(apiKeys.createdBy, p.keyId) : undefined;
+  return or(inWorkspaces(apiKeys.workspaceId, administered), own);
+}
+
+/** An API key needs the admin role to manage keys; a user manages their own keys, and all of the workspaces they administer. */
+function requireKeyManager(ctx: ServiceContext, action: string) {
+  if (!isUserPrincipal(ctx.principal)) requireRoleSomewhere(ctx, "admin", action);
 }
 
 export async function listKeys(ctx: ServiceContext, q: ListQuery) {
-  requireRole(ctx, "admin", "list API keys");
+  requireKeyManager(ctx, "list API keys");
   const { query, filter } = compileListQuery(keyEntity, q);
   return paginate<ApiKeyRow>(ctx.db, apiKeys, keyEntity, and(visibleKeys(ctx), filter), query);
 }
 
 export async function deleteKey(ctx: ServiceContext, id: string) {
-  requireRole(ctx, "admin", "delete API keys");
-  const row = await ctx.db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
-  if (
-    !row ||
-    (row.workspaceId !== null && !seesWorkspace(ctx, row.workspaceId)) ||
-    (row.workspaceId === null && ctx.principal.workspaceId !== null)
-  ) {
-    throw notFound("API key", id);
-  }
+  requireKeyManager(ctx, "delete API keys");
+  const row = await ctx.db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.id, id), visibleKeys(ctx)))
+    .get();
+  if (!row) throw notFound("API key", id);
   await ctx.db.delete(apiKeys).where(eq(apiKeys.id, id));
   forgetKey(row.hash);
 }

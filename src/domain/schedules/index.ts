@@ -9,7 +9,14 @@ import { compileListQuery, type ListQuery, paginate } from "../../lib/list/page"
 import type { Db } from "../../storage/db";
 import { scheduleDataKeyOf } from "../../storage/objects";
 import { type CALL_STATUSES, type CatchUp, calls, type ScheduleRow, schedules } from "../../storage/schema";
-import { requireRole, type ServiceContext, seesWorkspace } from "../context";
+import {
+  inVisibleWorkspaces,
+  isGlobalAdmin,
+  requireRole,
+  type ServiceContext,
+  seesWorkspace,
+  workspaceOfUse,
+} from "../context";
 import { getFunction } from "../functions";
 import { cronProblem, describeCron, isTimeZone, nextRun, nextRuns } from "./cron";
 
@@ -73,9 +80,9 @@ async function storeData(env: Env, id: string, packed: { json: string; size: num
 
 export async function createSchedule(ctx: ServiceContext, input: ScheduleInput & { functionId: string }) {
   const fn = await getFunction(ctx, input.functionId);
-  requireRole(ctx, "developer", "create schedules");
-  if (fn.system && ctx.principal.workspaceId !== null) {
-    throw badRequest("functionId: schedules of a system function are made by an admin key for every workspace");
+  requireRole(ctx, "developer", "create schedules", workspaceOfUse(ctx, fn));
+  if (fn.system && !isGlobalAdmin(ctx.principal)) {
+    throw badRequest("functionId: schedules of a system function are made by an admin of every workspace");
   }
   if (fn.deletedAt !== null) throw conflict(`Function ${fn.id} is deleted; restore it first`);
   const timezone = input.timezone ?? "UTC";
@@ -129,8 +136,7 @@ export interface ScheduleListQuery extends ListQuery {
 
 export async function listSchedules(ctx: ServiceContext, params: ScheduleListQuery) {
   const { query, filter } = compileListQuery(scheduleEntity, params);
-  const ws = ctx.principal.workspaceId;
-  const where: (SQL | undefined)[] = [ws ? eq(schedules.workspaceId, ws) : undefined, filter];
+  const where: (SQL | undefined)[] = [inVisibleWorkspaces(ctx, schedules.workspaceId), filter];
   const scope = ctx.principal.functionIds;
   if (scope) where.push(sql`${schedules.functionId} IN (SELECT value FROM json_each(${JSON.stringify(scope)}))`);
   if (params.functionId !== undefined) where.push(eq(schedules.functionId, params.functionId));
@@ -143,7 +149,7 @@ export async function listSchedules(ctx: ServiceContext, params: ScheduleListQue
 
 export async function updateSchedule(ctx: ServiceContext, id: string, input: ScheduleInput) {
   const current = await getSchedule(ctx, id);
-  requireRole(ctx, "developer", "change schedules");
+  requireRole(ctx, "developer", "change schedules", current.workspaceId);
   const cron = input.cron?.trim() ?? current.cron;
   const timezone = input.timezone ?? current.timezone;
   const enabled = input.enabled ?? current.enabled;
@@ -169,7 +175,7 @@ export async function updateSchedule(ctx: ServiceContext, id: string, input: Sch
 
 export async function deleteSchedule(ctx: ServiceContext, id: string) {
   const row = await getSchedule(ctx, id);
-  requireRole(ctx, "developer", "delete schedules");
+  requireRole(ctx, "developer", "delete schedules", row.workspaceId);
   await ctx.db.delete(schedules).where(eq(schedules.id, id));
   if (row.dataKey) await ctx.env.CODE.delete(row.dataKey);
 }

@@ -4,8 +4,15 @@ import { newId } from "../../lib/ids";
 import { LIMITS } from "../../lib/limits";
 import type { EntityDef } from "../../lib/list/entity";
 import { compileListQuery, type ListQuery, paginate } from "../../lib/list/page";
-import { apiKeys, functions, type WorkspaceRow, workspaces } from "../../storage/schema";
-import { isUniqueViolation, requireGlobalAdmin, requireRole, type ServiceContext, seesWorkspace } from "../context";
+import { apiKeys, functions, invites, memberships, type WorkspaceRow, workspaces } from "../../storage/schema";
+import {
+  inVisibleWorkspaces,
+  isUniqueViolation,
+  requireGlobalAdmin,
+  requireRole,
+  type ServiceContext,
+  seesWorkspace,
+} from "../context";
 
 export const workspaceEntity: EntityDef = {
   name: "workspace",
@@ -22,11 +29,11 @@ export const workspaceEntity: EntityDef = {
 
 export async function listWorkspaces(ctx: ServiceContext, q: ListQuery) {
   const { query, filter } = compileListQuery(workspaceEntity, q);
-  const scope = ctx.principal.workspaceId === null ? undefined : eq(workspaces.id, ctx.principal.workspaceId);
+  const scope = inVisibleWorkspaces(ctx, workspaces.id);
   return paginate<WorkspaceRow>(ctx.db, workspaces, workspaceEntity, and(scope, filter), query);
 }
 
-/** The workspace if this key can see it; otherwise 404, exactly as if it did not exist. */
+/** The workspace if this principal can see it; otherwise 404, exactly as if it did not exist. */
 export async function getWorkspace(ctx: ServiceContext, id: string): Promise<WorkspaceRow> {
   const row = seesWorkspace(ctx, id)
     ? await ctx.db.select().from(workspaces).where(eq(workspaces.id, id)).get()
@@ -35,7 +42,7 @@ export async function getWorkspace(ctx: ServiceContext, id: string): Promise<Wor
   return row;
 }
 
-/** The workspace with this id or name (an id wins), if this key can see it; the compatibility surfaces name them so. */
+/** The workspace with this id or name (an id wins), if this principal can see it; the compatibility surfaces name them so. */
 export async function findWorkspace(ctx: ServiceContext, idOrName: string): Promise<WorkspaceRow | undefined> {
   const rows = await ctx.db
     .select()
@@ -74,7 +81,7 @@ export async function updateWorkspace(
   patch: { name?: string; description?: string | null; callRetentionDays?: number },
 ) {
   await getWorkspace(ctx, id);
-  requireRole(ctx, "admin", "change workspaces");
+  requireRole(ctx, "admin", "change workspaces", id);
   try {
     const [row] = await ctx.db
       .update(workspaces)
@@ -90,7 +97,7 @@ export async function updateWorkspace(
 }
 
 /**
- * Deletes an empty workspace and the API keys scoped to it. A workspace that still holds functions
+ * Deletes an empty workspace with the API keys scoped to it, its memberships and its invites. A workspace that still holds functions
  * (soft-deleted ones included) is a 409: purge them first, so nothing is lost by accident.
  */
 export async function deleteWorkspace(ctx: ServiceContext, id: string) {
@@ -102,6 +109,8 @@ export async function deleteWorkspace(ctx: ServiceContext, id: string) {
   }
   await ctx.db.batch([
     ctx.db.delete(apiKeys).where(eq(apiKeys.workspaceId, id)),
+    ctx.db.delete(memberships).where(eq(memberships.workspaceId, id)),
+    ctx.db.delete(invites).where(eq(invites.workspaceId, id)),
     ctx.db.delete(workspaces).where(eq(workspaces.id, id)),
   ]);
 }

@@ -2,7 +2,7 @@
 import { and, count, eq, isNull } from "drizzle-orm";
 import { notFound } from "../../../lib/errors";
 import { functions, type WorkspaceRow, workspaces } from "../../../storage/schema";
-import { type ServiceContext, seesWorkspace } from "../../context";
+import { inVisibleWorkspaces, type ServiceContext, seesWorkspace } from "../../context";
 import { createWorkspace, deleteWorkspace } from "../../workspaces";
 
 /** A namespace with what its Gcore shape needs: how many live functions it holds. */
@@ -28,7 +28,7 @@ export async function namespaceView(ctx: ServiceContext, ws: WorkspaceRow): Prom
 
 /** The namespaces this key sees (at most 1000), oldest first. */
 export async function listNamespaces(ctx: ServiceContext): Promise<NamespaceView[]> {
-  const scope = ctx.principal.workspaceId === null ? undefined : eq(workspaces.id, ctx.principal.workspaceId);
+  const scope = inVisibleWorkspaces(ctx, workspaces.id);
   const rows = await ctx.db.select().from(workspaces).where(scope).orderBy(workspaces.createdAt).limit(1000);
   return Promise.all(rows.map((ws) => namespaceView(ctx, ws)));
 }

@@ -8,7 +8,7 @@ import { functionForInvoke } from "../../calls/cache";
 import { resolve, runHttp } from "../../calls/http";
 import { invokeFunction } from "../../calls/invoke";
 import type { CallOutcome } from "../../calls/outcome";
-import { type ServiceContext, seesFunction } from "../../context";
+import { type ServiceContext, seesFunction, visibleWorkspaceIds } from "../../context";
 import { findWorkspace } from "../../workspaces";
 
 /** Names the workspace for a key that sees every workspace (it has no workspace of its own). */
@@ -21,12 +21,13 @@ export interface SupabaseTarget {
   version: VersionRow | null;
 }
 
-/** The workspace the call is for: the key's own, or (for a key of every workspace) the one the header names. */
+/** The workspace the call is for: the caller's only one, or (for a caller of several) the one the header names. */
 async function workspaceOf(ctx: ServiceContext, header: string | null): Promise<string> {
   if (!header) {
-    if (ctx.principal.workspaceId !== null) return ctx.principal.workspaceId;
+    const ids = visibleWorkspaceIds(ctx.principal);
+    if (ids?.length === 1) return ids[0] as string;
     throw badRequest(
-      `This key is for every workspace: name the function's workspace with the ${WORKSPACE_HEADER} header`,
+      `This key is for ${ids === null ? "every workspace" : "several workspaces"}: name the function's workspace with the ${WORKSPACE_HEADER} header`,
     );
   }
   const row = await findWorkspace(ctx, header);
