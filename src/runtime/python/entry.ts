@@ -196,6 +196,12 @@ const HOST = {
   calls(key, limit) {
     return useClient(StringOf(key), (handle) => handle.calls(NumberOf(limit ?? 20)));
   },
+  /** Cognite's function_call_info from the host (JSON), or null when the isolate runs without the host's client. */
+  async callInfo(key) {
+    const entry = clients.get(StringOf(key));
+    if (!entry || !entry.handle) return null;
+    return useClient(StringOf(key), (handle) => handle.cogniteCallInfo());
+  },
 };
 
 async function useClient(key, act) {

@@ -299,21 +299,29 @@ class Context:
 COGNITE = ("data", "client", "secrets", "function_call_info")
 
 
-def _arguments(fn, data, ctx):
+async def _call_info(key, ctx):
+    """Cognite's function_call_info: the call's ids as the Cognite surface shows them (integers), from the host; the
+    call's own (edgefn) ids when the isolate runs without the host's client, which never happens on the platform."""
+    answer = await _host.callInfo(key)
+    if answer is not None:
+        return json.loads(answer)
+    info = {"function_id": ctx.call.get("functionId"), "call_id": ctx.call.get("callId")}
+    if ctx.call.get("scheduleId") is not None:
+        info["schedule_id"] = ctx.call.get("scheduleId")
+        info["scheduled_time"] = ctx.call.get("scheduledTime")
+    return info
+
+
+async def _arguments(fn, data, ctx, key):
     """The arguments of handle(): Cognite's by name, those it declares; else (data, ctx) as far as it takes them."""
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
         return (data, ctx), {}
-    names = list(params)
     if any(n in params for n in COGNITE[1:]):
-        info = {
-            "function_id": ctx.call.get("functionId"),
-            "call_id": ctx.call.get("callId"),
-            "schedule_id": ctx.call.get("scheduleId"),
-            "scheduled_time": ctx.call.get("scheduledTime"),
-        }
-        given = {"data": data, "client": ctx.client, "secrets": ctx.secrets, "function_call_info": info}
+        given = {"data": data, "client": ctx.client, "secrets": ctx.secrets}
+        if "function_call_info" in params:
+            given["function_call_info"] = await _call_info(key, ctx)
         return (), {n: given[n] for n in COGNITE if n in params}
     positional = [p for p in params.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     takes_rest = any(p.kind == p.VAR_POSITIONAL for p in params.values())
@@ -597,7 +605,7 @@ async def invoke(key, args_json, call_json):
     try:
         ctx = Context(key, json.loads(call_json))
         fn = _user.handle
-        args, kwargs = _arguments(fn, json.loads(args_json), ctx)
+        args, kwargs = await _arguments(fn, json.loads(args_json), ctx, key)
         value = await _settle(fn(*args, **kwargs))
         return json.dumps({"ok": True, "result": _json_text(value)})
     except BaseException as exc:
