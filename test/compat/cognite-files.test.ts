@@ -6,7 +6,16 @@
 import { env, exports } from "cloudflare:workers";
 import { gzipSync, strToU8 } from "fflate";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type ApiResponse, api, newFunction, newKey, newWorkspace, unique, type Workspace } from "../support/api";
+import {
+  ADMIN_KEY,
+  type ApiResponse,
+  api,
+  newFunction,
+  newKey,
+  newWorkspace,
+  unique,
+  type Workspace,
+} from "../support/api";
 
 function ok<T = any>(res: ApiResponse<T>, status = 200): T {
   expect(res.status, JSON.stringify(res.body)).toBe(status);
@@ -210,6 +219,20 @@ describe("Cognite Files API", () => {
     cogniteError(await api("GET", `${base}/${made.id}`, { key: scoped }), 404);
     expect(ok(await api("POST", `${base}/list`, { key: scoped, body: {} })).items).toEqual([]);
     expect(ok(await api("GET", `${base}/${made.id}`, { key: dev })).name).toBe("private.zip");
+  });
+
+  it("deletes a workspace's files, content included, with the workspace", async () => {
+    const gone = await newWorkspace();
+    const key = (await newKey("developer", gone.id)).key;
+    const made = ok(await api("POST", `/api/v1/projects/${gone.name}/files`, { key, body: { name: "x.zip" } }), 201);
+    expect((await put(made.uploadUrl, "bytes")).status).toBe(200);
+    expect(await objectsOf(gone)).toHaveLength(1);
+    ok(await api("DELETE", `/api/workspaces/${gone.id}`, { key: ADMIN_KEY }));
+    expect(await objectsOf(gone)).toEqual([]);
+    const rows = await env.DB.prepare("SELECT count(*) AS n FROM cognite_files WHERE workspace_id = ?")
+      .bind(gone.id)
+      .first();
+    expect(rows?.n).toBe(0);
   });
 
   it("refuses bad metadata with a 400 and creates nothing", async () => {

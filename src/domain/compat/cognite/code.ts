@@ -18,7 +18,7 @@ function zipNames(bytes: Uint8Array): string[] {
   try {
     unzipSync(bytes, {
       filter: (f) => {
-        names.push(f.name);
+        names.push(f.name.replace(/^(\.\/)+/, ""));
         return false;
       },
     });
