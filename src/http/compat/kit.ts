@@ -106,7 +106,9 @@ async function bodyText(c: Context): Promise<string> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
-    for await (const chunk of body.pipeThrough(new DecompressionStream("gzip")) as unknown as AsyncIterable<Uint8Array>) {
+    for await (const chunk of body.pipeThrough(
+      new DecompressionStream("gzip"),
+    ) as unknown as AsyncIterable<Uint8Array>) {
       size += chunk.byteLength;
       if (size > limit) throw tooLarge(limit);
       chunks.push(chunk);

@@ -234,11 +234,12 @@ export function registerCogniteRoutes(app: App): void {
     return c.json({
       items: body.items.map((item) => ({
         id: crypto.getRandomValues(new Uint32Array(1))[0] as number,
-        type: "clientId" in item
-          ? "CLIENT_CREDENTIALS"
-          : "oneshotTokenExchange" in item
-            ? "ONESHOT_TOKEN_EXCHANGE"
-            : "TOKEN_EXCHANGE",
+        type:
+          "clientId" in item
+            ? "CLIENT_CREDENTIALS"
+            : "oneshotTokenExchange" in item
+              ? "ONESHOT_TOKEN_EXCHANGE"
+              : "TOKEN_EXCHANGE",
         status: "READY",
         nonce: crypto.randomUUID(),
         ...("clientId" in item ? { clientId: item.clientId } : {}),
