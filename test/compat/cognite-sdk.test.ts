@@ -198,7 +198,6 @@ describe("Cognite's Python SDK, request by request", () => {
       expect(await sdk.response(fn.id, call.id)).toEqual({ greeting: "HELLO ADA!", client: true });
       const lines = (await sdk.logs(fn.id, call.id)).map((l) => l.message);
       expect(lines).toEqual(expect.arrayContaining(["called with {'name': 'ada'}", "careful: ada"]));
-      expect(lines.some((l) => l.includes("careful"))).toBe(true);
 
       const failed = await sdk.call(fn.id, { name: "bob", fail: true });
       expect(failed.status).toBe("Failed");
