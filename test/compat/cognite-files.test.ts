@@ -102,6 +102,16 @@ describe("Cognite Files API", () => {
     expect(byIds.items.map((f: { id: number }) => f.id)).toEqual([created.id, created.id]);
   });
 
+  it("keeps one content when two uploads race on one URL", async () => {
+    const made = ok(await api("POST", base, { key: dev, body: { name: "race.zip" } }), 201);
+    const answers = await Promise.all(["first", "second", "third"].map((body) => put(made.uploadUrl, body)));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 403, 403]);
+    const keys = (await objectsOf(ws)).filter((k) => k.includes(`/${made.id}/`));
+    expect(keys).toHaveLength(1);
+    const kept = await ((await env.CODE.get(keys[0] as string)) as R2ObjectBody).text();
+    expect(["first", "second", "third"][answers.findIndex((a) => a.status === 200)]).toBe(kept);
+  });
+
   it("refuses an unknown, a malformed and an expired upload URL, and a body over the cap, storing nothing", async () => {
     const made = ok(await api("POST", base, { key: dev, body: { name: "late.zip" } }), 201);
     const before = await objectsOf(ws);
