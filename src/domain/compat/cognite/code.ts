@@ -2,9 +2,10 @@
  * A Cognite function's code from its file: the zip unpacked as Cognite reads it, with the zip's root as the code's
  * root (functionPath and the handler's imports are relative to it), and the entry file functionPath names.
  */
-import { unzipSync } from "fflate";
-import { unpackArchive } from "../../../lib/archive";
+import { archivePath, unpackArchive } from "../../../lib/archive";
 import { ApiError } from "../../../lib/errors";
+import { LIMITS } from "../../../lib/limits";
+import { zipEntries } from "../../../lib/zip";
 import { cogniteError } from "./project";
 
 /** Cognite's default functionPath. */
@@ -12,20 +13,16 @@ export const HANDLER_FILE = "handler.py";
 
 type Files = Awaited<ReturnType<typeof unpackArchive>>;
 
-/** The zip's entry names, read from its directory without inflating anything (empty when it is not a zip). */
+/** The zip's file paths as unpacking reads them, from its directory without inflating anything (none: not a zip). */
 function zipNames(bytes: Uint8Array): string[] {
-  const names: string[] = [];
   try {
-    unzipSync(bytes, {
-      filter: (f) => {
-        names.push(f.name.replace(/^(\.\/)+/, ""));
-        return false;
-      },
+    return zipEntries(bytes, LIMITS.archive.entries).flatMap((e) => {
+      const path = e.kind === "file" ? archivePath(e.name) : null;
+      return path ? [path] : [];
     });
   } catch {
     return [];
   }
-  return names;
 }
 
 /**
