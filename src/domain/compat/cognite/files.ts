@@ -61,9 +61,9 @@ export interface FileInput {
 }
 
 /** Writing files needs a developer key that is not scoped to single functions. */
-function requireFileWrites(ctx: ServiceContext, action: string) {
-  requireRole(ctx, "developer", action);
-  requireUnscopedToFunctions(ctx, action);
+function requireFileWrites(p: Project, action: string) {
+  requireRole(p.ctx, "developer", action, p.ws.id);
+  requireUnscopedToFunctions(p.ctx, action);
 }
 
 /** A key scoped to single functions sees no files (they are the project's, not a function's). */
@@ -81,7 +81,7 @@ export async function createFile(
   input: FileInput,
   overwrite: boolean,
 ): Promise<{ row: CogniteFileRow; token: string }> {
-  requireFileWrites(p.ctx, "upload files");
+  requireFileWrites(p, "upload files");
   const token = base64url(crypto.getRandomValues(new Uint8Array(32)));
   const now = p.ctx.now;
   const fields = {
@@ -224,7 +224,7 @@ export async function listFiles(p: Project, filter: unknown, limit: number, curs
 
 /** Deletes the files (their rows, then their content); unknown ones are a 400 with `missing` unless ignored. */
 export async function deleteFiles(p: Project, items: Identifier[], ignoreUnknownIds = false): Promise<void> {
-  requireFileWrites(p.ctx, "delete files");
+  requireFileWrites(p, "delete files");
   const rows = await resolveFiles(p, items, ignoreUnknownIds);
   if (rows.length === 0) return;
   // The row's latest content key, read as the row goes: an upload that lands meanwhile is not left behind.
