@@ -36,6 +36,8 @@ interface Ids {
   cogFn: number;
   cogCall: number;
   cogSchedule: number;
+  /** A file of the Cognite surface's Files API, uploaded. */
+  cogFile: number;
   /** A version of the public function that is not its active one. */
   oldVersion: string;
 }
@@ -66,7 +68,7 @@ interface RouteCase {
 
 const WORKSPACE_KEYS: IdKey[] = ["project", "wsId"];
 const OUTER_KEYS: IdKey[] = ["fnId", "fnName", "awFn", "cogFn"];
-const INNER_KEYS: IdKey[] = ["dep", "exec", "variable", "cogCall", "cogSchedule"];
+const INNER_KEYS: IdKey[] = ["dep", "exec", "variable", "cogCall", "cogSchedule", "cogFile"];
 
 const HANDLER = "export default { fetch(request) { return new Response('hi ' + new URL(request.url).pathname); } };";
 
@@ -401,6 +403,40 @@ function routes(f: () => Fixture): RouteCase[] {
       [],
       () => ({ items: [{ tokenExchange: true }] }),
     ),
+    cog(
+      "POST",
+      "/files",
+      () => "/files",
+      "developer",
+      [],
+      () => ({ name: unique("code") }),
+    ),
+    cog("GET", "/files", () => "/files", "viewer", []),
+    cog(
+      "POST",
+      "/files/list",
+      () => "/files/list",
+      "viewer",
+      [],
+      () => ({}),
+    ),
+    cog(
+      "POST",
+      "/files/byids",
+      () => "/files/byids",
+      "viewer",
+      ["cogFile"],
+      (i) => ({ items: [{ id: i.cogFile }] }),
+    ),
+    cog(
+      "POST",
+      "/files/delete",
+      () => "/files/delete",
+      "developer",
+      ["cogFile"],
+      (i) => ({ items: [{ id: i.cogFile }] }),
+    ),
+    cog("GET", "/files/{fileId}", (i) => `/files/${i.cogFile}`, "viewer", ["cogFile"]),
     // The project middleware, before the surface's catch-all: an unknown route under a project.
     { ...cog("ALL", "/*", () => "/no/such/route", "viewer", []), send: "GET" },
 
@@ -513,7 +549,8 @@ function routes(f: () => Fixture): RouteCase[] {
 }
 
 /** The compatibility routes that take no key: catch-alls that only ever answer 404. */
-const PUBLIC = ["ALL /api/v1/*", "ALL /cloud/v1/faas/*"];
+// The Cognite upload URL needs no key: its token is the credential (test/compat/cognite-files.test.ts).
+const PUBLIC = ["ALL /api/v1/*", "ALL /cloud/v1/faas/*", "PUT /api/v1/files/upload/{token}"];
 const ROLES: Role[] = ["viewer", "invoker", "developer", "admin"];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -550,6 +587,12 @@ async function side(t: Tenant, variable: string) {
     }),
     201,
   ).items[0].id as number;
+  const file = expectStatus(
+    await api("POST", `/api/v1/projects/${t.ws.name}/files`, { key: t.keys.developer, body: { name: "code.zip" } }),
+    201,
+  );
+  expect((await send(file.uploadUrl, { method: "PUT", body: "zip" })).status).toBe(200);
+  const cogFile = file.id as number;
 
   // A public function with two versions: the second is active.
   const pub = await newFunction(t.ws.id, { public: true });
@@ -568,6 +611,7 @@ async function side(t: Tenant, variable: string) {
     cogFn,
     cogCall,
     cogSchedule,
+    cogFile,
     oldVersion: v1.id,
   };
   return { ...t, ids, handleName: handle.name as string, publicId: pub.id as string, publicName: pub.name as string };
@@ -590,6 +634,7 @@ async function setup() {
     cogFn: 4_000_000_000 + Math.floor(Math.random() * 1e6),
     cogCall: 4_100_000_000 + Math.floor(Math.random() * 1e6),
     cogSchedule: 4_200_000_000 + Math.floor(Math.random() * 1e6),
+    cogFile: 4_300_000_000 + Math.floor(Math.random() * 1e6),
     oldVersion: newId("ver"),
   };
 
@@ -666,8 +711,10 @@ function request(route: RouteCase, ids: Ids, auth: Auth): Promise<ApiResponse> {
  * An answer with the ids and names of both requests put in their places (and no request id), so that the answer
  * for a real object and for a made-up one compare equal when they tell nothing apart.
  */
-function normalized(body: unknown, real: Ids, fake: Ids): unknown {
-  const pairs = (Object.keys(real) as IdKey[]).flatMap((k) => [
+function normalized(body: unknown, real: Ids, fake: Ids, named: IdKey[] = []): unknown {
+  // The objects the request names first: integer ids of different kinds (a Cognite file's, a function's) may be equal.
+  const keys = [...named, ...(Object.keys(real) as IdKey[]).filter((k) => !named.includes(k))];
+  const pairs = keys.flatMap((k) => [
     [real[k], k],
     [fake[k], k],
   ]) as [string | number, IdKey][];
@@ -759,8 +806,8 @@ describe("compatibility surfaces and /run: authentication, roles and workspace w
             const fake = await request(route, variant.fake, f.b.keys[role]);
             const what = `${variant.name}, ${role} key of B: ${JSON.stringify(real.body)}`;
             expect(real.status, what).toBe(fake.status);
-            expect(normalized(real.body, variant.real, variant.fake), what).toEqual(
-              normalized(fake.body, variant.real, variant.fake),
+            expect(normalized(real.body, variant.real, variant.fake, route.names), what).toEqual(
+              normalized(fake.body, variant.real, variant.fake, route.names),
             );
             // Never a 403 that only the real object earns; Cognite answers an unknown project 403 and unknown ids in
             // a batch 400 (`missing`), for made-up ones alike.
@@ -784,7 +831,9 @@ describe("compatibility surfaces and /run: authentication, roles and workspace w
         const made = await request(route, fake, f.scopedKey);
         const what = JSON.stringify(real.body);
         expect(real.status, what).toBe(made.status);
-        expect(normalized(real.body, f.a.ids, fake), what).toEqual(normalized(made.body, f.a.ids, fake));
+        expect(normalized(real.body, f.a.ids, fake, route.names), what).toEqual(
+          normalized(made.body, f.a.ids, fake, route.names),
+        );
         if (real.status === 403) expect(ROLES.indexOf("invoker")).toBeLessThan(ROLES.indexOf(route.role));
         else if (real.status === 400) expect(route.surface).toBe("cognite");
         else expectSurfaceError(route.surface, real, 404);

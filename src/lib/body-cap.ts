@@ -19,10 +19,12 @@ export function bodyLimit(pathname: string, functionOrigin: boolean): number {
   if (functionOrigin || pathname.startsWith("/run/") || pathname.startsWith("/functions/v1/")) {
     return LIMITS.body.http;
   }
-  // Code uploads: the native versions route, Cognite's and Gcore's function create/update, Appwrite deployments.
+  // Code uploads: the native versions route, Cognite's function create and file upload URLs, Gcore's function
+  // create/update, Appwrite deployments.
   if (
     /^\/api\/functions\/[^/]+\/versions\/?$/.test(pathname) ||
     /^\/api\/v1\/projects\/[^/]+\/functions\/?$/.test(pathname) ||
+    /^\/api\/v1\/files\/upload\/[^/]+$/.test(pathname) ||
     /^\/cloud\/v1\/faas\/namespaces\/[^/]+\/[^/]+\/[^/]+\/functions(\/[^/]+)?\/?$/.test(pathname)
   ) {
     return LIMITS.body.upload;

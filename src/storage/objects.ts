@@ -8,7 +8,9 @@
  * - `snapshots/<functionId>/<versionId>/pyodide-<version>`: a Python version's memory snapshot, by the Pyodide build
  *   that made it (removed with its function);
  * - `appwrite-chunks/parts/<functionId>/<uploadId>/<offset>` and `appwrite-chunks/claims/<functionId>/<uploadId>`:
- *   the parts of a chunked Appwrite upload waiting for the rest, and the claim of the request that completes it.
+ *   the parts of a chunked Appwrite upload waiting for the rest, and the claim of the request that completes it;
+ * - `cognite-files/<workspaceId>/<fileId>/<uploadId>`: the content of a file of the Cognite surface's Files API, one
+ *   object per upload (a new upload replaces the file's object; deleting the file deletes it).
  */
 
 export const sourceKeyOf = (sha256: string) => `sources/${sha256}`;
@@ -31,3 +33,7 @@ export const chunkPartKey = (functionId: string, uploadId: string, offset: numbe
   `${chunkPartsPrefix(functionId, uploadId)}${String(offset).padStart(12, "0")}`;
 export const chunkClaimKey = (functionId: string, uploadId: string) =>
   `${CHUNKS_PREFIX}claims/${functionId}/${uploadId}`;
+
+export const cogniteFilesPrefixOf = (workspaceId: string) => `cognite-files/${workspaceId}/`;
+export const cogniteFileKeyOf = (workspaceId: string, fileId: number, uploadId: string) =>
+  `${cogniteFilesPrefixOf(workspaceId)}${fileId}/${uploadId}`;

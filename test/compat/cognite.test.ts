@@ -94,6 +94,8 @@ describe("Cognite Functions API", () => {
       envVars: { REGION: "eu-west" },
       metadata: { team: "ml" },
       runtime: "js",
+      // Not made from a file of the Files API.
+      fileId: 0,
     });
     expect(["Queued", "Deploying", "Ready"]).toContain(fn.status);
     expect(Number.isSafeInteger(fn.id)).toBe(true);
@@ -136,15 +138,31 @@ describe("Cognite Functions API", () => {
       expectCogniteError(await api("GET", `${base}/functions/abc`, { key: dev }), 400);
     });
 
-    it("refuses fileId, which needs Cognite's Files API", async () => {
-      const e = expectCogniteError(
+    it("refuses a fileId the project has no file for, a fileId beside files, and an item without code", async () => {
+      const count = async () => ok(await api("POST", `${base}/functions/list`, { key: dev, body: {} })).items.length;
+      const before = await count();
+      const missing = expectCogniteError(
         await api("POST", `${base}/functions`, {
           key: dev,
           body: { items: [{ name: unique("myfunction"), fileId: 4503599627370496, functionPath: "handler.py" }] },
         }),
         400,
       );
-      expect(e.message).toMatch(/fileId is not supported/);
+      expect(missing.message).toMatch(/fileId 4503599627370496: no such file/);
+      const both = expectCogniteError(
+        await api("POST", `${base}/functions`, {
+          key: dev,
+          body: { items: [{ name: unique("both"), fileId: 1, files: { "index.js": HANDLER } }] },
+        }),
+        400,
+      );
+      expect(both.message).toMatch(/once/);
+      const none = expectCogniteError(
+        await api("POST", `${base}/functions`, { key: dev, body: { items: [{ name: unique("none") }] } }),
+        400,
+      );
+      expect(none.message).toMatch(/fileId/);
+      expect(await count()).toBe(before);
     });
 
     it("removes the function again when its code is refused", async () => {
@@ -529,7 +547,7 @@ describe("Cognite Functions API", () => {
         timeoutMinutes: 15,
         cpuCores: { min: expect.any(Number), max: expect.any(Number), default: expect.any(Number) },
         memoryGb: { min: expect.any(Number), max: expect.any(Number), default: expect.any(Number) },
-        runtimes: ["js"],
+        runtimes: expect.arrayContaining(["py39", "py311", "py312", "js"]),
         responseSizeMb: 1,
       });
       expect(ok(await api("GET", `${base}/functions/status`, { key: dev }))).toEqual({ status: "activated" });

@@ -212,13 +212,9 @@ async def handle(function_call_info, data, secrets, client):
         { a: 1 },
         infoOf("call_cog", { scheduleId: "sch_9", scheduledTime: "2026-01-01T00:00:00.000Z" }, new FakeClient()) as any,
       );
+      // function_call_info comes from the host: the ids the Cognite surface shows (integers).
       expect(JSON.parse(out.result as string)).toEqual({
-        info: {
-          function_id: "fun_py",
-          call_id: "call_cog",
-          schedule_id: "sch_9",
-          scheduled_time: "2026-01-01T00:00:00.000Z",
-        },
+        info: { function_id: 7, call_id: 8, schedule_id: 9, scheduled_time: 1767225600000 },
         data: { a: 1 },
         secrets: { token: "t0k" },
         child: { target: "other", args: { a: 1 } },
@@ -228,12 +224,20 @@ async def handle(function_call_info, data, secrets, client):
   );
 
   it(
-    "calls a handler that declares only data, or only function_call_info",
+    "calls a handler that declares only function_call_info; without the host's client it has the call's own ids",
     async () => {
       const py = pyIsolate({
-        "main.py": "def handle(function_call_info):\n    return function_call_info['call_id']\n",
+        "main.py": "def handle(function_call_info):\n    return function_call_info\n",
       });
-      expect((await py.invoke(null, infoOf("call_only") as any)).result).toBe('"call_only"');
+      const alone = await py.invoke(null, infoOf("call_only", { scheduleId: "sch_1", scheduledTime: "x" }) as any);
+      expect(JSON.parse(alone.result as string)).toEqual({
+        function_id: "fun_py",
+        call_id: "call_only",
+        schedule_id: "sch_1",
+        scheduled_time: "x",
+      });
+      const hosted = await py.invoke(null, infoOf("call_2", {}, new FakeClient()) as any);
+      expect(JSON.parse(hosted.result as string)).toMatchObject({ function_id: 7, call_id: 8 });
     },
     T,
   );

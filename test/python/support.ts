@@ -40,6 +40,9 @@ export class FakeClient extends RpcTarget {
   calls(limit: number) {
     return [{ id: "call_earlier", status: "completed", limit }];
   }
+  cogniteCallInfo() {
+    return { function_id: 7, call_id: 8, schedule_id: 9, scheduled_time: 1767225600000 };
+  }
 }
 
 export const infoOf = (callId: string, extra: Record<string, unknown> = {}, client?: RpcTarget) => ({

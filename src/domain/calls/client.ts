@@ -2,6 +2,7 @@ import { RpcTarget } from "cloudflare:workers";
 import { and, eq, isNull, or } from "drizzle-orm";
 import type { Env, Principal } from "../../env";
 import { ApiError } from "../../lib/errors";
+import { numbersOfEach } from "../../storage/cognite-ids";
 import type { Db } from "../../storage/db";
 import { apiKeys, functions } from "../../storage/schema";
 import type { ServiceContext } from "../context";
@@ -25,6 +26,8 @@ interface ClientState {
   functionId: string;
   workspaceId: string;
   callId: string;
+  /** More of the call: a scheduled call's scheduleId and scheduledTime (ISO). */
+  call?: Record<string, string>;
   depth: number;
   tree: CallTree;
   invoke: NestedInvoke;
@@ -87,6 +90,32 @@ export class CallClient extends RpcTarget {
       startTime: c.startedAt === null ? null : new Date(c.startedAt).toISOString(),
       durationMs: c.durationMs,
     }));
+  }
+
+  /**
+   * Cognite's `function_call_info` of the call: its function's, its own and its schedule's ids as the Cognite surface
+   * shows them (integers, each given on first sight and kept: table cognite_ids), and a scheduled call's
+   * `scheduled_time` in epoch milliseconds (the `scheduledTime` of the surface's call object).
+   */
+  async cogniteCallInfo(): Promise<unknown> {
+    const s = states.get(this);
+    if (!s?.open) return failure("ctx.client can act only while the call that uses it runs", "unauthorized");
+    const scheduleId = s.call?.scheduleId;
+    const numbers = await numbersOfEach(s.env.DB, [
+      { kind: "function", ref: s.functionId },
+      { kind: "call", ref: s.callId },
+      ...(scheduleId ? [{ kind: "schedule" as const, ref: scheduleId }] : []),
+    ]);
+    const info: Record<string, number | undefined> = {
+      function_id: numbers.get(`function:${s.functionId}`),
+      call_id: numbers.get(`call:${s.callId}`),
+    };
+    if (scheduleId) {
+      const at = Date.parse(s.call?.scheduledTime ?? "");
+      info.schedule_id = numbers.get(`schedule:${scheduleId}`);
+      if (Number.isFinite(at)) info.scheduled_time = at;
+    }
+    return info;
   }
 }
 

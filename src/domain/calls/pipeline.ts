@@ -80,6 +80,7 @@ export async function executeCall(ctx: CallContext, p: CallRequest, callId: stri
     functionId: p.fn.id,
     workspaceId: p.workspaceId,
     callId,
+    call: p.call,
     depth: p.depth ?? 0,
     tree: p.tree ?? newTree(),
     invoke: p.nested,

@@ -57,11 +57,15 @@ export const functionEntity: EntityDef = {
       exists: (condition) =>
         sql`EXISTS (SELECT 1 FROM ${versions} AS rel_lv WHERE rel_lv.function_id = ${functions.id} AND rel_lv.number = ${latestNumber()} AND ${condition})`,
     },
-    /** What the Cognite surface keeps of the function: its integer id and Cognite's `owner` (table cognite_ids). */
+    /**
+     * What the Cognite surface keeps of the function: its integer id, Cognite's `owner` and the `fileId` its code came
+     * from (table cognite_ids).
+     */
     cognite: {
       fields: {
         id: { column: sql`rel_cg.id`, type: "number" },
         owner: { column: sql`rel_cg.owner`, type: "string", nullable: true },
+        fileId: { column: sql`rel_cg.file_id`, type: "number", nullable: true },
       },
       exists: (condition) =>
         sql`EXISTS (SELECT 1 FROM ${cogniteIds} AS rel_cg WHERE rel_cg.kind = 'function' AND rel_cg.ref = ${functions.id} AND ${condition})`,

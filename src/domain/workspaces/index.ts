@@ -4,7 +4,16 @@ import { newId } from "../../lib/ids";
 import { LIMITS } from "../../lib/limits";
 import type { EntityDef } from "../../lib/list/entity";
 import { compileListQuery, type ListQuery, paginate } from "../../lib/list/page";
-import { apiKeys, functions, invites, memberships, type WorkspaceRow, workspaces } from "../../storage/schema";
+import { cogniteFilesPrefixOf } from "../../storage/objects";
+import {
+  apiKeys,
+  cogniteFiles,
+  functions,
+  invites,
+  memberships,
+  type WorkspaceRow,
+  workspaces,
+} from "../../storage/schema";
 import {
   inVisibleWorkspaces,
   isUniqueViolation,
@@ -111,6 +120,13 @@ export async function deleteWorkspace(ctx: ServiceContext, id: string) {
     ctx.db.delete(apiKeys).where(eq(apiKeys.workspaceId, id)),
     ctx.db.delete(memberships).where(eq(memberships.workspaceId, id)),
     ctx.db.delete(invites).where(eq(invites.workspaceId, id)),
+    ctx.db.delete(cogniteFiles).where(eq(cogniteFiles.workspaceId, id)),
     ctx.db.delete(workspaces).where(eq(workspaces.id, id)),
   ]);
+  // The content of the Cognite surface's files goes with them.
+  for (;;) {
+    const { objects } = await ctx.env.CODE.list({ prefix: cogniteFilesPrefixOf(id), limit: 1000 });
+    if (objects.length === 0) break;
+    await ctx.env.CODE.delete(objects.map((o) => o.key));
+  }
 }

@@ -16,6 +16,8 @@ export const cogniteIds = sqliteTable(
     ref: text("ref").notNull(),
     /** Cognite's `owner` of a function created through the surface (edgefn has no such field). */
     owner: text("owner"),
+    /** The file (cognite_files.id) a function was created from through the surface. */
+    fileId: integer("file_id"),
   },
   (t) => [uniqueIndex("cognite_ids_kind_ref_idx").on(t.kind, t.ref)],
 );

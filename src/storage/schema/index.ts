@@ -1,6 +1,7 @@
 export * from "./api-keys";
 export * from "./calls";
 export * from "./cognite";
+export * from "./cognite-files";
 export * from "./functions";
 export * from "./invites";
 export * from "./json-schemas";

@@ -2,18 +2,25 @@
 import { and, eq, or, sql } from "drizzle-orm";
 import { ApiError } from "../../../lib/errors";
 import type { UploadFile } from "../../../lib/files";
+import type { CogniteFacts } from "../../../storage/cognite-ids";
 import { type FunctionRow, functions, type VersionRow, versions } from "../../../storage/schema";
 import { seesFunction } from "../../context";
 import { createFunction, deleteFunction, getFunction, listFunctions, purgeFunction } from "../../functions";
-import { createVersion } from "../../versions";
+import { createVersion, type Runtime, type Upload } from "../../versions";
+import { codeOfZip, HANDLER_FILE } from "./code";
+import { fileContent } from "./files";
 import { duplicatesOf, numberOf, numbersFor, refsFor, rejectDuplicates } from "./ids";
 import { cogniteError, collect, type Identifier, type Project } from "./project";
 
-/** A function with what its Cognite shape needs: its integer id, its owner, its current and latest versions. */
+/**
+ * A function with what its Cognite shape needs: its integer id, its owner, the file its code came from, its current
+ * and latest versions.
+ */
 export interface FunctionView {
   fn: FunctionRow;
   id?: number;
   owner?: string | null;
+  fileId?: number | null;
   /** The default (active) version. */
   current?: VersionRow;
   /** The newest version, whatever its status. */
@@ -83,14 +90,14 @@ export const functionNumber = (p: Project, fn: FunctionRow) => numberOf(p.ctx, "
 export async function functionViews(
   p: Project,
   rows: FunctionRow[],
-  owners?: Map<string, string>,
+  facts?: Map<string, CogniteFacts>,
 ): Promise<FunctionView[]> {
   if (rows.length === 0) return [];
   const ids = await numbersFor(
     p.ctx,
     "function",
     rows.map((r) => r.id),
-    owners,
+    facts,
   );
   const fnIds = JSON.stringify(rows.map((r) => r.id));
   const defaults = JSON.stringify(rows.flatMap((r) => (r.defaultVersionId ? [r.defaultVersionId] : [])));
@@ -108,6 +115,7 @@ export async function functionViews(
     fn,
     id: ids.get(fn.id)?.id,
     owner: ids.get(fn.id)?.owner,
+    fileId: ids.get(fn.id)?.fileId,
     current: vs.find((v) => v.id === fn.defaultVersionId),
     latest: vs
       .filter((v) => v.functionId === fn.id)
@@ -120,8 +128,11 @@ export interface FunctionItem {
   externalId?: string;
   description?: string;
   owner?: string;
+  /** The file (of the project's Files API) holding the code as a zip. */
   fileId?: number;
   functionPath?: string;
+  /** The runtime asked for (Cognite's py3x names are Python); inferred from the entry file when absent. */
+  runtime?: Runtime;
   secrets?: Record<string, string>;
   envVars?: Record<string, string>;
   metadata?: Record<string, string>;
@@ -130,23 +141,40 @@ export interface FunctionItem {
   files?: Record<string, UploadFile>;
 }
 
+/** An item's code as an upload: from its file's zip, or from the edgefn extensions `files` and `code`. */
+async function uploadOf(p: Project, item: FunctionItem): Promise<Upload> {
+  const given = [item.fileId !== undefined, item.files !== undefined, item.code !== undefined].filter(Boolean);
+  if (given.length !== 1) {
+    throw cogniteError(
+      400,
+      given.length === 0
+        ? "The item needs its code: `fileId` (a zip uploaded through /files), or edgefn's `files` (path -> text or {base64}) or `code` (one module)"
+        : "Give the item's code once: `fileId`, `files` or `code`",
+    );
+  }
+  if (item.fileId !== undefined) {
+    const { bytes } = await fileContent(p, item.fileId);
+    const { files, entrypoint } = await codeOfZip(item.fileId, bytes, item.functionPath || undefined);
+    return { files, entrypoint, runtime: item.runtime };
+  }
+  const files = item.files ?? { "index.ts": item.code as string };
+  const entrypoint = item.functionPath && Object.hasOwn(files, item.functionPath) ? item.functionPath : undefined;
+  // The SDK sends its default functionPath (handler.py) whatever the code: then edgefn picks the entry file.
+  if (item.functionPath && !entrypoint && item.functionPath !== HANDLER_FILE) {
+    throw new ApiError("bad_request", `functionPath '${item.functionPath}' is not among the uploaded files`);
+  }
+  return { files, entrypoint, runtime: item.runtime };
+}
+
 /** Creates each function and uploads its code as its first version; the build runs in the background (Queued). */
 export async function createFunctions(p: Project, items: FunctionItem[]): Promise<FunctionView[]> {
   const dupNames = duplicatesOf(items.flatMap((i) => (i.externalId ? [{ externalId: i.externalId }] : [])));
   if (dupNames.length > 0) throw cogniteError(400, "Duplicate externalIds in the request", undefined, dupNames);
-  for (const item of items) {
-    if (item.code === undefined && item.files === undefined) {
-      throw cogniteError(
-        400,
-        item.fileId !== undefined
-          ? "fileId is not supported by edgefn (it has no Files API): send the code in the item's `files` (path -> text or {base64}) or `code` (one module)"
-          : "The item needs its code: `files` (path -> text or {base64}) or `code` (one module); fileId is not supported",
-      );
-    }
-  }
   const created: FunctionRow[] = [];
-  const owners = new Map<string, string>();
+  const facts = new Map<string, CogniteFacts>();
   for (const item of items) {
+    // The code first: a file that is missing or not a zip of code leaves nothing behind.
+    const upload = await uploadOf(p, item);
     let fn: FunctionRow;
     try {
       fn = await createFunction(p.ctx, {
@@ -166,12 +194,7 @@ export async function createFunctions(p: Project, items: FunctionItem[]): Promis
       throw err;
     }
     try {
-      const files = item.files ?? { "index.ts": item.code as string };
-      const entrypoint = item.functionPath && Object.hasOwn(files, item.functionPath) ? item.functionPath : undefined;
-      if (item.functionPath && !entrypoint && item.functionPath !== "handler.py") {
-        throw new ApiError("bad_request", `functionPath '${item.functionPath}' is not among the uploaded files`);
-      }
-      await createVersion(p.ctx, fn.id, { files, entrypoint });
+      await createVersion(p.ctx, fn.id, upload);
     } catch (err) {
       // The upload was refused: remove the function again, so the request has no effect.
       await deleteFunction(p.ctx, fn.id)
@@ -179,10 +202,12 @@ export async function createFunctions(p: Project, items: FunctionItem[]): Promis
         .catch(() => undefined);
       throw err;
     }
-    if (item.owner !== undefined) owners.set(fn.id, item.owner);
+    if (item.owner !== undefined || item.fileId !== undefined) {
+      facts.set(fn.id, { owner: item.owner ?? null, fileId: item.fileId ?? null });
+    }
     created.push(await getFunction(p.ctx, fn.id));
   }
-  return functionViews(p, created, owners);
+  return functionViews(p, created, facts);
 }
 
 /**

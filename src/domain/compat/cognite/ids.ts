@@ -1,16 +1,16 @@
 /** Cognite's integer ids of edgefn's functions, calls and schedules (table cognite_ids, see src/storage). */
-import { type CogniteNumber, numbersOf, refsOf } from "../../../storage/cognite-ids";
+import { type CogniteFacts, type CogniteNumber, numbersOf, refsOf } from "../../../storage/cognite-ids";
 import type { CogniteKind } from "../../../storage/schema";
 import type { ServiceContext } from "../../context";
 import { cogniteError, type Identifier } from "./project";
 
-/** The integer id of each edgefn id, given on first sight (one D1 batch); also each function's owner. */
+/** The integer id of each edgefn id, given on first sight (one D1 batch); also each function's owner and fileId. */
 export const numbersFor = (
   ctx: Pick<ServiceContext, "env">,
   kind: CogniteKind,
   refs: string[],
-  owners?: Map<string, string>,
-): Promise<Map<string, CogniteNumber>> => numbersOf(ctx.env.DB, kind, refs, owners);
+  facts?: Map<string, CogniteFacts>,
+): Promise<Map<string, CogniteNumber>> => numbersOf(ctx.env.DB, kind, refs, facts);
 
 /** The integer id of one edgefn id. */
 export const numberOf = async (ctx: Pick<ServiceContext, "env">, kind: CogniteKind, ref: string): Promise<number> =>

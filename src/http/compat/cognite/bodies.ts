@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { envVarsProblem, LIMITS, metadataProblem, secretsProblem } from "../../../lib/limits";
 import { UploadFileSchema } from "../../openapi";
+import { RUNTIMES } from "./mapping";
 
 const id = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 const identifier = z.union([z.object({ id }).strict(), z.object({ externalId: z.string().min(1).max(255) }).strict()]);
@@ -32,11 +33,57 @@ const FunctionItem = z
     metadata: stringMap(metadataProblem).optional(),
     cpu: z.number().positive().optional(),
     memory: z.number().positive().optional(),
-    runtime: z.string().max(32).optional(),
+    runtime: z
+      .string()
+      .max(32)
+      .refine((r) => RUNTIMES.includes(r), `use one of ${RUNTIMES.join(", ")}`)
+      .optional(),
     indexUrl: z.string().optional(),
     extraIndexUrls: z.array(z.string()).optional(),
     code: z.string().optional(),
     files: z.record(z.string(), UploadFileSchema).optional(),
+  })
+  .strict();
+
+const bytes = (s: string) => new TextEncoder().encode(s).byteLength;
+/** Cognite's limits of a file's metadata: 256 pairs, keys of 128 bytes, values of 10240, 10240 bytes in all. */
+function fileMetadataProblem(m: Record<string, string>): string | null {
+  const entries = Object.entries(m);
+  if (entries.length > 256) return "at most 256 key-value pairs";
+  let total = 0;
+  for (const [k, v] of entries) {
+    if (bytes(k) > 128) return `key '${k.slice(0, 40)}' is longer than 128 bytes`;
+    if (bytes(v) > 10240) return `value of '${k.slice(0, 40)}' is longer than 10240 bytes`;
+    total += bytes(k) + bytes(v);
+  }
+  return total > 10240 ? "keys and values together exceed 10240 bytes" : null;
+}
+const time = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const fileIdentifiers = z.array(identifier).min(1).max(1000);
+
+/** A file's metadata as the SDK's upload sends it (null: absent). Asset, label and security fields are not kept. */
+const FileItem = z
+  .object({
+    name: z.string().min(1).max(256),
+    externalId: z.string().min(1).max(255).nullish(),
+    directory: z
+      .string()
+      .max(512)
+      .refine((d) => d.startsWith("/"), "must be an absolute, unix-style path")
+      .nullish(),
+    source: z.string().max(128).nullish(),
+    mimeType: z.string().max(256).nullish(),
+    metadata: stringMap(fileMetadataProblem).nullish(),
+    dataSetId: id.nullish(),
+    sourceCreatedTime: time.nullish(),
+    sourceModifiedTime: time.nullish(),
+    assetIds: z.array(id).max(1000).nullish(),
+    securityCategories: z.array(id).max(100).nullish(),
+    labels: z
+      .array(z.object({ externalId: z.string().min(1).max(255) }).strict())
+      .max(10)
+      .nullish(),
+    geoLocation: z.record(z.string(), z.unknown()).nullish(),
   })
   .strict();
 
@@ -123,12 +170,38 @@ export const Bodies = {
     .object({ items: z.array(idItem).min(1).max(100), ignoreUnknownIds: z.boolean().optional() })
     .strict(),
   deleteSchedules: z.object({ items: z.array(idItem).min(1).max(100) }).strict(),
+  createFile: FileItem,
+  filesByIds: z.object({ items: fileIdentifiers, ignoreUnknownIds: z.boolean().nullish() }).strict(),
+  deleteFiles: z.object({ items: fileIdentifiers, ignoreUnknownIds: z.boolean().nullish() }).strict(),
+  listFiles: z
+    .object({
+      filter: z
+        .object({
+          name: z.string().max(256).optional(),
+          externalIdPrefix: z.string().max(255).optional(),
+          directoryPrefix: z.string().max(512).optional(),
+          mimeType: z.string().max(256).optional(),
+          source: z.string().max(128).optional(),
+          uploaded: z.boolean().optional(),
+          dataSetIds: z.array(idItem).max(100).optional(),
+          metadata: z.record(z.string(), z.string()).optional(),
+          createdTime: range.optional(),
+          lastUpdatedTime: range.optional(),
+          uploadedTime: range.optional(),
+        })
+        .strict()
+        .nullish(),
+      limit,
+      cursor,
+    })
+    .strict(),
   sessions: z
     .object({
       items: z
         .array(
           z.union([
             z.object({ tokenExchange: z.literal(true) }).strict(),
+            z.object({ oneshotTokenExchange: z.literal(true) }).strict(),
             z.object({ clientId: z.string().min(1).max(255), clientSecret: z.string().min(1).max(1000) }).strict(),
           ]),
         )

@@ -1,18 +1,32 @@
 /**
  * Cognite's shapes and filters, and edgefn's: pure functions from the Cognite verbs' views (native rows with their
- * integer ids) to Cognite's Function, Call and Schedule objects, and from Cognite's list filters to nodes of the
- * list language (see docs/functions.md), which the list engine compiles to SQL.
+ * integer ids) to Cognite's Function, Call, Schedule and File objects, and from Cognite's list filters to nodes of
+ * the list language (see docs/functions.md), which the list engine compiles to SQL.
  */
 import type { CallView, UnrecordedCall } from "../../../domain/compat/cognite/calls";
 import type { FunctionView } from "../../../domain/compat/cognite/functions";
 import type { ScheduleView } from "../../../domain/compat/cognite/schedules";
 import { describeCron } from "../../../domain/schedules/cron";
+import { type Runtime, runtimeOf } from "../../../domain/versions";
 import { LIMITS } from "../../../lib/limits";
 import { maskSecrets } from "../../../lib/secrets";
-import type { VersionRow } from "../../../storage/schema";
+import { PYODIDE_BUILD } from "../../../runtime/python/bundle";
+import type { CogniteFileRow, VersionRow } from "../../../storage/schema";
 
-export const RUNTIME = "js";
-export const RUNTIME_VERSION = "Cloudflare Workers (compatibility date 2026-11-01)";
+/** JavaScript and TypeScript functions (an edgefn runtime, not one of Cognite's). */
+export const JS_RUNTIME = "js";
+export const JS_RUNTIME_VERSION = "Cloudflare Workers (compatibility date 2026-11-01)";
+/** The Python edgefn runs, in Cognite's naming ("py314" for Python 3.14.x). */
+const [PY_MAJOR, PY_MINOR] = PYODIDE_BUILD.python.split(".");
+export const PYTHON_RUNTIME = `py${PY_MAJOR}${PY_MINOR}`;
+export const PYTHON_RUNTIME_VERSION = `Python ${PYODIDE_BUILD.python} (Pyodide ${PYODIDE_BUILD.pyodide})`;
+/** The Python runtimes a function may ask for: Cognite's names; each runs on PYTHON_RUNTIME. */
+export const PYTHON_RUNTIMES = [...new Set(["py39", "py310", "py311", "py312", "py313", "py314", PYTHON_RUNTIME])];
+export const RUNTIMES = [...PYTHON_RUNTIMES, JS_RUNTIME];
+
+/** The edgefn runtime of a Cognite runtime name (undefined: not given). */
+export const runtimeOfName = (name: string | undefined): Runtime | undefined =>
+  name === undefined ? undefined : name === JS_RUNTIME ? "javascript" : "python";
 /** What a call gets, in Cognite's units (Workers isolates have 128 MB; CPU is not reserved per call). */
 const CPU_CORES = 1;
 const MEMORY_GB = 0.128;
@@ -88,8 +102,7 @@ export function functionFilter(f: FunctionFilter): unknown {
   return andOf([
     ...(f.name === undefined ? [] : [{ name: { eq: f.name } }]),
     ...(f.owner === undefined ? [] : [{ cognite: { owner: { eq: f.owner } } }]),
-    // edgefn has no Files API: no function has a fileId.
-    ...(f.fileId === undefined ? [] : [NOTHING]),
+    ...(f.fileId === undefined ? [] : [{ cognite: { fileId: { eq: f.fileId } } }]),
     ...(f.status === undefined ? [] : [STATUS_FILTERS[f.status]]),
     ...(f.externalIdPrefix === undefined ? [] : [{ externalId: { startsWith: f.externalIdPrefix } }]),
     ...rangeOf("createdAt", f.createdTime),
@@ -101,22 +114,26 @@ export function functionFilter(f: FunctionFilter): unknown {
 export function functionModel(view: FunctionView) {
   const { fn, current, latest } = view;
   const { status, error } = statusOf(view);
+  const entry = (current ?? latest)?.entrypoint;
+  const python = entry !== undefined && runtimeOf(entry) === "python";
   return present({
     id: view.id,
     name: fn.name,
+    // 0: the code did not come from a file of the Files API (edgefn's `files`/`code`, or the native API).
+    fileId: view.fileId ?? 0,
     externalId: fn.externalId,
     description: fn.description,
     owner: view.owner,
     status,
-    functionPath: (current ?? latest)?.entrypoint,
+    functionPath: entry,
     createdTime: fn.createdAt,
     metadata: fn.metadata ?? {},
     secrets: maskSecrets(fn.secrets) ?? {},
     envVars: fn.envVars ?? {},
     cpu: CPU_CORES,
     memory: MEMORY_GB,
-    runtime: RUNTIME,
-    runtimeVersion: RUNTIME_VERSION,
+    runtime: python ? PYTHON_RUNTIME : JS_RUNTIME,
+    runtimeVersion: python ? PYTHON_RUNTIME_VERSION : JS_RUNTIME_VERSION,
     error,
     lastCalled: fn.lastCalledAt,
   });
@@ -235,7 +252,62 @@ export function limitsModel() {
     timeoutMinutes: LIMITS.timeoutMs.max / 60_000,
     cpuCores: { min: CPU_CORES, max: CPU_CORES, default: CPU_CORES },
     memoryGb: { min: MEMORY_GB, max: MEMORY_GB, default: MEMORY_GB },
-    runtimes: [RUNTIME],
+    runtimes: RUNTIMES,
     responseSizeMb: LIMITS.resultBytes / (1024 * 1024),
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Files
+
+/** A file in Cognite's shape; `uploadUrl` only in the answer to its create. */
+export function fileModel(row: CogniteFileRow, uploadUrl?: string) {
+  return present({
+    id: row.id,
+    name: row.name,
+    externalId: row.externalId,
+    directory: row.directory,
+    source: row.source,
+    mimeType: row.mimeType,
+    metadata: row.metadata ?? {},
+    dataSetId: row.dataSetId,
+    sourceCreatedTime: row.sourceCreatedTime,
+    sourceModifiedTime: row.sourceModifiedTime,
+    uploaded: row.uploadedAt !== null,
+    uploadedTime: row.uploadedAt,
+    createdTime: row.createdAt,
+    lastUpdatedTime: row.updatedAt,
+    uploadUrl,
+  });
+}
+
+export interface FileFilter {
+  name?: string;
+  externalIdPrefix?: string;
+  directoryPrefix?: string;
+  mimeType?: string;
+  source?: string;
+  uploaded?: boolean;
+  dataSetIds?: { id: number }[];
+  metadata?: Record<string, string>;
+  createdTime?: Range;
+  lastUpdatedTime?: Range;
+  uploadedTime?: Range;
+}
+
+/** Cognite's file filter in the list language (undefined: every file). */
+export function fileFilter(f: FileFilter): unknown {
+  return andOf([
+    ...(f.name === undefined ? [] : [{ name: { eq: f.name } }]),
+    ...(f.externalIdPrefix === undefined ? [] : [{ externalId: { startsWith: f.externalIdPrefix } }]),
+    ...(f.directoryPrefix === undefined ? [] : [{ directory: { startsWith: f.directoryPrefix } }]),
+    ...(f.mimeType === undefined ? [] : [{ mimeType: { eq: f.mimeType } }]),
+    ...(f.source === undefined ? [] : [{ source: { eq: f.source } }]),
+    ...(f.uploaded === undefined ? [] : [{ uploaded: { eq: f.uploaded } }]),
+    ...(f.dataSetIds === undefined ? [] : [{ dataSetId: { in: f.dataSetIds.map((d) => d.id) } }]),
+    ...(f.metadata === undefined ? [] : [{ metadata: { contains: f.metadata } }]),
+    ...rangeOf("createdTime", f.createdTime),
+    ...rangeOf("lastUpdatedTime", f.lastUpdatedTime),
+    ...rangeOf("uploadedTime", f.uploadedTime),
+  ]);
 }

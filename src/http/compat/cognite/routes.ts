@@ -1,5 +1,4 @@
-import { type Context, Hono } from "hono";
-import type { z } from "zod";
+import { Hono } from "hono";
 import {
   callFunction,
   callLogLines,
@@ -34,9 +33,10 @@ import {
   scheduleViews,
 } from "../../../domain/compat/cognite/schedules";
 import type { App } from "../../router";
-import { bearer, type CompatEnv, compatRouter, readJson } from "../kit";
+import { bearer, compatRouter } from "../kit";
 import { Bodies } from "./bodies";
 import { cogniteError } from "./errors";
+import { registerFileRoutes } from "./files";
 import {
   callFilter,
   callLogsModel,
@@ -44,38 +44,11 @@ import {
   functionFilter,
   functionModel,
   limitsModel,
+  runtimeOfName,
   scheduleFilter,
   scheduleModel,
 } from "./mapping";
-
-type CEnv = CompatEnv<{ project: Project }>;
-type C = Context<CEnv>;
-
-/** A Cognite limit: -1 (all) becomes the most one answer holds; default 100. */
-const limitOf = (n: number | null | undefined, fallback = 100) =>
-  n === undefined || n === null ? fallback : n <= 0 ? 10_000 : n;
-
-function queryLimit(c: C): { limit: number; cursor?: string } {
-  const raw = c.req.query("limit");
-  const n = raw === undefined ? undefined : Number(raw);
-  if (n !== undefined && (!Number.isInteger(n) || n < -1 || n > 10_000)) {
-    throw failure(400, "limit must be an integer from 1 to 10000 (or -1 for all)");
-  }
-  return { limit: limitOf(n), cursor: c.req.query("cursor") || undefined };
-}
-
-function pathId(c: C, name: string): number {
-  const n = Number(c.req.param(name));
-  if (!Number.isSafeInteger(n) || n < 1) throw failure(400, `${name} must be a positive integer`);
-  return n;
-}
-
-/** A list answer: its items, and `nextCursor` when there is more. */
-const page = <T>(r: { items: T[]; nextCursor?: string }, model: (item: T) => unknown) =>
-  r.nextCursor ? { items: r.items.map(model), nextCursor: r.nextCursor } : { items: r.items.map(model) };
-
-/** The body, required unless `optional` (a list's filter may be left out). */
-const read = <T extends z.ZodType>(c: C, schema: T, optional = false) => readJson(c, schema, { required: !optional });
+import { type C, type CEnv, limitOf, page, pathId, queryLimit, read } from "./request";
 
 const fnOf = (c: C) => resolveFunction(c.var.project, { id: pathId(c, "functionId") } as Identifier);
 
@@ -159,7 +132,8 @@ function functionRoutes(r: Hono<CEnv>) {
   // Functions
   r.post("/", async (c) => {
     const body = await read(c, Bodies.createFunctions);
-    return c.json({ items: (await createFunctions(c.var.project, body.items)).map(functionModel) }, 201);
+    const items = body.items.map((item) => ({ ...item, runtime: runtimeOfName(item.runtime) }));
+    return c.json({ items: (await createFunctions(c.var.project, items)).map(functionModel) }, 201);
   });
   r.get("/", async (c) => {
     const q = queryLimit(c);
@@ -252,6 +226,7 @@ export function registerCogniteRoutes(app: App): void {
   const fns = new Hono<CEnv>();
   functionRoutes(fns);
   v1.route("/projects/:project/functions", fns);
+  registerFileRoutes(v1);
   // Cognite's SDKs open a session (for its nonce) before a call or a schedule: answer with a session that is never
   // checked, since calls and schedules here run with the edgefn key's rights, not a session's.
   v1.post("/projects/:project/sessions", async (c) => {
@@ -259,7 +234,12 @@ export function registerCogniteRoutes(app: App): void {
     return c.json({
       items: body.items.map((item) => ({
         id: crypto.getRandomValues(new Uint32Array(1))[0] as number,
-        type: "clientId" in item ? "CLIENT_CREDENTIALS" : "TOKEN_EXCHANGE",
+        type:
+          "clientId" in item
+            ? "CLIENT_CREDENTIALS"
+            : "oneshotTokenExchange" in item
+              ? "ONESHOT_TOKEN_EXCHANGE"
+              : "TOKEN_EXCHANGE",
         status: "READY",
         nonce: crypto.randomUUID(),
         ...("clientId" in item ? { clientId: item.clientId } : {}),
