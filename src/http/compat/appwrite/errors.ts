@@ -1,8 +1,9 @@
+import { appwriteTypeOf } from "../../../domain/compat/appwrite/failures";
+import { APPWRITE_VERSION } from "../../../domain/compat/appwrite/settings";
 import type { ApiError, ErrorCode } from "../../../lib/errors";
 import type { Rendered } from "../kit";
 
-/** The Appwrite server version the surface answers as. */
-export const APPWRITE_VERSION = "1.7.4";
+export { APPWRITE_VERSION };
 
 const TYPES: Record<ErrorCode, string> = {
   bad_request: "general_argument_invalid",
@@ -28,15 +29,20 @@ const NOT_FOUND: Record<string, string> = {
   variable: "variable_not_found",
   workspace: "project_not_found",
   project: "project_not_found",
+  template: "function_template_not_found",
+  route: "general_route_not_found",
+  rule: "rule_not_found",
 };
 
 /** Appwrite's error shape: `{message, code, type, version}` with the HTTP status as `code`. */
 export function appwriteError(err: ApiError): Rendered {
-  let type = TYPES[err.code];
-  if (err.code === "not_found") {
-    const what = /^(function|version|call|variable|workspace|project)\b/.exec(err.message)?.[1];
-    type = (what && NOT_FOUND[what]) || type;
+  let type = appwriteTypeOf(err) ?? TYPES[err.code];
+  if (!appwriteTypeOf(err)) {
+    if (err.code === "not_found") {
+      const what = /^(function|version|call|variable|workspace|project|template|route|rule)\b/.exec(err.message)?.[1];
+      type = (what && NOT_FOUND[what]) || type;
+    }
+    if (err.code === "conflict" && /already|taken|exists|unique/i.test(err.message)) type = "function_already_exists";
   }
-  if (err.code === "conflict" && /already|taken|exists|unique/i.test(err.message)) type = "function_already_exists";
   return { status: err.status, body: { message: err.message, code: err.status, type, version: APPWRITE_VERSION } };
 }
