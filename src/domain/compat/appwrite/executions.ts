@@ -7,6 +7,8 @@ import { invokeFunction } from "../../calls/invoke";
 import { readResult } from "../../calls/record";
 import type { ServiceContext } from "../../context";
 import { getVersion } from "../../versions";
+import { appwriteFailure } from "./failures";
+import { latestVersion } from "./functions";
 import type { ExecutionRecord } from "./models";
 import { envelope } from "./run";
 
@@ -69,8 +71,23 @@ export async function execute(
     }
     if (scheduledAt > Date.now() + LIMITS.scheduleAheadMs) throw badRequest("scheduledAt is too far ahead");
   }
-  let handlers: string[] | null = null;
-  if (fn.defaultVersionId) handlers = (await getVersion(ctx, fn.id, fn.defaultVersionId)).version.handlers;
+  if (!fn.defaultVersionId) {
+    // Appwrite's answers: an activated deployment still building, else none to run.
+    const latest = await latestVersion(ctx, fn);
+    if (latest?.activate && (latest.status === "queued" || latest.status === "building")) {
+      throw appwriteFailure(
+        "bad_request",
+        "build_not_ready",
+        "Build with the requested ID is building and not ready for execution.",
+      );
+    }
+    throw appwriteFailure(
+      "not_found",
+      "deployment_not_found",
+      "Deployment not found. Create a deployment before trying to execute a function",
+    );
+  }
+  const handlers = (await getVersion(ctx, fn.id, fn.defaultVersionId)).version.handlers;
   let args: unknown;
   if (handlers?.includes("handle")) {
     try {
