@@ -11,7 +11,7 @@
  * - nothing done with an execution's own key (`x-appwrite-key`) raises events.
  * So no chain of events goes deeper than one execution. Disabled functions are not fired.
  */
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Principal } from "../../../env";
 import { newId } from "../../../lib/ids";
 import { LIMITS } from "../../../lib/limits";
@@ -152,17 +152,31 @@ async function fire(ctx: Omit<EventContext, "defer">, subject: EventSubject, act
   if (all.length === 0) return;
   const { pattern, params } = nameOf(subject, action);
   const names = eventNames(pattern, params);
-  const fired = all.filter(
+  const matched = all.filter(
     (l) =>
       l.events.some((e) => names.includes(e)) &&
-      settingsOf(l.fn).enabled &&
-      l.fn.defaultVersionId !== null &&
       // A function is never fired by its own executions.
       !(subject.kind === "execution" && l.fn.id === subject.fn.id),
   );
+  if (matched.length === 0) return;
+  // The cache says who listens; whether each is enabled, and the deployment it runs, are read as they are now.
+  const current = await ctx.db
+    .select()
+    .from(functions)
+    .where(
+      and(
+        inArray(
+          functions.id,
+          matched.map((l) => l.fn.id),
+        ),
+        isNull(functions.deletedAt),
+      ),
+    )
+    .all();
+  const fired = current.filter((fn) => settingsOf(fn).enabled && fn.defaultVersionId !== null);
   if (fired.length === 0) return;
   const body = JSON.stringify(await payloadOf(ctx, subject));
-  for (const { fn } of fired) await enqueueEventCall(ctx, fn, names[0] as string, body);
+  for (const fn of fired) await enqueueEventCall(ctx, fn, names[0] as string, body);
 }
 
 /** The event's object, in Appwrite's model. */
