@@ -122,7 +122,8 @@ describe("queries", () => {
 
     // Pages by offset (the CLI's paginate), oldest first by $createdAt.
     const order = { method: "orderAsc", attribute: "$createdAt" };
-    const page = (offset: number) => ids([order, { method: "limit", values: [2] }, { method: "offset", values: [offset] }]);
+    const page = (offset: number) =>
+      ids([order, { method: "limit", values: [2] }, { method: "offset", values: [offset] }]);
     expect([...(await page(0)), ...(await page(2))]).toEqual(made);
     const total = await aw("GET", `/functions${queries({ method: "limit", values: [1] })}&total=false`);
     expect(total.body.total).toBe(0);
@@ -139,7 +140,10 @@ describe("queries", () => {
     const method = await aw("GET", `/functions${queries({ method: "fuzzy", attribute: "name", values: ["a"] })}`);
     expect(method.status).toBe(400);
     expect(method.body.message).toMatch(/Invalid query method: fuzzy/);
-    const badType = await aw("GET", `/functions${queries({ method: "greaterThan", attribute: "timeout", values: ["ten"] })}`);
+    const badType = await aw(
+      "GET",
+      `/functions${queries({ method: "greaterThan", attribute: "timeout", values: ["ten"] })}`,
+    );
     expect(badType.status).toBe(400);
   });
 
@@ -170,9 +174,9 @@ describe("queries", () => {
     expect(await list(eq("requestPath", ["/fine"]))).toEqual([ok.body.$id]);
     expect(await list(eq("deploymentId", [fn.deploymentId]), eq("status", ["completed"]))).toEqual([ok.body.$id]);
     expect(await list({ method: "greaterThan", attribute: "duration", values: [3600] })).toEqual([]);
-    expect(await list({ method: "lessThan", attribute: "duration", values: [3600] }, eq("status", ["completed"]))).toEqual(
-      [ok.body.$id],
-    );
+    expect(
+      await list({ method: "lessThan", attribute: "duration", values: [3600] }, eq("status", ["completed"])),
+    ).toEqual([ok.body.$id]);
   });
 
   it("filters deployments on status, sizes and activation", async () => {
