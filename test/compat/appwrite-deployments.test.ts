@@ -120,6 +120,9 @@ describe("templates", () => {
     expect(all.status).toBe(200);
     expect(all.body.templates.map((t: any) => t.id).sort()).toEqual(["hello-http", "json-echo", "starter"]);
     expect(all.body.total).toBe(3);
+    const second = await aw("GET", "/functions/templates?limit=1&offset=1");
+    expect(second.body.templates.map((t: any) => t.id)).toEqual([all.body.templates[1].id]);
+    expect((await aw("GET", "/functions/templates?offset=5001")).status).toBe(400);
     const filtered = await aw("GET", "/functions/templates?useCases[]=utilities&runtimes[]=node-22");
     expect(filtered.body.templates.map((t: any) => t.id)).toEqual(["json-echo"]);
     const hello = await aw("GET", "/functions/templates/hello-http");

@@ -318,6 +318,31 @@ describe("Appwrite's CLI against edgefn", { timeout: 180_000 }, () => {
     expect(JSON.parse(second.responseBody)).toEqual({ ids: [first.$id], others: "general_unauthorized_scope" });
   });
 
+  it("lists the platform's templates and deploys one", async () => {
+    const templates = await json("functions", "list-templates");
+    expect(templates.templates.map((t: any) => t.id)).toContain("hello-http");
+    const template = await json("functions", "get-template", "--template-id", "hello-http");
+    const runtime = template.runtimes.find((r: any) => r.name === "node-22");
+    await json(
+      ...["functions", "create", "--function-id", "greeter", "--name", "Greeter", "--runtime", "node-22"],
+      ...["--entrypoint", runtime.entrypoint],
+    );
+    const deployment = await json(
+      ...["functions", "create-template-deployment", "--function-id", "greeter"],
+      ...["--repository", template.providerRepositoryId, "--owner", template.providerOwner],
+      ...["--root-directory", runtime.providerRootDirectory, "--type", "tag", "--reference", template.providerVersion],
+      ...["--activate", "true"],
+    );
+    await until(
+      () => json("functions", "get", "--function-id", "greeter"),
+      (f) => f.deploymentId === deployment.$id,
+      60_000,
+    );
+    const exec = await json("functions", "create-execution", "--function-id", "greeter", "--xpath", "/?name=Ada");
+    expect(exec.responseBody).toBe("Hello, Ada!");
+    expect((await appwrite("functions", "delete", "--function-id", "greeter")).code).toBe(0);
+  });
+
   it("deletes a function", async () => {
     expect((await appwrite("functions", "delete", "--function-id", "self")).code).toBe(0);
     const gone = await appwrite("functions", "get", "--function-id", "self");

@@ -12,6 +12,7 @@ function listParam(url: string, name: string): string[] {
   return out;
 }
 
+/** A `limit`/`offset` query parameter: `fallback` when absent, else an integer from `min` to 5000. */
 function range(raw: string | undefined, name: string, min: number, fallback: number): number {
   if (raw === undefined || raw === "") return fallback;
   const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
