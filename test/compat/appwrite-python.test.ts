@@ -29,6 +29,10 @@ def main(context):
         "body": context.req.body_json if context.req.body_text else None,
         "greeting": os.environ.get("GREETING"),
         "header": context.req.headers.get("x-test"),
+        "function": os.environ.get("APPWRITE_FUNCTION_ID"),
+        "runtime": os.environ.get("APPWRITE_FUNCTION_RUNTIME_NAME") + " " + os.environ.get("APPWRITE_FUNCTION_RUNTIME_VERSION"),
+        "trigger": context.req.headers.get("x-appwrite-trigger"),
+        "key": context.req.headers.get("x-appwrite-key", "")[:8],
     })
 `;
 
@@ -97,7 +101,17 @@ describe("Appwrite: Python runtimes", () => {
       201,
     );
     expect(exec).toMatchObject({ status: "completed", responseStatusCode: 200 });
-    expect(JSON.parse(exec.responseBody)).toEqual({ method: "POST", body: { n: 1 }, greeting: "hallo", header: "yes" });
+    expect(JSON.parse(exec.responseBody)).toEqual({
+      method: "POST",
+      body: { n: 1 },
+      greeting: "hallo",
+      header: "yes",
+      // Appwrite's variables and headers, as a JavaScript function gets them; the execution's key among them.
+      function: id,
+      runtime: "Python 3.12",
+      trigger: "http",
+      key: "dynamic_",
+    });
     expect(exec.logs).toContain("path /");
 
     const text = expectStatus(
