@@ -3,6 +3,9 @@
  * `def main(context)` runs it, with context.req, context.res (json, text, send, redirect, empty), context.log and
  * context.error, and its executions show the response and the logs.
  */
+import { exports } from "cloudflare:workers";
+import { gunzipSync } from "fflate";
+import { parseTar } from "nanotar";
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectStatus, newKey, newWorkspace, unique } from "../support/api";
 import { deploymentForm, send, tgz } from "../support/http";
@@ -90,6 +93,14 @@ describe("Appwrite: Python runtimes", () => {
     );
     const built = await ready(id, dep.$id);
     expect(built.status, built.buildLogs).toBe("ready");
+    // Its build output: the Python files the isolate loads.
+    const output = await exports.default.fetch(
+      `http://edgefn.test/v1/functions/${id}/deployments/${dep.$id}/download?type=output`,
+      { headers: { "x-appwrite-project": ws.id, "x-appwrite-key": key } },
+    );
+    expect(output.status).toBe(200);
+    const files = parseTar(gunzipSync(new Uint8Array(await output.arrayBuffer())));
+    expect(files.find((f) => f.text === MAIN)?.name).toMatch(/main\.py$/);
 
     const exec = expectStatus(
       await aw("POST", `/functions/${id}/executions`, {
