@@ -62,6 +62,8 @@ let home: string;
 let project: string;
 let workspaceId: string;
 let key: string;
+/** The first deployment of `hello`, made from a folder. */
+let firstDeployment: string;
 
 interface Run {
   code: number | null;
@@ -196,6 +198,7 @@ describe("Appwrite's CLI against edgefn", { timeout: 180_000 }, () => {
     mkdirSync(join(project, "hello", "src"), { recursive: true });
     writeFileSync(join(project, "hello", "src", "main.js"), HELLO);
     const deploymentId = await deployFolder("hello", "hello");
+    firstDeployment = deploymentId;
     expect((await json("functions", "get", "--function-id", "hello")).deploymentId).toBe(deploymentId);
 
     const exec = await json(
@@ -250,7 +253,7 @@ describe("Appwrite's CLI against edgefn", { timeout: 180_000 }, () => {
     expect(missing.stdout + missing.stderr).toContain("Function with the requested ID could not be found.");
   });
 
-  it("pulls functions into the project and pushes them back", async () => {
+  it("pulls functions into the project and pushes them back; switches deployments, manages variables", async () => {
     const pulled = await appwrite("--all", "--force", "pull", "functions");
     expect(pulled.code, pulled.stdout + pulled.stderr).toBe(0);
     const config = JSON.parse(readFileSync(join(project, "appwrite.config.json"), "utf8"));
@@ -278,6 +281,44 @@ describe("Appwrite's CLI against edgefn", { timeout: 180_000 }, () => {
     expect(ready.deploymentId).not.toBe("");
     const exec = await json("functions", "create-execution", "--function-id", "hello");
     expect(JSON.parse(exec.responseBody).hi).toBe("pushed");
+
+    // Back to the first deployment, then the pushed one goes.
+    await json("functions", "update-function-deployment", "--function-id", "hello", "--deployment-id", firstDeployment);
+    const back = await json("functions", "create-execution", "--function-id", "hello");
+    expect(JSON.parse(back.responseBody).hi).toBe("world");
+    const deleted = await appwrite(
+      "functions",
+      "delete-deployment",
+      "--function-id",
+      "hello",
+      "--deployment-id",
+      ready.deploymentId,
+    );
+    expect(deleted.code, deleted.stdout + deleted.stderr).toBe(0);
+    const left = await json("functions", "list-deployments", "--function-id", "hello");
+    expect(left.deployments.map((d: any) => d.$id)).toEqual([firstDeployment]);
+
+    // Variables one by one, and an execution deleted.
+    expect(await json("functions", "get-variable", "--function-id", "hello", "--variable-id", "MODE")).toMatchObject({
+      value: "demo",
+      secret: false,
+    });
+    const updated = await json(
+      ...["functions", "update-variable", "--function-id", "hello", "--variable-id", "MODE"],
+      ...["--key", "MODE", "--value", "live", "--secret", "false"],
+    );
+    expect(updated.value).toBe("live");
+    expect(
+      (await appwrite("functions", "delete-variable", "--function-id", "hello", "--variable-id", "MODE")).code,
+    ).toBe(0);
+    const vars = await json("functions", "list-variables", "--function-id", "hello");
+    expect(vars.variables.map((v: any) => v.key)).toEqual(["GREETING"]);
+    expect(
+      (await appwrite("functions", "delete-execution", "--function-id", "hello", "--execution-id", back.$id)).code,
+    ).toBe(0);
+    const gone = await appwrite("functions", "get-execution", "--function-id", "hello", "--execution-id", back.$id);
+    expect(gone.code).toBe(1);
+    expect(gone.stdout + gone.stderr).toContain("Execution with the requested ID could not be found.");
   });
 
   it("runs a function that lists its own executions with node-appwrite and its execution's key", async () => {
