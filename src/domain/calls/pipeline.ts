@@ -1,7 +1,6 @@
 import { LIMITS } from "../../lib/limits";
 import type { InvokeOutcome } from "../../runtime/entry";
 import { type JournalEntry, JournalTarget, journalEnabled, journalEnd, PYTHON_STALL_MS } from "../../runtime/journal";
-import { functionIsolate } from "../../runtime/loader";
 import { type CheckedOutcome, checkLogs, checkOutcome } from "../../runtime/outcome";
 import { isPythonEntry } from "../../runtime/python/bundle";
 import type { FunctionRow } from "../../storage/schema";
