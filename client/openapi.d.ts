@@ -2902,7 +2902,7 @@ export interface paths {
           orderBy?: string;
           /** @description One of queued, running, completed, failed, timeout, canceled */
           status?: string;
-          /** @description One of api, http, schedule, retry */
+          /** @description One of api, http, schedule, retry, event */
           trigger?: string;
           scheduleId?: string;
           versionId?: string;
@@ -5158,7 +5158,7 @@ export interface components {
       /** @enum {string} */
       status: "queued" | "running" | "completed" | "failed" | "timeout" | "canceled";
       /** @enum {string} */
-      trigger: "api" | "http" | "schedule" | "retry";
+      trigger: "api" | "http" | "schedule" | "retry" | "event";
       /** @description 1 for the first try; counts up when a retry runs */
       attempt: number;
       maxRetries: number;

@@ -63,6 +63,15 @@ export interface Principal {
   platformAdmin?: boolean;
   /** The session the request came with (`ses_...`), when it came with one. */
   sessionId?: string;
+  /**
+   * Set for the short-lived key an Appwrite execution gets (`x-appwrite-key`): the Appwrite scopes it grants. Only
+   * the Appwrite surface accepts such a key, and only for routes of those scopes.
+   */
+  scopes?: string[];
+  /** A request without any credential, where a surface lets one through (Appwrite's public executions). */
+  anonymous?: true;
+  /** A signed-in user (a session of an account): what Appwrite's `execute` roles are checked against. */
+  user?: { id: string; teams?: string[]; labels?: string[]; verified?: boolean };
 }
 
 export interface AppVariables {

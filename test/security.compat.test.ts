@@ -90,6 +90,24 @@ const aw = (
   body,
 });
 
+/** A route of the rest of Appwrite's /v1 (what its CLI calls around functions). */
+const v1 = (
+  method: string,
+  path: string,
+  url: (ids: Ids) => string,
+  role: Role,
+  names: IdKey[],
+  body?: (ids: Ids) => unknown,
+): RouteCase => ({
+  surface: "appwrite",
+  method,
+  path: `/v1${path}`,
+  url: (ids) => `/v1${url(ids)}`,
+  role,
+  names,
+  body,
+});
+
 const COG = "/api/v1/projects/{project}";
 const cog = (
   method: string,
@@ -199,12 +217,43 @@ function routes(f: () => Fixture): RouteCase[] {
       "developer",
       ["project", "awFn", "dep"],
     ),
-    // Deleting a deployment is a 405 for every role: only whether the deployment exists can differ.
-    aw("DELETE", "/{functionId}/deployments/{deploymentId}", (i) => `/${i.awFn}/deployments/${i.dep}`, "viewer", [
+    aw("DELETE", "/{functionId}/deployments/{deploymentId}", (i) => `/${i.awFn}/deployments/${i.dep}`, "developer", [
       "project",
       "awFn",
       "dep",
     ]),
+    aw(
+      "POST",
+      "/{functionId}/deployments/duplicate",
+      (i) => `/${i.awFn}/deployments/duplicate`,
+      "developer",
+      ["project", "awFn", "dep"],
+      (i) => ({ deploymentId: i.dep }),
+    ),
+    aw(
+      "POST",
+      "/{functionId}/deployments/{deploymentId}/build",
+      (i) => `/${i.awFn}/deployments/${i.dep}/build`,
+      "developer",
+      ["project", "awFn", "dep"],
+    ),
+    aw(
+      "POST",
+      "/{functionId}/deployments/template",
+      (i) => `/${i.awFn}/deployments/template`,
+      "developer",
+      ["project", "awFn"],
+      () => ({ repository: "templates", owner: "edgefn", rootDirectory: "node/starter" }),
+    ),
+    // No version control here: a 405 once the key may deploy, and the function exists.
+    aw(
+      "POST",
+      "/{functionId}/deployments/vcs",
+      (i) => `/${i.awFn}/deployments/vcs`,
+      "developer",
+      ["project", "awFn"],
+      () => ({ type: "branch", reference: "main" }),
+    ),
     aw(
       "POST",
       "/{functionId}/executions",
@@ -257,7 +306,19 @@ function routes(f: () => Fixture): RouteCase[] {
       "variable",
     ]),
     // The surface's middleware and its catch-all: an unknown route under a function.
-    { ...aw("ALL", "/*", (i) => `/${i.awFn}/no/such/route`, "viewer", ["project", "awFn"]), send: "GET" },
+    { ...v1("ALL", "/*", (i) => `/functions/${i.awFn}/no/such/route`, "viewer", ["project", "awFn"]), send: "GET" },
+    v1("GET", "/console/variables", () => "/console/variables", "viewer", []),
+    v1("GET", "/projects/{projectId}", (i) => `/projects/${i.project}`, "viewer", ["project"]),
+    v1("GET", "/proxy/rules", () => "/proxy/rules", "viewer", ["project"]),
+    v1("GET", "/proxy/rules/{ruleId}", (i) => `/proxy/rules/rule-${i.fnId}`, "viewer", ["project", "fnId"]),
+    v1(
+      "POST",
+      "/proxy/rules/function",
+      () => "/proxy/rules/function",
+      "viewer",
+      ["project", "awFn"],
+      (i) => ({ domain: "x.example.com", functionId: i.awFn }),
+    ),
 
     // --- Cognite ----------------------------------------------------------------------------------------------
     cog("GET", "/functions/limits", () => "/functions/limits", "viewer", []),
@@ -548,9 +609,20 @@ function routes(f: () => Fixture): RouteCase[] {
   ];
 }
 
-/** The compatibility routes that take no key: catch-alls that only ever answer 404. */
-// The Cognite upload URL needs no key: its token is the credential (test/compat/cognite-files.test.ts).
-const PUBLIC = ["ALL /api/v1/*", "ALL /cloud/v1/faas/*", "PUT /api/v1/files/upload/{token}"];
+/**
+ * The compatibility routes that take no key: catch-alls that only ever answer 404, the Cognite upload URL (its token
+ * is the credential: test/compat/cognite-files.test.ts), and what Appwrite serves to anyone (its version, the
+ * function templates). An anonymous Appwrite execution is in the table above: a function's `execute` roles decide
+ * (tested in test/compat/appwrite-access.test.ts).
+ */
+const PUBLIC = [
+  "ALL /api/v1/*",
+  "ALL /cloud/v1/faas/*",
+  "PUT /api/v1/files/upload/{token}",
+  "GET /v1/health/version",
+  "GET /v1/functions/templates",
+  "GET /v1/functions/templates/{templateId}",
+];
 const ROLES: Role[] = ["viewer", "invoker", "developer", "admin"];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

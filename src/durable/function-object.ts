@@ -280,6 +280,34 @@ export class FunctionObject extends DurableObject<Env> {
     return { ok: true, value: await this.save(row, state) };
   }
 
+  /**
+   * Deletes one version for good (its number is not handed out again). When it is the default, the function is
+   * left without one. Its code objects go unless another version uses them.
+   */
+  deleteVersion(functionId: string, versionId: string, now: number): Promise<Outcome<true>> {
+    return this.serially(async () => {
+      const state = await this.load(functionId);
+      if (!state) return missing(functionId);
+      if (state.deletedAt !== null) return deletedConflict(functionId);
+      const version = await this.db.select().from(versions).where(eq(versions.id, versionId)).get();
+      if (!version || version.functionId !== functionId) {
+        return { ok: false, code: "not_found", message: `version ${versionId} not found` };
+      }
+      const [, cleared] = await this.db.batch([
+        this.db.delete(versions).where(eq(versions.id, versionId)),
+        this.db
+          .update(functions)
+          .set({ defaultVersionId: null, updatedAt: now })
+          .where(and(eq(functions.id, functionId), eq(functions.defaultVersionId, versionId)))
+          .returning(),
+      ]);
+      const row = cleared[0];
+      if (row) await this.save(row, state);
+      await releaseCode(this.db, this.env, [version.sourceKey, version.bundleKey]);
+      return { ok: true, value: true as const };
+    });
+  }
+
   /** Permanently removes a soft-deleted function. */
   purge(functionId: string): Promise<Outcome<true>> {
     return this.serially(async () => {

@@ -73,3 +73,29 @@ export function stripCredentialsFrom(
   }
   return out;
 }
+
+/**
+ * Header names that carry (or usually carry) a credential: an execution's request is kept without them, whatever
+ * their value (`authorization`, cookies, `x-appwrite-key`, API keys, tokens, sessions, signatures, passwords).
+ */
+const SECRET_HEADER =
+  /^(authorization|proxy-authorization|cookie|cookie2|set-cookie)$|auth|token|secret|passw|session|cookie|api[-_]?key|^x-appwrite-(key|jwt)$|signature|credential/i;
+
+/** How much of a request's headers is kept with its record. */
+const KEPT = { headers: 100, nameChars: 256, valueChars: 4096 };
+
+/**
+ * The headers of a request as its record keeps them: none that carries a credential (by its name or by its value),
+ * at most 100, each clipped.
+ */
+export function storableHeaders(headers: Record<string, string>, adminKey: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  let kept = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    if (kept >= KEPT.headers) break;
+    if (SECRET_HEADER.test(name) || carriesKey(value, adminKey)) continue;
+    out[name.slice(0, KEPT.nameChars).toLowerCase()] = value.slice(0, KEPT.valueChars);
+    kept++;
+  }
+  return out;
+}

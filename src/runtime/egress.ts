@@ -1,10 +1,29 @@
-import { WorkerEntrypoint } from "cloudflare:workers";
+import { exports, WorkerEntrypoint } from "cloudflare:workers";
 import type { Env } from "../env";
 import { forbiddenHostReason, hostMatches, normalizeHost } from "../lib/hosts";
 
 export interface EgressProps {
   functionId: string;
   allowedHosts: string[];
+  /** The function may reach the platform's own API at PLATFORM_ORIGIN (Appwrite functions, with their key). */
+  platform?: boolean;
+}
+
+/**
+ * Where a function reaches the platform's own API from inside its isolate (Appwrite's
+ * `APPWRITE_FUNCTION_API_ENDPOINT` is this plus `/v1`). The name resolves nowhere (`.internal` is a private name,
+ * which the gateway refuses everywhere else): a request to it never leaves the host, the gateway hands it to the
+ * platform's own fetch handler, where it is authenticated like any request from outside.
+ */
+export const PLATFORM_ORIGIN = "https://api.edgefn.internal";
+
+/** Whether `url` is on the platform's internal origin (any path, any port-less spelling of the host). */
+export function isPlatformUrl(url: string): boolean {
+  try {
+    return new URL(url).origin === PLATFORM_ORIGIN;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -85,11 +104,23 @@ export async function forwardEgress(
 }
 
 /**
- * The outbound gateway of isolates whose function has an egress allowlist: every `fetch` of such an isolate
- * arrives here, and only requests to allowed, public hosts go out.
+ * The outbound gateway of isolates whose function has an egress allowlist or may reach the platform's API: every
+ * `fetch` of such an isolate arrives here, and only requests to the platform's internal origin (when allowed) and
+ * to allowed, public hosts go anywhere.
  */
 export class EgressGateway extends WorkerEntrypoint<Env, EgressProps> {
   override fetch(request: Request): Promise<Response> {
+    if (this.ctx.props.platform && isPlatformUrl(request.url)) {
+      // The platform's own API: through its fetch handler (body caps, auth, routes), never the network.
+      return exports.default.fetch(
+        new Request(request.url, {
+          method: request.method,
+          headers: request.headers,
+          body: request.body,
+          redirect: "manual",
+        }),
+      );
+    }
     return forwardEgress(request, this.ctx.props.allowedHosts, (r) => fetch(r));
   }
 

@@ -18,6 +18,16 @@ export type RuntimeFunction = Pick<
 >;
 export type RuntimeVersion = Pick<VersionRow, "id" | "bundleKey"> & Partial<Pick<VersionRow, "handlers">>;
 
+/**
+ * What a compatibility surface adds to a function's isolate: env vars of its own (under the function's own, which
+ * win) and whether the function may reach the platform's API from inside (see egress.ts). It must follow from the
+ * function and version alone: the loader may build the isolate again at any time, and must get the same.
+ */
+export interface IsolateExtras {
+  env?: Record<string, string>;
+  platform?: boolean;
+}
+
 export interface IsolateEntrypoint {
   invoke(
     args: unknown,
@@ -91,18 +101,30 @@ export async function readBundle(env: Env, key: string): Promise<BuiltBundle> {
  * changes, so a warm isolate is reused until then; the code callback (one R2 read, secret decryption) runs
  * only when the loader has no isolate for the id.
  */
-export function functionIsolate(env: Env, fn: RuntimeFunction, version: RuntimeVersion): IsolateEntrypoint {
-  const id = `${version.id}:${fn.configRevision}`;
+export function functionIsolate(
+  env: Env,
+  fn: RuntimeFunction,
+  version: RuntimeVersion,
+  extras: IsolateExtras = {},
+): IsolateEntrypoint {
+  // What a surface adds follows from the function's name and metadata, which do not bump configRevision.
+  const added = extras.env || extras.platform ? `:${digest(JSON.stringify(extras))}` : "";
+  const id = `${version.id}:${fn.configRevision}${added}`;
   const worker = env.LOADER.get(id, async () => {
     const stored = await readStored(env, version.bundleKey as string);
     const secrets = await decryptAll(env, fn.id, fn.secrets);
-    const globalOutbound = fn.allowedHosts?.length
-      ? exports.EgressGateway({ props: { functionId: fn.id, allowedHosts: fn.allowedHosts } })
-      : null;
+    // Egress: the function's allowed hosts, and the platform's own API for a surface that gives it (Appwrite).
+    const globalOutbound =
+      fn.allowedHosts?.length || extras.platform
+        ? exports.EgressGateway({
+            props: { functionId: fn.id, allowedHosts: fn.allowedHosts ?? [], platform: extras.platform === true },
+          })
+        : null;
+    const vars = { ...(extras.env ?? {}), ...(fn.envVars ?? {}), ...secrets };
     const cpuMs = fn.cpuMs ?? LIMITS.cpuMs.default;
     if (isPythonBundle(stored)) {
       return pythonIsolateCode(env, { functionId: fn.id, versionId: version.id }, stored, {
-        env: { ...(fn.envVars ?? {}), ...secrets },
+        env: vars,
         secretNames: Object.keys(secrets),
         stretchMs: stretchMs(env),
         cpuMs,
@@ -115,10 +137,20 @@ export function functionIsolate(env: Env, fn: RuntimeFunction, version: RuntimeV
       ...ISOLATE_COMPAT,
       mainModule: ENTRY_MODULE,
       modules: isolateModules(env, bundle, Object.keys(secrets)),
-      env: { ...(fn.envVars ?? {}), ...secrets },
+      env: vars,
       globalOutbound,
       limits: { cpuMs },
     };
   });
   return worker.getEntrypoint() as unknown as IsolateEntrypoint;
+}
+
+/** A short digest of a string (FNV-1a, 32 bits): tells configs apart in a loader id, no secret in it. */
+function digest(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(36);
 }

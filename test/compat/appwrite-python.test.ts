@@ -3,6 +3,9 @@
  * `def main(context)` runs it, with context.req, context.res (json, text, send, redirect, empty), context.log and
  * context.error, and its executions show the response and the logs.
  */
+import { exports } from "cloudflare:workers";
+import { gunzipSync } from "fflate";
+import { parseTar } from "nanotar";
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectStatus, newKey, newWorkspace, unique } from "../support/api";
 import { deploymentForm, send, tgz } from "../support/http";
@@ -29,6 +32,10 @@ def main(context):
         "body": context.req.body_json if context.req.body_text else None,
         "greeting": os.environ.get("GREETING"),
         "header": context.req.headers.get("x-test"),
+        "function": os.environ.get("APPWRITE_FUNCTION_ID"),
+        "runtime": os.environ.get("APPWRITE_FUNCTION_RUNTIME_NAME") + " " + os.environ.get("APPWRITE_FUNCTION_RUNTIME_VERSION"),
+        "trigger": context.req.headers.get("x-appwrite-trigger"),
+        "key": context.req.headers.get("x-appwrite-key", "")[:8],
     })
 `;
 
@@ -86,6 +93,14 @@ describe("Appwrite: Python runtimes", () => {
     );
     const built = await ready(id, dep.$id);
     expect(built.status, built.buildLogs).toBe("ready");
+    // Its build output: the Python files the isolate loads.
+    const output = await exports.default.fetch(
+      `http://edgefn.test/v1/functions/${id}/deployments/${dep.$id}/download?type=output`,
+      { headers: { "x-appwrite-project": ws.id, "x-appwrite-key": key } },
+    );
+    expect(output.status).toBe(200);
+    const files = parseTar(gunzipSync(new Uint8Array(await output.arrayBuffer())));
+    expect(files.find((f) => f.text === MAIN)?.name).toMatch(/main\.py$/);
 
     const exec = expectStatus(
       await aw("POST", `/functions/${id}/executions`, {
@@ -97,7 +112,17 @@ describe("Appwrite: Python runtimes", () => {
       201,
     );
     expect(exec).toMatchObject({ status: "completed", responseStatusCode: 200 });
-    expect(JSON.parse(exec.responseBody)).toEqual({ method: "POST", body: { n: 1 }, greeting: "hallo", header: "yes" });
+    expect(JSON.parse(exec.responseBody)).toEqual({
+      method: "POST",
+      body: { n: 1 },
+      greeting: "hallo",
+      header: "yes",
+      // Appwrite's variables and headers, as a JavaScript function gets them; the execution's key among them.
+      function: id,
+      runtime: "Python 3.12",
+      trigger: "http",
+      key: "dynamic_",
+    });
     expect(exec.logs).toContain("path /");
 
     const text = expectStatus(

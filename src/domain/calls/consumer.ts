@@ -10,9 +10,12 @@ import {
   functions,
   versions,
 } from "../../storage/schema";
+import { raiseEvent } from "../compat/appwrite/events";
+import { keepsOutput } from "../compat/appwrite/settings";
 import { BudgetExceeded } from "./budget";
 import { backoffSeconds, enqueueCall } from "./enqueue";
 import { nestedInvoke } from "./invoke";
+import { keptOutcome } from "./kept";
 import type { CallOutcome } from "./outcome";
 import { type CallContext, executeCall, LOST_GRACE_MS, timeoutOf } from "./pipeline";
 import { readArgs, recordExecution } from "./record";
@@ -74,9 +77,9 @@ export async function runQueuedCall(ctx: CallContext, callId: string): Promise<v
     row.scheduleId && row.scheduledTime !== null
       ? { scheduleId: row.scheduleId, scheduledTime: new Date(row.scheduledTime).toISOString() }
       : undefined;
-  let run: CallOutcome;
+  let ran: CallOutcome;
   try {
-    run = await executeCall(
+    ran = await executeCall(
       ctx,
       {
         fn,
@@ -101,17 +104,21 @@ export async function runQueuedCall(ctx: CallContext, callId: string): Promise<v
     await enqueueCall(env, callId, Date.now() + 1000);
     return;
   }
+  // What the record keeps (a function whose logging is off keeps no logs, errors or result).
+  const run = keptOutcome(fn, ran);
   const earlier = row.attempt > 1 ? await earlierLogs(db, callId) : { items: [], truncated: false };
   const { items, truncated } = appendLogs(earlier, run.logs, run.logsTruncated);
 
   if (!run.ok && run.retryable && row.attempt <= row.maxRetries) {
     const delay = backoffSeconds(env, row.attempt);
     const due = Date.now() + delay * 1000;
-    items.push({
-      timestamp: Date.now(),
-      level: "warn",
-      message: `[edgefn] attempt ${row.attempt} failed (${run.error}); retrying in ${delay} s`,
-    });
+    if (keepsOutput(fn)) {
+      items.push({
+        timestamp: Date.now(),
+        level: "warn",
+        message: `[edgefn] attempt ${row.attempt} failed (${run.error}); retrying in ${delay} s`,
+      });
+    }
     await db.batch([
       db
         .update(calls)
@@ -139,9 +146,11 @@ export async function runQueuedCall(ctx: CallContext, callId: string): Promise<v
     run.error = `${run.errorDetail.name}: ${run.errorDetail.message}`;
     await recordExecution(db, env, row as CallRow, run, { items, truncated });
     await env.DEAD_LETTERS.send({ type: "call", callId, reason: run.error });
+    raiseEvent(ctx, { kind: "execution", fn, call: row }, "update");
     return;
   }
   await recordExecution(db, env, row as CallRow, run, { items, truncated });
+  raiseEvent(ctx, { kind: "execution", fn, call: row }, "update");
 }
 
 /** The earlier attempts' logs followed by this attempt's, all within the per-call caps of lines and bytes. */

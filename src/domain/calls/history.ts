@@ -3,7 +3,8 @@ import { badRequest, conflict, notFound } from "../../lib/errors";
 import type { EntityDef } from "../../lib/list/entity";
 import { rangeFilter } from "../../lib/list/filter";
 import { compileListQuery, type ListQuery, paginate } from "../../lib/list/page";
-import { CALL_STATUSES, CALL_TRIGGERS, type CallRow, callLogs, calls } from "../../storage/schema";
+import { CALL_STATUSES, CALL_TRIGGERS, type CallRow, callLogs, calls, functions } from "../../storage/schema";
+import { raiseEvent } from "../compat/appwrite/events";
 import { inVisibleWorkspaces, requireRole, type ServiceContext, seesWorkspace } from "../context";
 import { getFunction } from "../functions";
 import { readResult } from "./record";
@@ -24,6 +25,24 @@ export const callEntity: EntityDef = {
     startTime: { column: calls.startedAt, type: "datetime", nullable: true, property: "startedAt" },
     endTime: { column: calls.endedAt, type: "datetime", nullable: true, property: "endedAt" },
     scheduledTime: { column: calls.scheduledTime, type: "datetime", nullable: true },
+    scheduledAt: { column: calls.scheduledAt, type: "datetime", nullable: true },
+    httpMethod: { column: calls.httpMethod, type: "string", nullable: true },
+    httpPath: { column: calls.httpPath, type: "string", nullable: true },
+    httpStatus: { column: calls.httpStatus, type: "number", nullable: true },
+  },
+  relations: {
+    /** What the Appwrite surface shows of a call (its defaults for calls made without a request); the call's row. */
+    appwrite: {
+      fields: {
+        requestMethod: { column: sql`IFNULL(${calls.httpMethod}, 'POST')`, type: "string" },
+        requestPath: { column: sql`IFNULL(${calls.httpPath}, '/')`, type: "string" },
+        responseStatusCode: {
+          column: sql`COALESCE(${calls.httpStatus}, CASE ${calls.status} WHEN 'completed' THEN 200 WHEN 'queued' THEN 0 WHEN 'running' THEN 0 ELSE 500 END)`,
+          type: "number",
+        },
+      },
+      exists: (condition) => condition,
+    },
   },
   defaultOrder: [{ field: "createdAt", direction: "desc" }],
 };
@@ -97,6 +116,8 @@ export async function deleteCall(ctx: ServiceContext, callId: string): Promise<v
   requireRole(ctx, "developer", "delete calls", row.workspaceId);
   if (row.status === "running") throw conflict(`Call ${callId} is running; wait for it to end, or cancel it first`);
   await deleteCallsById(ctx.db, ctx.env, [row.id]);
+  const fn = await ctx.db.select().from(functions).where(eq(functions.id, row.functionId)).get();
+  if (fn) raiseEvent(ctx, { kind: "execution", fn, call: row, gone: row }, "delete");
 }
 
 /** Cancels a queued call: it will not run. */

@@ -6,13 +6,13 @@ import { ApiError, conflict, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { confinedToFunctionOrigin, inertOnPlatformOrigin } from "../../lib/origin";
 import { journalBegin, journalEnd } from "../../runtime/journal";
-import { functionIsolate } from "../../runtime/loader";
 import { checkLogs } from "../../runtime/outcome";
 import type { Db } from "../../storage/db";
 import { type FunctionRow, functions, workspaces } from "../../storage/schema";
 import { requireRole, seesFunction, workspaceOfUse } from "../context";
 import { authenticate } from "../keys/authenticate";
 import { admit, BudgetExceeded } from "./budget";
+import { isolateOf } from "./isolate";
 import { type CallOutcome, type ErrorDetail, platformFailure } from "./outcome";
 import { type CallContext, journalEntry, timeoutOf } from "./pipeline";
 import { type NewCall, recordAfterAnswer } from "./record";
@@ -123,7 +123,7 @@ export async function runHttp(ctx: CallContext, request: Request, target: RunTar
     redirect: "manual",
   });
 
-  const isolate = functionIsolate(env, fn, version);
+  const isolate = isolateOf(env, fn, version);
   const startedAt = Date.now();
   const timeoutMs = timeoutOf(fn);
   const workspaceId = principal ? callWorkspace({ principal }, fn) : fn.workspaceId;

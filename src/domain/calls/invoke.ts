@@ -5,10 +5,12 @@ import { newId } from "../../lib/ids";
 import { LIMITS } from "../../lib/limits";
 import { argsKeyOf } from "../../storage/objects";
 import { type CallRow, calls } from "../../storage/schema";
+import { raiseEvent } from "../compat/appwrite/events";
 import { requireRole, type ServiceContext, seesFunction, workspaceOfUse } from "../context";
 import { violations } from "../json-schemas";
 import { BudgetExceeded, type CallTree, chargeTree } from "./budget";
 import { enqueueCall } from "./enqueue";
+import { keptOutcome } from "./kept";
 import type { CallOutcome } from "./outcome";
 import { type CallRequest, executeCall, LOST_GRACE_MS, timeoutOf } from "./pipeline";
 import { byteLength, INLINE_BYTES, type NewCall, readResult, recordAfterAnswer, recordExecution } from "./record";
@@ -36,6 +38,8 @@ export interface InvokeInput {
   tree?: CallTree;
   /** Answer only once the call's record is written, so it can be read back at once (the compatibility surfaces). */
   recorded?: boolean;
+  /** The HTTP request the call stands for (an Appwrite execution's), kept with its record: no credential in it. */
+  request?: { method: string; path: string; headers: Record<string, string> };
 }
 
 export interface QueuedCall {
@@ -105,11 +109,26 @@ export async function invokeFunction(
     if (!(err instanceof BudgetExceeded)) throw err;
     // A refused call is still a call: recorded, and answered 429 with its id.
     const refused = refusedOutcome(p, callId, err);
-    await record(ctx, callRecord(ctx, p, refused), refused, input.recorded);
+    await record(ctx, callRecord(ctx, p, refused, input), refused, input.recorded);
     throw refusal(err, callId);
   }
-  await record(ctx, callRecord(ctx, p, outcome), outcome, input.recorded);
+  const row = callRecord(ctx, p, outcome, input);
+  await record(ctx, row, keptOutcome(p.fn, outcome), input.recorded);
+  raiseCallEvents(ctx, p, row, input, ["create", "update"]);
   return outcome;
+}
+
+/** A call's execution events (not for a call made through ctx.client: see compat/appwrite/events). */
+function raiseCallEvents(
+  ctx: ServiceContext,
+  p: CallRequest,
+  row: NewCall,
+  input: InvokeInput,
+  actions: ("create" | "update")[],
+) {
+  if ((input.depth ?? 0) > 0) return;
+  const call = { id: row.id, trigger: row.trigger, createdBy: row.createdBy ?? null };
+  for (const action of actions) raiseEvent(ctx, { kind: "execution", fn: p.fn, call }, action);
 }
 
 /** Records a synchronous call after its answer, or before it when the caller must be able to read it back at once. */
@@ -120,7 +139,7 @@ async function record(ctx: ServiceContext, row: NewCall, outcome: CallOutcome, n
 }
 
 /** The call row of a finished synchronous call. */
-function callRecord(ctx: ServiceContext, p: CallRequest, outcome: CallOutcome): NewCall {
+function callRecord(ctx: ServiceContext, p: CallRequest, outcome: CallOutcome, input: InvokeInput): NewCall {
   return {
     id: outcome.callId,
     functionId: p.fn.id,
@@ -131,8 +150,15 @@ function callRecord(ctx: ServiceContext, p: CallRequest, outcome: CallOutcome): 
     createdAt: outcome.startedAt,
     argsSize: byteLength(p.argsJson),
     createdBy: ctx.principal.keyId,
+    ...requestFields(input),
   };
 }
+
+/** The record's fields of the request a call stands for. */
+const requestFields = (input: InvokeInput) =>
+  input.request
+    ? { httpMethod: input.request.method, httpPath: input.request.path, requestHeaders: input.request.headers }
+    : {};
 
 /**
  * Async and idempotent calls: the call row is written first (holding the idempotency key, unique per function),
@@ -167,6 +193,7 @@ async function claimedInvoke(
     idempotencyKey: input.idempotencyKey ?? null,
     requestHash,
     createdBy: ctx.principal.keyId,
+    ...requestFields(input),
   };
   if (isAsync) {
     // Large args are stored once the row holds the idempotency key: a replay or a refusal leaves no object behind.
@@ -189,6 +216,7 @@ async function claimedInvoke(
   if (isAsync) {
     if (row.argsKey) await ctx.env.CODE.put(row.argsKey, p.argsJson);
     await enqueueCall(ctx.env, callId, input.scheduledAt);
+    raiseCallEvents(ctx, p, row, input, ["create"]);
     return { callId, status: "queued", queued: true, replayed: false };
   }
   let outcome: CallOutcome;
@@ -200,7 +228,8 @@ async function claimedInvoke(
     throw refusal(err, callId);
   }
   // Duplicates are waiting on this row: write it before answering.
-  await recordExecution(ctx.db, ctx.env, row, outcome);
+  await recordExecution(ctx.db, ctx.env, row, keptOutcome(p.fn, outcome));
+  raiseCallEvents(ctx, p, row, input, ["create", "update"]);
   return outcome;
 }
 

@@ -1,14 +1,15 @@
 import { LIMITS } from "../../lib/limits";
 import type { InvokeOutcome } from "../../runtime/entry";
 import { type JournalEntry, JournalTarget, journalEnabled, journalEnd, PYTHON_STALL_MS } from "../../runtime/journal";
-import { functionIsolate } from "../../runtime/loader";
 import { type CheckedOutcome, checkLogs, checkOutcome } from "../../runtime/outcome";
 import { isPythonEntry } from "../../runtime/python/bundle";
 import type { FunctionRow } from "../../storage/schema";
+import { runArgs } from "../compat/appwrite/run";
 import type { ServiceContext } from "../context";
 import { violations } from "../json-schemas";
 import { admit, type CallTree, newTree } from "./budget";
 import { closeClient, type NestedInvoke, openClient } from "./client";
+import { isolateOf } from "./isolate";
 import type { CallOutcome, ErrorDetail } from "./outcome";
 import type { Target } from "./target";
 
@@ -103,11 +104,12 @@ async function executeIn(
   const { fn, version } = p;
   const startedAt = Date.now();
   const timeoutMs = timeoutOf(fn);
-  const isolate = functionIsolate(ctx.env, fn, version);
+  const isolate = isolateOf(ctx.env, fn, version);
   const journal = journalEnabled(ctx.env)
     ? new JournalTarget(ctx.env, journalEntry(p, callId, "call", startedAt))
     : undefined;
-  const running = isolate.invoke(p.args, {
+  const args = await runArgs(ctx.env, p, callId, startedAt + timeoutMs);
+  const running = isolate.invoke(args, {
     call: { functionId: fn.id, callId, ...p.call },
     client,
     ...(journal ? { journal } : {}),

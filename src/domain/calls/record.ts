@@ -1,11 +1,13 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Env } from "../../env";
+import { storableHeaders } from "../../lib/credentials";
 import { journalFlush } from "../../runtime/journal";
 import { existingFunctions, insertRows, touchLastCalled } from "../../storage/bulk";
 import type { Db } from "../../storage/db";
 import { ownedByCall, resultKeyOf } from "../../storage/objects";
 import { type CallLogLine, type CallRow, callLogs, calls, functions } from "../../storage/schema";
+import { responseOfResult } from "./kept";
 import type { CallOutcome } from "./outcome";
 
 export type NewCall = typeof calls.$inferInsert;
@@ -33,7 +35,12 @@ async function outcomeOf(env: Env, row: NewCall, run: CallOutcome) {
     } else result = run.resultJson;
   }
   if (ownedByCall(row.argsKey)) await env.CODE.delete(row.argsKey);
+  // An Appwrite-style answer: its status and headers are kept in columns of their own (they outlive the result).
+  const response = responseOfResult(run.result);
   return {
+    ...(response
+      ? { httpStatus: response.statusCode, responseHeaders: storableHeaders(response.headers, env.EDGEFN_ADMIN_KEY) }
+      : {}),
     status: run.status,
     versionId: run.versionId,
     startedAt: run.startedAt,

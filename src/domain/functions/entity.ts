@@ -1,6 +1,12 @@
 import { type SQL, sql } from "drizzle-orm";
+import { LIMITS } from "../../lib/limits";
 import type { EntityDef, FieldDef } from "../../lib/list/entity";
 import { cogniteIds, functions, versions, workspaces } from "../../storage/schema";
+import { DEFAULT_RUNTIME, META } from "../compat/appwrite/settings";
+
+/** An Appwrite setting of the function (its metadata's `aw.<name>`), or `fallback` when it has none. */
+const setting = (key: string, fallback: string): SQL =>
+  sql`IFNULL(json_extract(${functions.metadata}, ${`$."${key}"`}), ${fallback})`;
 
 /** The fields of a related version, under the alias its EXISTS subquery gives the versions table. */
 function versionFields(alias: string): Record<string, FieldDef> {
@@ -69,6 +75,26 @@ export const functionEntity: EntityDef = {
       },
       exists: (condition) =>
         sql`EXISTS (SELECT 1 FROM ${cogniteIds} AS rel_cg WHERE rel_cg.kind = 'function' AND rel_cg.ref = ${functions.id} AND ${condition})`,
+    },
+    /**
+     * The function's Appwrite settings (kept in its metadata, with Appwrite's defaults), as the Appwrite surface's
+     * queries see them; a condition on the function's own row.
+     */
+    appwrite: {
+      fields: {
+        runtime: { column: setting(META.runtime, DEFAULT_RUNTIME), type: "string" },
+        enabled: { column: sql`(${setting(META.enabled, "true")} = 'true')`, type: "boolean" },
+        logging: { column: sql`(${setting(META.logging, "true")} = 'true')`, type: "boolean" },
+        schedule: { column: setting(META.schedule, ""), type: "string" },
+        entrypoint: { column: setting(META.entrypoint, ""), type: "string" },
+        commands: { column: setting(META.commands, ""), type: "string" },
+        timeout: {
+          column: sql`CAST((IFNULL(${functions.timeoutMs}, ${LIMITS.timeoutMs.default}) + 500) / 1000 AS INTEGER)`,
+          type: "number",
+        },
+        installationId: { column: sql`''`, type: "string" },
+      },
+      exists: (condition) => condition,
     },
     workspace: {
       fields: {

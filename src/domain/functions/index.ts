@@ -5,6 +5,7 @@ import { compileListQuery, type ListQuery, paginate } from "../../lib/list/page"
 import { encryptSecret } from "../../lib/secrets";
 import { type FunctionRow, functions, type RetentionTier } from "../../storage/schema";
 import { forgetFunction } from "../calls/cache";
+import { raiseEvent } from "../compat/appwrite/events";
 import {
   inWorkspaces,
   requireGlobalAdmin,
@@ -175,7 +176,9 @@ export async function createFunction(ctx: ServiceContext, input: CreateFunctionI
     createdAt: ctx.now,
     updatedAt: ctx.now,
   };
-  return unwrap(await lifecycle(ctx, row.id).create(row));
+  const created = unwrap(await lifecycle(ctx, row.id).create(row));
+  raiseEvent(ctx, { kind: "function", fn: created }, "create");
+  return created;
 }
 
 export async function updateFunction(ctx: ServiceContext, id: string, input: FunctionInput) {
@@ -183,6 +186,7 @@ export async function updateFunction(ctx: ServiceContext, id: string, input: Fun
   requireWrite(ctx, fn, "change");
   const updated = unwrap(await lifecycle(ctx, id).update(id, await prepare(ctx, fn, input), ctx.now));
   forgetFunction(id);
+  raiseEvent(ctx, { kind: "function", fn: updated }, "update");
   return updated;
 }
 
@@ -190,6 +194,7 @@ export async function deleteFunction(ctx: ServiceContext, id: string) {
   requireWrite(ctx, await getFunction(ctx, id), "delete");
   const done = unwrap(await lifecycle(ctx, id).softDelete(id, ctx.now));
   forgetFunction(id);
+  raiseEvent(ctx, { kind: "function", fn: done }, "delete");
   return done;
 }
 

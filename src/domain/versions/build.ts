@@ -11,8 +11,9 @@ import { type IsolateEntrypoint, isolateModules } from "../../runtime/loader";
 import { isPythonEntry } from "../../runtime/python/bundle";
 import type { Db } from "../../storage/db";
 import { bundleKeyOf } from "../../storage/objects";
-import { type BuildLogLine, functions, versions } from "../../storage/schema";
+import { type BuildLogLine, functions, type VersionRow, versions } from "../../storage/schema";
 import { forgetFunction } from "../calls/cache";
+import { raiseEventNow } from "../compat/appwrite/events";
 import { lifecycle } from "../functions";
 import { buildPython, type PythonBuild } from "./build-python";
 import { confirmCode, releaseCode } from "./code";
@@ -86,13 +87,15 @@ export async function runBuild(db: Db, env: Env, versionId: string, now = Date.n
     await confirmCode(env, bundleKey, body);
     await lifecycle({ env }, version.functionId).versionReady(version.functionId, versionId, now());
     forgetFunction(version.functionId);
+    await buildEvent(db, env, ready);
   } catch (err) {
     const e = err as Error;
     const message = err instanceof BuildError ? e.message : `${e.name}: ${e.message}`;
     log(message, "error");
     // The trace is the user's code's stack (an import-time throw), never the platform's own.
     const trace = err instanceof BuildError && err.trace ? err.trace : message;
-    await finish({ status: "failed", error: { message, trace } });
+    const [failed] = await finish({ status: "failed", error: { message, trace } });
+    if (failed) await buildEvent(db, env, failed);
   }
 }
 
@@ -126,6 +129,12 @@ async function buildJavaScript(
   }
   log(`Loaded in an isolate; exports ${handlers.join(" and ")}`);
   return { body, bundleKey, handlers };
+}
+
+/** A build is over: its deployment's update event. */
+async function buildEvent(db: Db, env: Env, version: VersionRow): Promise<void> {
+  const fn = await db.select().from(functions).where(eq(functions.id, version.functionId)).get();
+  if (fn) await raiseEventNow({ db, env }, { kind: "deployment", fn, version }, "update");
 }
 
 /**

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { sha256Hex } from "../../lib/crypto";
 import { ApiError, badRequest, conflict, notFound } from "../../lib/errors";
 import { fileSize, fileText, isBase64, type UploadFile } from "../../lib/files";
@@ -11,6 +11,7 @@ import { isPythonEntry } from "../../runtime/python/bundle";
 import { sourceKeyOf } from "../../storage/objects";
 import { type VersionRow, versions } from "../../storage/schema";
 import { forgetFunction } from "../calls/cache";
+import { raiseEvent } from "../compat/appwrite/events";
 import type { ServiceContext } from "../context";
 import { getFunction, lifecycle, requireWrite, unwrap } from "../functions";
 import { confirmCode, releaseCode } from "./code";
@@ -23,8 +24,27 @@ export const versionEntity: EntityDef = {
     number: { column: versions.number, type: "number" },
     status: { column: versions.status, type: "string" },
     entrypoint: { column: versions.entrypoint, type: "string" },
+    sourceSize: { column: versions.sourceSize, type: "number" },
+    bundleSize: { column: versions.bundleSize, type: "number", nullable: true },
+    activate: { column: versions.activate, type: "boolean" },
     createdAt: { column: versions.createdAt, type: "datetime" },
+    updatedAt: { column: versions.updatedAt, type: "datetime" },
+    buildStartedAt: { column: versions.buildStartedAt, type: "datetime", nullable: true },
+    buildFinishedAt: { column: versions.buildFinishedAt, type: "datetime", nullable: true },
     createdBy: { column: versions.createdBy, type: "string", nullable: true },
+  },
+  relations: {
+    /** What the Appwrite surface shows of a version (sizes summed, the build's time in seconds); the version's row. */
+    appwrite: {
+      fields: {
+        totalSize: { column: sql`(${versions.sourceSize} + IFNULL(${versions.bundleSize}, 0))`, type: "number" },
+        buildDuration: {
+          column: sql`CAST((IFNULL(${versions.buildFinishedAt} - ${versions.buildStartedAt}, 0) + 500) / 1000 AS INTEGER)`,
+          type: "number",
+        },
+      },
+      exists: (condition) => condition,
+    },
   },
   defaultOrder: [{ field: "number", direction: "desc" }],
 };
@@ -167,6 +187,7 @@ export async function createVersion(ctx: ServiceContext, functionId: string, upl
   const version = unwrap(outcome);
   await confirmCode(ctx.env, sourceKey, body, stored);
   await ctx.env.JOBS.send({ type: "build", versionId: version.id });
+  raiseEvent(ctx, { kind: "deployment", fn, version }, "create");
   return version;
 }
 
@@ -204,10 +225,11 @@ export async function versionSource(ctx: ServiceContext, functionId: string, ver
 
 /** Makes a ready version the function's default; activating an older one is the rollback. */
 export async function activateVersion(ctx: ServiceContext, functionId: string, versionId: string) {
-  const { fn } = await getVersion(ctx, functionId, versionId);
+  const { fn, version } = await getVersion(ctx, functionId, versionId);
   requireWrite(ctx, fn, "activate versions of");
   const updated = unwrap(await lifecycle(ctx, functionId).activate(functionId, versionId, ctx.now));
   forgetFunction(functionId);
+  raiseEvent(ctx, { kind: "deployment", fn: updated, version }, "update");
   return updated;
 }
 
@@ -222,5 +244,19 @@ export async function cancelVersion(ctx: ServiceContext, functionId: string, ver
     .returning();
   if (!row)
     throw conflict(`Version ${versionId} is ${version.status}; only a queued or building version can be canceled`);
+  raiseEvent(ctx, { kind: "deployment", fn, version: row }, "update");
   return row;
+}
+
+/**
+ * Deletes a version for good: its row goes, and its code objects unless another version uses them. The default
+ * version can be deleted too: the function then has none (as Appwrite resets a function's deployment) until one is
+ * activated. A build still running for it finds no row and stops.
+ */
+export async function deleteVersion(ctx: ServiceContext, functionId: string, versionId: string): Promise<void> {
+  const { fn, version } = await getVersion(ctx, functionId, versionId);
+  requireWrite(ctx, fn, "delete versions of");
+  unwrap(await lifecycle(ctx, functionId).deleteVersion(functionId, versionId, ctx.now));
+  forgetFunction(functionId);
+  raiseEvent(ctx, { kind: "deployment", fn, version }, "delete");
 }

@@ -5,7 +5,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import type { ServiceContext } from "../../domain/context";
 import { authenticate } from "../../domain/keys/authenticate";
-import type { AppEnv } from "../../env";
+import type { AppEnv, Env, Principal } from "../../env";
 import { bodyCapError, bodyLimit, tooLarge } from "../../lib/body-cap";
 import { ApiError, badRequest } from "../../lib/errors";
 import { requestContext } from "../context";
@@ -33,6 +33,12 @@ export interface Rendered {
 export interface Surface {
   /** The key as an Authorization value (`Bearer <key>`), read from where this surface carries it; undefined: none. */
   credential: (req: HonoRequest) => string | undefined;
+  /**
+   * A principal the surface establishes itself, before any key is looked up: a credential of its own (an
+   * Appwrite execution's signed key), or the anonymous principal where it lets requests without a key through.
+   * undefined: none, look for a key.
+   */
+  principal?: (req: HonoRequest, env: Env) => Promise<Principal | undefined>;
   /** The 401's message when `credential` finds nothing (default: the native API's). */
   missingKey?: string;
   /** The surface's error shape for an ApiError (`requestId` for shapes that carry it). */
@@ -79,9 +85,12 @@ export function compatRouter<V extends object = object>(surface: Surface): Hono<
     const capped = bodyCapError(c.req.raw);
     if (capped) throw capped;
     if (surface.keylessNotFound && !reachesRoute(c)) return next();
-    const credential = surface.credential(c.req);
-    if (credential === undefined && surface.missingKey) throw new ApiError("unauthorized", surface.missingKey);
-    const principal = await authenticate(c.env, credential);
+    let principal = await surface.principal?.(c.req, c.env);
+    if (!principal) {
+      const credential = surface.credential(c.req);
+      if (credential === undefined && surface.missingKey) throw new ApiError("unauthorized", surface.missingKey);
+      principal = await authenticate(c.env, credential);
+    }
     c.set("principal", principal);
     c.set("ctx", { ...requestContext(c), principal });
     await next();

@@ -19,6 +19,8 @@ export interface PageInfo {
 
 export interface PageQuery {
   limit: number;
+  /** Rows to skip first (no cursor then): for clients that page by offset; a deep offset costs what it skips. */
+  offset?: number;
   after?: string;
   before?: string;
   order: OrderKey[];
@@ -40,6 +42,7 @@ export async function paginate<Row extends Record<string, unknown>>(
   countCap?: number,
 ): Promise<{ rows: Row[]; pageInfo: PageInfo }> {
   if (query.after && query.before) throw badRequest("pass either after or before, not both");
+  if (query.offset && (query.after || query.before)) throw badRequest("pass either an offset or a cursor, not both");
   const keys = resolveSort(entity, query.order);
   const signature = sortSignature(keys);
   const cursorName = query.after ? "after" : "before";
@@ -54,7 +57,8 @@ export async function paginate<Row extends Record<string, unknown>>(
     .from(table)
     .where(and(where, bound))
     .orderBy(...orderByClause(scanKeys))
-    .limit(query.limit + 1);
+    .limit(query.limit + 1)
+    .offset(query.offset ?? 0);
   const totalQuery = countCap
     ? db.select({ n: count() }).from(
         db
@@ -100,7 +104,7 @@ export async function paginate<Row extends Record<string, unknown>>(
       total,
       ...(countCap ? { totalCapped: total >= countCap } : {}),
       hasNextPage: backwards ? beyondCursor : more,
-      hasPreviousPage: backwards ? more : beyondCursor,
+      hasPreviousPage: backwards ? more : beyondCursor || (query.offset ?? 0) > 0,
       startCursor: first ? cursorOf(first) : null,
       endCursor: last ? cursorOf(last) : null,
     },
@@ -128,6 +132,8 @@ export function parseLimit(raw: string | undefined, max = 100): number {
  */
 export interface ListQuery {
   limit?: number;
+  /** Rows to skip (0 to MAX_OFFSET); not with a cursor. */
+  offset?: number;
   after?: string;
   before?: string;
   filter?: unknown;
@@ -161,13 +167,21 @@ export function listQueryOf(params: {
   };
 }
 
+/** The deepest offset a list takes (a deeper page is reached with a cursor). */
+export const MAX_OFFSET = 5000;
+
 /** Compiles a list query against the entity; every mistake is a 400 that names it. */
 export function compileListQuery(entity: EntityDef, q: ListQuery): { query: PageQuery; filter: SQL | undefined } {
   const limit = q.limit ?? 100;
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw badRequest("limit must be an integer from 1 to 100");
+  const offset = q.offset ?? 0;
+  if (!Number.isInteger(offset) || offset < 0 || offset > MAX_OFFSET) {
+    throw badRequest(`offset must be an integer from 0 to ${MAX_OFFSET}`);
+  }
   return {
     query: {
       limit,
+      ...(offset > 0 ? { offset } : {}),
       after: q.after || undefined,
       before: q.before || undefined,
       order: compileOrderBy(entity, q.orderBy),

@@ -3,7 +3,7 @@ import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqli
 
 export const CALL_STATUSES = ["queued", "running", "completed", "failed", "timeout", "canceled"] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
-export const CALL_TRIGGERS = ["api", "http", "schedule", "retry"] as const;
+export const CALL_TRIGGERS = ["api", "http", "schedule", "retry", "event"] as const;
 export type CallTrigger = (typeof CALL_TRIGGERS)[number];
 
 export interface CallError {
@@ -54,10 +54,16 @@ export const calls = sqliteTable(
     idempotencyKey: text("idempotency_key"),
     /** What an idempotent request asked for (a hash of its args and options): a reuse of the key must match. */
     requestHash: text("request_hash"),
-    /** An HTTP call (trigger http): the request's method and path, and the status the function answered. */
+    /**
+     * An HTTP call (trigger http), or a call made with a described request (an Appwrite execution): the request's
+     * method and path (with its query), the status the function answered, and the request's and the answer's
+     * headers (JSON; a header that carries a credential is never kept).
+     */
     httpMethod: text("http_method"),
     httpPath: text("http_path"),
     httpStatus: integer("http_status"),
+    requestHeaders: text("request_headers", { mode: "json" }).$type<Record<string, string>>(),
+    responseHeaders: text("response_headers", { mode: "json" }).$type<Record<string, string>>(),
     createdBy: text("created_by"),
   },
   (t) => [

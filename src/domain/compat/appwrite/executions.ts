@@ -1,29 +1,26 @@
 /** Appwrite executions: an execution is a call; what the function answered is read back from the call's record. */
 import { ApiError, badRequest } from "../../../lib/errors";
 import { LIMITS } from "../../../lib/limits";
-import { APPWRITE_ENVELOPE } from "../../../runtime/adapters/appwrite";
 import type { CallRow, FunctionRow } from "../../../storage/schema";
 import { getCall, getCallLogs } from "../../calls/history";
 import { invokeFunction } from "../../calls/invoke";
 import { readResult } from "../../calls/record";
 import type { ServiceContext } from "../../context";
 import { getVersion } from "../../versions";
-
-/** The key of an execution's args and result (see src/runtime/adapters/appwrite.ts). */
-export { APPWRITE_ENVELOPE };
+import { appwriteFailure } from "./failures";
+import { latestVersion } from "./functions";
+import type { ExecutionRecord } from "./models";
+import { envelope } from "./run";
 
 /** The HTTP request an execution describes. */
 export interface ExecutionRequest {
   method: string;
+  /** The path with its query string. */
   path: string;
+  /** What reaches the function (no platform credential, no `x-appwrite-*` header of the caller's). */
   headers: Record<string, string>;
-}
-
-/** A call with what it answered (once completed) and its log lines (once over). */
-export interface ExecutionRecord {
-  row: CallRow;
-  result: unknown;
-  logs: { level: string; message: string }[];
+  /** What the record keeps of them (no header that carries a credential). */
+  kept: Record<string, string>;
 }
 
 /** The call's record with its result and logs. */
@@ -47,23 +44,50 @@ export interface ExecutionInput {
   request: ExecutionRequest;
   body: string;
   async?: boolean;
-  /** ISO 8601: queue the call for then. */
+  /** ISO 8601: queue the call for then (Appwrite: only with async). */
   scheduledAt?: string;
 }
 
 /**
- * Runs (or queues) the execution and answers once its record is written, so it can be read back at once. A
- * `handle(data, ctx)` function gets the body (JSON when it parses) as its data; the others get the whole request.
+ * Runs (or queues) the execution and answers once its record is written, so it can be read back at once, with what
+ * the function answered (shown to this request even when the function keeps no output). A `handle(data, ctx)`
+ * function gets the body (JSON when it parses) as its data; the others get the whole request.
  */
-export async function execute(ctx: ServiceContext, fn: FunctionRow, input: ExecutionInput): Promise<ExecutionRecord> {
+export async function execute(
+  ctx: ServiceContext,
+  fn: FunctionRow,
+  input: ExecutionInput,
+): Promise<{ record: ExecutionRecord; answer: unknown }> {
   let scheduledAt: number | undefined;
-  if (input.scheduledAt !== undefined) {
+  if (input.scheduledAt !== undefined && input.scheduledAt !== null) {
+    if (!input.async) {
+      throw badRequest(
+        "Scheduled executions must run asynchronously. Set scheduledAt to a future date, or set async to true.",
+      );
+    }
     scheduledAt = Date.parse(input.scheduledAt);
-    if (Number.isNaN(scheduledAt)) throw badRequest('Invalid param "scheduledAt": an ISO 8601 time');
+    if (Number.isNaN(scheduledAt) || scheduledAt < Date.now()) {
+      throw badRequest("Execution schedule must be a valid date, and at least 1 minute from now");
+    }
     if (scheduledAt > Date.now() + LIMITS.scheduleAheadMs) throw badRequest("scheduledAt is too far ahead");
   }
-  let handlers: string[] | null = null;
-  if (fn.defaultVersionId) handlers = (await getVersion(ctx, fn.id, fn.defaultVersionId)).version.handlers;
+  if (!fn.defaultVersionId) {
+    // Appwrite's answers: an activated deployment still building, else none to run.
+    const latest = await latestVersion(ctx, fn);
+    if (latest?.activate && (latest.status === "queued" || latest.status === "building")) {
+      throw appwriteFailure(
+        "bad_request",
+        "build_not_ready",
+        "Build with the requested ID is building and not ready for execution.",
+      );
+    }
+    throw appwriteFailure(
+      "not_found",
+      "deployment_not_found",
+      "Deployment not found. Create a deployment before trying to execute a function",
+    );
+  }
+  const handlers = (await getVersion(ctx, fn.id, fn.defaultVersionId)).version.handlers;
   let args: unknown;
   if (handlers?.includes("handle")) {
     try {
@@ -71,8 +95,20 @@ export async function execute(ctx: ServiceContext, fn: FunctionRow, input: Execu
     } catch {
       args = input.body;
     }
-  } else args = { [APPWRITE_ENVELOPE]: { ...input.request, body: input.body } };
-  const isAsync = input.async === true || scheduledAt !== undefined;
-  const r = await invokeFunction(ctx, fn.id, { args, async: isAsync || undefined, scheduledAt, recorded: true });
-  return executionRecord(ctx, await getCall(ctx, r.callId));
+  } else {
+    const headers = { ...input.request.headers };
+    if (scheduledAt !== undefined) headers["x-appwrite-trigger"] = "schedule";
+    if (ctx.principal.user) headers["x-appwrite-user-id"] = ctx.principal.user.id;
+    args = envelope({ method: input.request.method, path: input.request.path, headers, body: input.body });
+  }
+  const r = await invokeFunction(ctx, fn.id, {
+    args,
+    async: input.async === true || scheduledAt !== undefined || undefined,
+    scheduledAt,
+    recorded: true,
+    request: { method: input.request.method, path: input.request.path, headers: input.request.kept },
+  });
+  const row = await getCall(ctx, r.callId);
+  const answer = "queued" in r ? undefined : r.result;
+  return { record: await executionRecord(ctx, row), answer };
 }

@@ -5,34 +5,25 @@
  */
 import { and, eq, isNull, or } from "drizzle-orm";
 import { ApiError, badRequest, notFound } from "../../../lib/errors";
-import { type FunctionRow, functions, type VersionRow } from "../../../storage/schema";
+import { LIMITS } from "../../../lib/limits";
+import { type FunctionRow, functions, type VersionRow, type WorkspaceRow } from "../../../storage/schema";
 import type { ServiceContext } from "../../context";
 import { deleteFunction, getFunction, purgeFunction, updateFunction } from "../../functions";
 import { createSchedule, deleteSchedule, listSchedules, updateSchedule } from "../../schedules";
 import { cronProblem } from "../../schedules/cron";
-import { listVersions } from "../../versions";
+import { getVersion, listVersions } from "../../versions";
 import { findWorkspace } from "../../workspaces";
+import { appwriteFailure } from "./failures";
+import { variableOf } from "./settings";
 
-/** Appwrite settings edgefn has no column for live in the function's metadata under these keys. */
-export const META = {
-  runtime: "aw.runtime",
-  execute: "aw.execute",
-  events: "aw.events",
-  schedule: "aw.schedule",
-  enabled: "aw.enabled",
-  logging: "aw.logging",
-  entrypoint: "aw.entrypoint",
-  commands: "aw.commands",
-  scopes: "aw.scopes",
-  specification: "aw.specification",
-} as const;
+export { META } from "./settings";
 
 /** The workspace named by X-Appwrite-Project (an id or a name), if the key sees it; else 404. */
-export async function resolveProject(ctx: ServiceContext, project: string | undefined): Promise<string> {
+export async function resolveProject(ctx: ServiceContext, project: string | undefined): Promise<WorkspaceRow> {
   if (!project) throw badRequest("Missing the X-Appwrite-Project header: send the edgefn workspace id or name");
   const row = await findWorkspace(ctx, project);
   if (!row) throw notFound("project", project);
-  return row.id;
+  return row;
 }
 
 /** The live function of the workspace whose Appwrite id (its externalId, else its edgefn id) is `id`. */
@@ -62,6 +53,12 @@ export async function findFunction(ctx: ServiceContext, workspaceId: string, id:
 export async function latestVersion(ctx: ServiceContext, fn: FunctionRow): Promise<VersionRow | null> {
   const { page } = await listVersions(ctx, fn.id, { limit: 1 });
   return page.rows[0] ?? null;
+}
+
+/** The function's active version (Appwrite's deployment), or null. */
+export async function activeVersion(ctx: ServiceContext, fn: FunctionRow): Promise<VersionRow | null> {
+  if (!fn.defaultVersionId) return null;
+  return (await getVersion(ctx, fn.id, fn.defaultVersionId).catch(() => null))?.version ?? null;
 }
 
 /** Appwrite deletes for good: a soft delete, then the purge, which frees the id for a new function. */
@@ -98,11 +95,32 @@ export async function syncSchedule(ctx: ServiceContext, fn: FunctionRow, schedul
 // ---------------------------------------------------------------------------------------------------------------
 // Variables: env vars and secrets
 
-/** A variable of the function: its value ("" for a secret, which is never shown) and whether it is a secret; else 404. */
-export function variableOf(fn: FunctionRow, key: string): { value: string; secret: boolean } {
-  if (fn.envVars && Object.hasOwn(fn.envVars, key)) return { value: fn.envVars[key] as string, secret: false };
-  if (fn.secrets && Object.hasOwn(fn.secrets, key)) return { value: "", secret: true };
-  throw new ApiError("not_found", `variable ${key} not found`);
+/**
+ * Appwrite's variables are the function's env vars (plain) and secrets (encrypted; Appwrite's default). A key is an
+ * env var name (`^[A-Za-z_][A-Za-z0-9_]*$`, at most 255 characters: it becomes `process.env.<key>`), a value at
+ * most 8192 characters; a function holds at most 100 variables of both kinds, 128 KiB in all.
+ */
+export const VARIABLE_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
+
+/** 400 when the function's variables, with `key` set to `value`, break the rules above. */
+function checkVariables(fn: FunctionRow, key: string, value: string, replacing?: string): void {
+  if (!VARIABLE_KEY.test(key)) {
+    throw badRequest(
+      "Invalid `key` param: a variable key is a name of letters, digits and underscores, not starting with a digit, at most 255 characters",
+    );
+  }
+  const all = { ...(fn.envVars ?? {}), ...(fn.secrets ?? {}) };
+  if (replacing !== undefined) delete all[replacing];
+  all[key] = value;
+  const names = Object.keys(all);
+  if (names.length > LIMITS.envVars.count) {
+    throw badRequest(`A function holds at most ${LIMITS.envVars.count} variables`);
+  }
+  // Stored secrets count by their sealed size, a little more than their value's: the sum stays an upper bound.
+  const bytes = names.reduce((n, k) => n + new TextEncoder().encode(k + (all[k] ?? "")).byteLength, 0);
+  if (bytes > LIMITS.envVars.totalBytes) {
+    throw badRequest(`A function's variables (keys and values) hold at most ${LIMITS.envVars.totalBytes} bytes`);
+  }
 }
 
 export async function createVariable(
@@ -111,9 +129,14 @@ export async function createVariable(
   input: { key: string; value: string; secret?: boolean },
 ): Promise<FunctionRow> {
   if (Object.hasOwn(fn.envVars ?? {}, input.key) || Object.hasOwn(fn.secrets ?? {}, input.key)) {
-    throw new ApiError("conflict", `Variable ${input.key} already exists`);
+    throw appwriteFailure(
+      "conflict",
+      "variable_already_exists",
+      "Variable with the same ID already exists in this project. Try again with a different ID.",
+    );
   }
-  return setVariable(ctx, fn, input.key, input.value, input.secret ?? false);
+  checkVariables(fn, input.key, input.value);
+  return setVariable(ctx, fn, input.key, input.value, input.secret ?? true);
 }
 
 /** Changes a variable's key, value or secrecy (a secret stays one); answers the function and the variable's key. */
@@ -126,13 +149,27 @@ export async function updateVariable(
   const current = variableOf(fn, id);
   const key = input.key ?? id;
   const secret = input.secret ?? current.secret;
-  if (current.secret && !secret) throw badRequest("A secret variable cannot be made plain again");
+  if (current.secret && !secret) {
+    throw appwriteFailure(
+      "bad_request",
+      "variable_cannot_unset_secret",
+      "Secret variables cannot be marked as non-secret. Please re-create the variable if this is your intention.",
+    );
+  }
+  if (key !== id && (Object.hasOwn(fn.envVars ?? {}, key) || Object.hasOwn(fn.secrets ?? {}, key))) {
+    throw appwriteFailure(
+      "conflict",
+      "variable_already_exists",
+      "Variable with the same ID already exists in this project. Try again with a different ID.",
+    );
+  }
   if (current.secret && input.value === undefined && key !== id) {
     throw badRequest("Renaming a secret variable needs its value");
   }
+  const value = input.value ?? (current.secret ? undefined : current.value);
+  checkVariables(fn, key, value ?? "", id);
   let updated = fn;
   if (key !== id) updated = await setVariable(ctx, updated, id, undefined, current.secret);
-  const value = input.value ?? (current.secret ? undefined : current.value);
   if (value === undefined) {
     // A secret kept as it is, made a secret if it was not one: nothing to change without its value.
     if (!current.secret) throw badRequest('Param "value" is needed to make a variable secret');

@@ -24,13 +24,47 @@ export const FunctionCreateBody = FunctionBody.extend({ functionId: z.string(), 
 
 export const ActivateBody = z.object({ deploymentId: z.string().min(1) });
 
+/** Appwrite's headers: an object of strings, or that object as a JSON string; at most 100 of them. */
+const Headers = z.preprocess(
+  (v) => {
+    if (typeof v !== "string") return v;
+    try {
+      return JSON.parse(v);
+    } catch {
+      return v;
+    }
+  },
+  z
+    .record(z.string().min(1).max(256), z.union([z.string().max(8192), z.number(), z.boolean()]))
+    .refine((h) => Object.keys(h).length <= 100, "at most 100 headers"),
+);
+
 export const ExecutionBody = z.object({
-  body: z.string().optional(),
-  async: z.boolean().optional(),
+  body: z
+    .string()
+    .max(10 * 1024 * 1024)
+    .optional(),
+  // Booleans, also as the strings a multipart form or an old SDK sends.
+  async: z
+    .union([z.boolean(), z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1")])
+    .optional(),
   path: z.string().max(2048).optional(),
   method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]).optional(),
-  headers: z.record(z.string(), z.unknown()).optional(),
-  scheduledAt: z.string().optional(),
+  headers: Headers.optional(),
+  scheduledAt: z.string().max(100).nullable().optional(),
+});
+
+export const DuplicateBody = z.object({ deploymentId: z.string().min(1).max(64), buildId: z.string().optional() });
+
+export const TemplateDeploymentBody = z.object({
+  repository: z.string().max(128),
+  owner: z.string().max(128),
+  rootDirectory: z.string().max(128),
+  // Appwrite 1.7 names a tag; later SDKs a reference of a type. Templates here have one version.
+  version: z.string().max(128).optional(),
+  type: z.enum(["commit", "branch", "tag"]).optional(),
+  reference: z.string().max(255).optional(),
+  activate: z.boolean().optional(),
 });
 
 export const VariableBody = z.object({
@@ -55,3 +89,9 @@ export function toFunctionInput(body: z.infer<typeof FunctionBody>): AppwriteFun
   const spec = specification ?? buildSpecification ?? runtimeSpecification;
   return spec === undefined ? rest : { ...rest, specification: spec };
 }
+
+export const RuleBody = z.object({
+  domain: z.string().max(255).optional(),
+  functionId: z.string().min(1).max(64),
+  branch: z.string().max(255).optional(),
+});

@@ -1,8 +1,9 @@
+import { appwriteTypeOf } from "../../../domain/compat/appwrite/failures";
+import { APPWRITE_VERSION } from "../../../domain/compat/appwrite/settings";
 import type { ApiError, ErrorCode } from "../../../lib/errors";
 import type { Rendered } from "../kit";
 
-/** The Appwrite server version the surface answers as. */
-export const APPWRITE_VERSION = "1.7.4";
+export { APPWRITE_VERSION };
 
 const TYPES: Record<ErrorCode, string> = {
   bad_request: "general_argument_invalid",
@@ -28,15 +29,34 @@ const NOT_FOUND: Record<string, string> = {
   variable: "variable_not_found",
   workspace: "project_not_found",
   project: "project_not_found",
+  template: "function_template_not_found",
+  route: "general_route_not_found",
+  rule: "rule_not_found",
+};
+
+/** The messages Appwrite's server gives with those types. */
+const NOT_FOUND_MESSAGES: Record<string, string> = {
+  function_not_found: "Function with the requested ID could not be found.",
+  deployment_not_found: "Deployment with the requested ID could not be found.",
+  execution_not_found: "Execution with the requested ID could not be found.",
+  variable_not_found: "Variable with the requested ID could not be found.",
+  project_not_found:
+    "Project with the requested ID could not be found. Please check the value of the X-Appwrite-Project header to ensure the correct project ID is being used.",
+  rule_not_found:
+    "Rule with the requested ID could not be found. Please check if the ID provided is correct or if the rule actually exists.",
 };
 
 /** Appwrite's error shape: `{message, code, type, version}` with the HTTP status as `code`. */
 export function appwriteError(err: ApiError): Rendered {
-  let type = TYPES[err.code];
-  if (err.code === "not_found") {
-    const what = /^(function|version|call|variable|workspace|project)\b/.exec(err.message)?.[1];
-    type = (what && NOT_FOUND[what]) || type;
+  let type = appwriteTypeOf(err) ?? TYPES[err.code];
+  let message = err.message;
+  if (!appwriteTypeOf(err)) {
+    if (err.code === "not_found") {
+      const what = /^(function|version|call|variable|workspace|project|template|route|rule)\b/.exec(err.message)?.[1];
+      type = (what && NOT_FOUND[what]) || type;
+      message = NOT_FOUND_MESSAGES[type] ?? message;
+    }
+    if (err.code === "conflict" && /already|taken|exists|unique/i.test(err.message)) type = "function_already_exists";
   }
-  if (err.code === "conflict" && /already|taken|exists|unique/i.test(err.message)) type = "function_already_exists";
-  return { status: err.status, body: { message: err.message, code: err.status, type, version: APPWRITE_VERSION } };
+  return { status: err.status, body: { message, code: err.status, type, version: APPWRITE_VERSION } };
 }

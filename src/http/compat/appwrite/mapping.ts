@@ -1,24 +1,20 @@
 /**
- * Appwrite's models and queries, and edgefn's: pure functions from native rows to Appwrite's Function, Deployment,
- * Execution and Variable models, and from Appwrite's inputs to native ones (`queries[]`: see ./queries).
+ * Appwrite's inputs as edgefn's, and the surface's answers that are not a row's model (those are in
+ * src/domain/compat/appwrite/models.ts, which events use too): runtimes, specifications, a function's settings as
+ * a patch, an execution's request, the attributes each list can be queried on, projects and rules.
  */
-import {
-  APPWRITE_ENVELOPE,
-  type ExecutionRecord,
-  type ExecutionRequest,
-} from "../../../domain/compat/appwrite/executions";
-import { META, variableOf } from "../../../domain/compat/appwrite/functions";
-import { stripCredentialsFrom } from "../../../lib/credentials";
+import type { ExecutionRequest } from "../../../domain/compat/appwrite/executions";
+import { iso } from "../../../domain/compat/appwrite/models";
+import { appwriteId } from "../../../domain/compat/appwrite/run";
+import { META, RUNTIME_ID, RUNTIMES, SPECIFICATION } from "../../../domain/compat/appwrite/settings";
+import { storableHeaders, stripCredentialsFrom } from "../../../lib/credentials";
 import { badRequest } from "../../../lib/errors";
 import { LIMITS } from "../../../lib/limits";
-import type { FunctionRow, VersionRow } from "../../../storage/schema";
-
-const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : "");
+import type { FunctionRow, WorkspaceRow } from "../../../storage/schema";
+import { type Attributes, DOCUMENT } from "./queries";
 
 // ---------------------------------------------------------------------------------------------------------------
-// Functions and variables
-
-type MetaField = keyof typeof META;
+// Functions
 
 export interface AppwriteFunctionInput {
   name?: string;
@@ -35,20 +31,7 @@ export interface AppwriteFunctionInput {
   specification?: string;
 }
 
-const RUNTIMES = [
-  ["node-18.0", "Node.js", "18.0"],
-  ["node-20.0", "Node.js", "20.0"],
-  ["node-21.0", "Node.js", "21.0"],
-  ["node-22", "Node.js", "22"],
-  ["bun-1.0", "Bun", "1.0"],
-  ["bun-1.1", "Bun", "1.1"],
-  // Python runtimes all run the platform's one Python (see /api/runtimes); the names are Appwrite's.
-  ["python-3.9", "Python", "3.9"],
-  ["python-3.10", "Python", "3.10"],
-  ["python-3.11", "Python", "3.11"],
-  ["python-3.12", "Python", "3.12"],
-  ["python-3.13", "Python", "3.13"],
-] as const;
+type MetaField = keyof typeof META;
 
 export function runtimesList() {
   const runtimes = RUNTIMES.map(([id, name, version]) => ({
@@ -64,14 +47,14 @@ export function runtimesList() {
   return { total: runtimes.length, runtimes };
 }
 
-const SPECIFICATION = "s-0.5vcpu-512mb";
 export function specificationsList() {
-  return { total: 1, specifications: [{ memory: 512, cpus: 0.5, enabled: true, slug: SPECIFICATION }] };
+  const { slug, cpus, memory } = SPECIFICATION;
+  return { total: 1, specifications: [{ memory, cpus, enabled: true, slug }] };
 }
 
 /** The edgefn create/update input for Appwrite's function fields (merged with the function's metadata). */
 export function functionPatch(input: AppwriteFunctionInput, current: Record<string, string> | null) {
-  if (input.runtime !== undefined && !/^(node|bun|python)-[0-9][0-9.]*$/.test(input.runtime)) {
+  if (input.runtime !== undefined && !RUNTIME_ID.test(input.runtime)) {
     throw badRequest(`runtime: '${input.runtime}' is not supported; use a node-*, bun-* or python-* runtime`);
   }
   const metadata: Record<string, string> = { ...(current ?? {}) };
@@ -89,222 +72,206 @@ export function functionPatch(input: AppwriteFunctionInput, current: Record<stri
   return out;
 }
 
-function metaJson<T>(fn: FunctionRow, field: MetaField, fallback: T): T {
-  const raw = fn.metadata?.[META[field]];
-  if (raw === undefined) return fallback;
-  try {
-    return JSON.parse(raw) as T;
-  } catch {
-    return fallback;
-  }
-}
-
-export const appwriteId = (fn: Pick<FunctionRow, "id" | "externalId">) => fn.externalId ?? fn.id;
-
-/** Appwrite's Variable model of one of the function's variables (404 when it has none of that key). */
-export function variableModel(fn: FunctionRow, key: string) {
-  const { value, secret } = variableOf(fn, key);
-  return {
-    $id: key,
-    $createdAt: iso(fn.createdAt),
-    $updatedAt: iso(fn.updatedAt),
-    key,
-    value,
-    secret,
-    resourceType: "function",
-    resourceId: appwriteId(fn),
-  };
-}
-
-export const variablesOf = (fn: FunctionRow) =>
-  [...Object.keys(fn.envVars ?? {}), ...Object.keys(fn.secrets ?? {})].map((key) => variableModel(fn, key));
-
-/** Appwrite's Function model. */
-export function functionModel(fn: FunctionRow, latest?: VersionRow | null) {
-  const meta = fn.metadata ?? {};
-  const spec = meta[META.specification] ?? SPECIFICATION;
-  return {
-    $id: appwriteId(fn),
-    $createdAt: iso(fn.createdAt),
-    $updatedAt: iso(fn.updatedAt),
-    execute: metaJson<string[]>(fn, "execute", []),
-    name: fn.name,
-    enabled: metaJson<boolean>(fn, "enabled", true),
-    live: true,
-    logging: metaJson<boolean>(fn, "logging", true),
-    runtime: meta[META.runtime] ?? "node-22",
-    deploymentId: fn.defaultVersionId ?? "",
-    deploymentCreatedAt: "",
-    latestDeploymentId: latest?.id ?? "",
-    latestDeploymentCreatedAt: iso(latest?.createdAt),
-    latestDeploymentStatus: latest ? DEPLOYMENT_STATUS[latest.status] : "",
-    scopes: metaJson<string[]>(fn, "scopes", []),
-    vars: variablesOf(fn),
-    events: metaJson<string[]>(fn, "events", []),
-    schedule: meta[META.schedule] ?? "",
-    timeout: Math.round((fn.timeoutMs ?? LIMITS.timeoutMs.default) / 1000),
-    entrypoint: meta[META.entrypoint] ?? "",
-    commands: meta[META.commands] ?? "",
-    version: "v5",
-    installationId: "",
-    providerRepositoryId: "",
-    providerBranch: "",
-    providerRootDirectory: "",
-    providerSilentMode: false,
-    specification: spec,
-    buildSpecification: spec,
-    runtimeSpecification: spec,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Deployments
-
-const DEPLOYMENT_STATUS: Record<VersionRow["status"], string> = {
-  queued: "waiting",
-  building: "building",
-  ready: "ready",
-  failed: "failed",
-  canceled: "canceled",
-};
-
-/** Appwrite's Deployment model. */
-export function deploymentModel(fn: FunctionRow, v: VersionRow, chunks?: { total: number; uploaded: number }) {
-  const logs = (v.buildLogs ?? []).map((l) => `[${iso(l.at)}] ${l.message}`);
-  if (v.error) logs.push(v.error.message);
-  const duration =
-    v.buildStartedAt && v.buildFinishedAt ? Math.round((v.buildFinishedAt - v.buildStartedAt) / 1000) : 0;
-  return {
-    $id: v.id,
-    $createdAt: iso(v.createdAt),
-    $updatedAt: iso(v.updatedAt),
-    type: "manual",
-    resourceId: appwriteId(fn),
-    resourceType: "functions",
-    entrypoint: v.entrypoint,
-    sourceSize: v.sourceSize,
-    buildSize: v.bundleSize ?? 0,
-    totalSize: v.sourceSize + (v.bundleSize ?? 0),
-    buildId: v.id,
-    activate: v.activate,
-    screenshotLight: "",
-    screenshotDark: "",
-    status: DEPLOYMENT_STATUS[v.status],
-    buildLogs: logs.join("\n"),
-    buildDuration: duration,
-    providerRepositoryName: "",
-    providerRepositoryOwner: "",
-    providerRepositoryUrl: "",
-    providerBranch: "",
-    providerCommitHash: "",
-    providerCommitAuthorUrl: "",
-    providerCommitAuthor: "",
-    providerCommitMessage: "",
-    providerCommitUrl: "",
-    providerBranchUrl: "",
-    chunksTotal: chunks?.total ?? 1,
-    chunksUploaded: chunks?.uploaded ?? 1,
-  };
-}
-
-/** The answer to a part of a chunked upload while more are to come. */
-export function partialUploadModel(fn: FunctionRow, part: { uploadId: string; total: number; uploaded: number }) {
-  const now = new Date().toISOString();
-  return {
-    $id: part.uploadId,
-    $createdAt: now,
-    $updatedAt: now,
-    type: "manual",
-    resourceId: appwriteId(fn),
-    resourceType: "functions",
-    status: "waiting",
-    chunksTotal: part.total,
-    chunksUploaded: part.uploaded,
-  };
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Executions
 
-interface AppwriteResponse {
-  statusCode: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** The HTTP-style answer an execution's result holds, or one made from a plain JSON result. */
-function responseOf(result: unknown): AppwriteResponse {
-  if (result && typeof result === "object" && APPWRITE_ENVELOPE in result) {
-    const r = (result as Record<string, AppwriteResponse>)[APPWRITE_ENVELOPE] as AppwriteResponse;
-    return { statusCode: r.statusCode, headers: r.headers ?? {}, body: r.body ?? "" };
-  }
-  return {
-    statusCode: 200,
-    headers: { "content-type": "application/json" },
-    body: result === undefined ? "" : JSON.stringify(result),
-  };
-}
-
-const pairs = (h: Record<string, string>) => Object.entries(h).map(([name, value]) => ({ name, value }));
-
-/** The request an execution describes; a credential of the platform among its headers never reaches the function. */
+/**
+ * The request an execution describes. No credential of the platform's reaches the function, nor any
+ * `x-appwrite-*` header of the caller's (the platform sets those: trigger, user, key); the record keeps the
+ * headers without any that carries a credential.
+ */
 export function executionRequest(
   body: { method?: string; path?: string; headers?: Record<string, unknown> },
   adminKey: string | undefined,
 ): ExecutionRequest {
-  const headers = Object.entries(body.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]);
+  const given: Record<string, string> = {};
+  for (const [k, v] of Object.entries(body.headers ?? {})) {
+    const name = k.toLowerCase();
+    if (!name.startsWith("x-appwrite-")) given[name] = String(v);
+  }
+  const headers = stripCredentialsFrom(given, adminKey);
+  const path = body.path || "/";
   return {
     method: body.method ?? "POST",
-    path: body.path ?? "/",
-    headers: stripCredentialsFrom(Object.fromEntries(headers), adminKey),
+    path: path.startsWith("/") ? path : `/${path}`,
+    headers,
+    kept: storableHeaders(headers, adminKey),
   };
 }
 
-/** Appwrite's Execution model for a call record (`request`: the one it was created with, when answering that). */
-export function executionModel(fn: FunctionRow, rec: ExecutionRecord, now: number, request?: ExecutionRequest) {
-  const { row, logs } = rec;
-  const finished = row.status === "completed" || row.status === "failed" || row.status === "timeout";
-  let response: AppwriteResponse = { statusCode: 0, headers: {}, body: "" };
-  if (row.status === "completed") response = responseOf(rec.result);
-  else if (finished || row.status === "canceled") response = { statusCode: 500, headers: {}, body: "" };
-  const errors = logs.filter((l) => l.level === "error").map((l) => l.message);
-  // As Appwrite's runtimes print an uncaught error: its stack (the user's frames), else its name and message.
-  if (row.error) {
-    const head = `${row.error.name}: ${row.error.message}`;
-    errors.push(row.error.stack?.includes(row.error.message) ? row.error.stack : head);
+// ---------------------------------------------------------------------------------------------------------------
+// The attributes each list can be queried on (Appwrite 1.7's), and how
+
+const DEPLOYMENT_STATUS: Record<string, string> = { waiting: "queued", processing: "queued" };
+
+const inSeconds = (v: unknown) => (typeof v === "number" ? v * 1000 : v);
+
+/** An execution's Appwrite status as a filter on the call (see models.ts' executionStatus). */
+function executionStatusFilter(value: unknown): Record<string, unknown> {
+  const code = "appwrite";
+  const now = Date.now();
+  switch (value) {
+    case "waiting":
+      return { and: [{ status: { eq: "queued" } }, { not: { scheduledAt: { gt: now } } }] };
+    case "scheduled":
+      return { and: [{ status: { eq: "queued" } }, { scheduledAt: { gt: now } }] };
+    case "processing":
+      return { status: { eq: "running" } };
+    case "completed":
+      return { and: [{ status: { eq: "completed" } }, { [code]: { responseStatusCode: { lt: 500 } } }] };
+    case "failed":
+      return {
+        or: [
+          { status: { in: ["failed", "timeout", "canceled"] } },
+          { and: [{ status: { eq: "completed" } }, { [code]: { responseStatusCode: { gte: 500 } } }] },
+        ],
+      };
+    default:
+      return { status: { eq: String(value) } };
   }
-  if (row.status === "canceled") errors.push("The execution was canceled");
-  const status =
-    row.status === "queued"
-      ? row.scheduledAt && row.scheduledAt > now
-        ? "scheduled"
-        : "waiting"
-      : row.status === "running"
-        ? "processing"
-        : row.status === "completed"
-          ? "completed"
-          : "failed";
+}
+
+/** An execution's Appwrite trigger as a filter on the call (see models.ts' executionTrigger). */
+function executionTriggerFilter(value: unknown): Record<string, unknown> {
+  switch (value) {
+    case "event":
+      return { trigger: { eq: "event" } };
+    case "schedule":
+      return {
+        or: [
+          { trigger: { eq: "schedule" } },
+          { and: [{ trigger: { eq: "api" } }, { scheduledAt: { isNull: false } }] },
+        ],
+      };
+    case "http":
+      return {
+        or: [
+          { trigger: { in: ["http", "retry"] } },
+          { and: [{ trigger: { eq: "api" } }, { scheduledAt: { isNull: true } }] },
+        ],
+      };
+    default:
+      return { trigger: { eq: String(value) } };
+  }
+}
+
+export const FUNCTION_ATTRIBUTES: Attributes = {
+  ...DOCUMENT,
+  // A function's Appwrite id is its externalId when it has one.
+  $id: { field: "id", sortable: true, custom: (v) => ({ or: [{ id: { eq: v } }, { externalId: { eq: v } }] }) },
+  name: { field: "name", sortable: true },
+  enabled: { field: "appwrite.enabled" },
+  runtime: { field: "appwrite.runtime" },
+  deploymentId: { field: "defaultVersionId", sortable: true },
+  schedule: { field: "appwrite.schedule" },
+  scheduleNext: {},
+  schedulePrevious: {},
+  timeout: { field: "appwrite.timeout" },
+  entrypoint: { field: "appwrite.entrypoint" },
+  commands: { field: "appwrite.commands" },
+  installationId: { field: "appwrite.installationId" },
+};
+
+export const DEPLOYMENT_ATTRIBUTES: Attributes = {
+  ...DOCUMENT,
+  buildSize: { field: "bundleSize", sortable: true },
+  sourceSize: { field: "sourceSize", sortable: true },
+  totalSize: { field: "appwrite.totalSize" },
+  buildDuration: { field: "appwrite.buildDuration" },
+  status: { field: "status", value: (v) => DEPLOYMENT_STATUS[String(v)] ?? v },
+  activate: { field: "activate", sortable: true },
+  // Every deployment here is an upload.
+  type: { custom: (v) => (v === "manual" ? { id: { isNull: false } } : { id: { isNull: true } }) },
+};
+
+export const EXECUTION_ATTRIBUTES: Attributes = {
+  ...DOCUMENT,
+  $updatedAt: { field: "endTime", sortable: true },
+  trigger: { custom: executionTriggerFilter },
+  status: { custom: executionStatusFilter },
+  responseStatusCode: { field: "appwrite.responseStatusCode" },
+  duration: { field: "durationMs", value: inSeconds, sortable: true },
+  requestMethod: { field: "appwrite.requestMethod" },
+  requestPath: { field: "appwrite.requestPath" },
+  deploymentId: { field: "versionId", sortable: true },
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Projects and rules
+
+/** Appwrite's Project model of a workspace (the settings of services edgefn does not have are their defaults). */
+export function projectModel(ws: WorkspaceRow) {
+  const services = ["account", "avatars", "databases", "locale", "health", "storage", "teams", "users", "sites"];
   return {
-    $id: row.id,
-    $createdAt: iso(row.createdAt),
-    $updatedAt: iso(row.endedAt ?? row.startedAt ?? row.createdAt),
-    $permissions: [],
-    functionId: appwriteId(fn),
-    deploymentId: row.versionId ?? "",
-    trigger: row.trigger === "schedule" ? "schedule" : "http",
-    status,
-    requestMethod: request?.method ?? row.httpMethod ?? "POST",
-    requestPath: request?.path ?? row.httpPath ?? "/",
-    requestHeaders: pairs(request?.headers ?? {}),
-    responseStatusCode: row.httpStatus ?? response.statusCode,
-    responseBody: response.body,
-    responseHeaders: pairs(response.headers),
-    logs: logs
-      .filter((l) => l.level !== "error")
-      .map((l) => l.message)
-      .join("\n"),
-    errors: errors.join("\n"),
-    duration: (row.durationMs ?? 0) / 1000,
-    scheduledAt: row.scheduledAt ? iso(row.scheduledAt) : null,
+    $id: ws.id,
+    $createdAt: iso(ws.createdAt),
+    $updatedAt: iso(ws.updatedAt),
+    name: ws.name,
+    description: ws.description ?? "",
+    teamId: "",
+    logo: "",
+    url: "",
+    legalName: "",
+    legalCountry: "",
+    legalState: "",
+    legalCity: "",
+    legalAddress: "",
+    legalTaxId: "",
+    authDuration: 31536000,
+    authLimit: 0,
+    authSessionsLimit: 10,
+    authPasswordHistory: 0,
+    authPasswordDictionary: false,
+    authPersonalDataCheck: false,
+    authMockNumbers: [],
+    authSessionAlerts: false,
+    authMembershipsUserName: false,
+    authMembershipsUserEmail: false,
+    authMembershipsMfa: false,
+    oAuthProviders: [],
+    platforms: [],
+    webhooks: [],
+    keys: [],
+    devKeys: [],
+    smtpEnabled: false,
+    smtpSenderName: "",
+    smtpSenderEmail: "",
+    smtpReplyTo: "",
+    smtpHost: "",
+    smtpPort: "",
+    smtpUsername: "",
+    smtpPassword: "",
+    smtpSecure: "",
+    pingCount: 0,
+    pingedAt: "",
+    ...Object.fromEntries(services.map((s) => [`serviceStatusFor${s[0]?.toUpperCase()}${s.slice(1)}`, false])),
+    serviceStatusForFunctions: true,
+    serviceStatusForGraphql: false,
+    serviceStatusForMessaging: false,
+  };
+}
+
+/**
+ * Appwrite's Rule model for a function's own origin, `{function}.{workspace}.<run domain>` (with the port the
+ * platform was reached on): the domain every function answers on here.
+ */
+export function ruleModel(fn: FunctionRow, ws: Pick<WorkspaceRow, "name">, domain: string, port: string) {
+  const host = `${fn.name.toLowerCase()}.${ws.name.toLowerCase()}.${domain}${port ? `:${port}` : ""}`;
+  return {
+    $id: `rule-${fn.id}`,
+    $createdAt: iso(fn.createdAt),
+    $updatedAt: iso(fn.updatedAt),
+    domain: host,
+    type: "deployment",
+    trigger: "manual",
+    redirectUrl: "",
+    redirectStatusCode: 301,
+    deploymentId: fn.defaultVersionId ?? "",
+    deploymentResourceType: "function",
+    deploymentResourceId: appwriteId(fn),
+    deploymentVcsProviderBranch: "",
+    status: "verified",
+    logs: "",
+    renewAt: "",
   };
 }

@@ -1,0 +1,2 @@
+ALTER TABLE `calls` ADD `request_headers` text;--> statement-breakpoint
+ALTER TABLE `calls` ADD `response_headers` text;
