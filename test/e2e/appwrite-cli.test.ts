@@ -6,7 +6,6 @@
  * execution's `x-appwrite-key`, and Appwrite's errors with a non-zero exit code. The CLI gets a HOME of its own
  * (its prefs.json lives there) and a project folder of its own (its appwrite.config.json).
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +13,7 @@ import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalPlatform, startPlatform } from "../../scripts/lib/platform.mjs";
 import { api, ok, until } from "../reliability/e2e/client";
+import { type Run, runNode } from "./support/run";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const APPWRITE = join(ROOT, "node_modules", "appwrite-cli", "index.js");
@@ -65,33 +65,11 @@ let key: string;
 /** The first deployment of `hello`, made from a folder. */
 let firstDeployment: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `appwrite ...args` in the project folder, with its own HOME and nothing of this machine's Appwrite setup. */
 function appwrite(...args: string[]): Promise<Run> {
-  return new Promise<Run>((resolve, reject) => {
-    const env: Record<string, string | undefined> = { ...process.env, HOME: home, USERPROFILE: home, NO_COLOR: "1" };
-    for (const name of Object.keys(env)) if (name.startsWith("APPWRITE_")) delete env[name];
-    const child = spawn(process.execPath, [APPWRITE, ...args], {
-      cwd: project,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  const env: Record<string, string | undefined> = { ...process.env, HOME: home, USERPROFILE: home, NO_COLOR: "1" };
+  for (const name of Object.keys(env)) if (name.startsWith("APPWRITE_")) delete env[name];
+  return runNode(APPWRITE, args, { cwd: project, env });
 }
 
 /** `appwrite --json ...args`, which must succeed: its parsed output. */

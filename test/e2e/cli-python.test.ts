@@ -3,13 +3,13 @@
  * files go up as they are (a helper package, a data file, a binary file), and the wheels requirements.txt needs come
  * from pip (offline here: pip's own PIP_FIND_LINKS / PIP_NO_INDEX point it at a folder of wheels), or from the folder.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalPlatform, startPlatform } from "../../scripts/lib/platform.mjs";
+import { runNode } from "./support/run";
 
 const CLI = join(import.meta.dirname, "..", "..", "cli", "edgefn.js");
 const T = 240_000;
@@ -18,30 +18,17 @@ let platform: LocalPlatform;
 let home: string;
 
 function edgefn(args: string[], env: Record<string, string | undefined> = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: home,
-      env: {
-        ...process.env,
-        NO_COLOR: "1",
-        XDG_CONFIG_HOME: join(home, "config"),
-        EDGEFN_URL: platform.url,
-        EDGEFN_KEY: platform.adminKey,
-        EDGEFN_WORKSPACE: undefined,
-        ...env,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  return runNode(CLI, args, {
+    cwd: home,
+    env: {
+      ...process.env,
+      NO_COLOR: "1",
+      XDG_CONFIG_HOME: join(home, "config"),
+      EDGEFN_URL: platform.url,
+      EDGEFN_KEY: platform.adminKey,
+      EDGEFN_WORKSPACE: undefined,
+      ...env,
+    },
   });
 }
 

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { ApiError, createClient, resolveFunction, unwrap } from "edgefn/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalPlatform, startPlatform } from "../../scripts/lib/platform.mjs";
+import { runNode } from "./support/run";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const CLI = join(ROOT, "cli", "edgefn.js");
@@ -19,43 +20,24 @@ const CLI = join(ROOT, "cli", "edgefn.js");
 let platform: LocalPlatform;
 let home: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the CLI; by default with EDGEFN_URL and EDGEFN_KEY of the platform and an empty config home. */
 function edgefn(
   args: string[],
   { env = {}, input, cwd = home }: { env?: Record<string, string | undefined>; input?: string; cwd?: string } = {},
 ) {
-  return new Promise<Run>((resolve, reject) => {
-    // Not the repository: a .dev.vars there would make the CLI use the local `npm start` platform.
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd,
-      env: {
-        ...process.env,
-        NO_COLOR: "1",
-        XDG_CONFIG_HOME: join(home, "empty-config"),
-        EDGEFN_URL: platform.url,
-        EDGEFN_KEY: platform.adminKey,
-        EDGEFN_WORKSPACE: undefined,
-        ...env,
-      },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? "");
+  // Not the repository: a .dev.vars there would make the CLI use the local `npm start` platform.
+  return runNode(CLI, args, {
+    cwd,
+    env: {
+      ...process.env,
+      NO_COLOR: "1",
+      XDG_CONFIG_HOME: join(home, "empty-config"),
+      EDGEFN_URL: platform.url,
+      EDGEFN_KEY: platform.adminKey,
+      EDGEFN_WORKSPACE: undefined,
+      ...env,
+    },
+    input: input ?? "",
   });
 }
 
