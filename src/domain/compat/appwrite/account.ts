@@ -37,7 +37,7 @@ export function accountModel(user: UserRow) {
     name: user.name ?? "",
     registration: iso(user.createdAt),
     status: true,
-    labels: user.platformAdmin ? ["admin"] : [],
+    labels: [],
     passwordUpdate: iso(user.passwordChangedAt),
     email: user.email,
     phone: "",

@@ -97,6 +97,7 @@ export function registerAccountRoutes(v1: AwRouter): void {
     const { token, session } = await signInWithPassword(c.env, {
       email: body.email,
       password: body.password,
+      // The client's address as /api/session counts it (attempts are limited per address as well as per email).
       clientAddress: c.req.header("cf-connecting-ip")?.slice(0, 64) ?? null,
       userAgent: c.req.header("user-agent") ?? null,
     });
