@@ -125,8 +125,11 @@ describe("appwrite login with an edgefn account", { timeout: 180_000 }, () => {
 
   it("pushes a function from appwrite.config.json in the session, and an execution runs it", async () => {
     writeFileSync(join(project, "functions", "hello", "main.js"), HELLO);
+    // The workspace to work in, as the docs say (instead of `appwrite init project`).
+    const linked = await appwrite("client", "--project-id", workspaceId);
+    expect(linked.code, linked.stdout + linked.stderr).toBe(0);
     const config = {
-      projectId: workspaceId,
+      ...JSON.parse(readFileSync(join(project, "appwrite.config.json"), "utf8")),
       functions: [
         {
           $id: "hello",
@@ -145,6 +148,7 @@ describe("appwrite login with an edgefn account", { timeout: 180_000 }, () => {
         },
       ],
     };
+    expect(config.projectId).toBe(workspaceId);
     writeFileSync(join(project, "appwrite.config.json"), JSON.stringify(config, null, 4));
     const pushed = await appwrite("--all", "--force", "push", "functions");
     expect(pushed.code, pushed.stdout + pushed.stderr).toBe(0);
