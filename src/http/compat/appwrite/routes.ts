@@ -43,8 +43,8 @@ async function surfacePrincipal(req: HonoRequest, env: Env) {
 
 /**
  * The Appwrite surface (see docs/compat.md): `/v1/functions...` and what Appwrite's CLI calls around it, with
- * `X-Appwrite-Project` (a workspace) and `X-Appwrite-Key` (an edgefn key, or an execution's own key); every answer
- * in Appwrite's models and error shape.
+ * `X-Appwrite-Project` (a workspace) and `X-Appwrite-Key` (an edgefn key, or an execution's own key) or a user's
+ * session (`appwrite login`, see ./account.ts); every answer in Appwrite's models and error shape.
  */
 export function registerAppwriteRoutes(app: App): void {
   const v1 = compatRouter<AwEnv["Variables"]>({
