@@ -612,8 +612,9 @@ function routes(f: () => Fixture): RouteCase[] {
 /**
  * The compatibility routes that take no key: catch-alls that only ever answer 404, the Cognite upload URL (its token
  * is the credential: test/compat/cognite-files.test.ts), and what Appwrite serves to anyone (its version, the
- * function templates). An anonymous Appwrite execution is in the table above: a function's `execute` roles decide
- * (tested in test/compat/appwrite-access.test.ts).
+ * function templates), and Appwrite's sign-in, account and sign-out (the session cookie is the credential:
+ * test/compat/appwrite-account.test.ts). An anonymous Appwrite execution is in the table above: a function's
+ * `execute` roles decide (tested in test/compat/appwrite-access.test.ts).
  */
 const PUBLIC = [
   "ALL /api/v1/*",
@@ -622,6 +623,10 @@ const PUBLIC = [
   "GET /v1/health/version",
   "GET /v1/functions/templates",
   "GET /v1/functions/templates/{templateId}",
+  "POST /v1/account/sessions/email",
+  "POST /v1/account/sessions",
+  "GET /v1/account",
+  "DELETE /v1/account/sessions/{sessionId}",
 ];
 const ROLES: Role[] = ["viewer", "invoker", "developer", "admin"];
 

@@ -58,5 +58,7 @@ export function appwriteError(err: ApiError): Rendered {
     }
     if (err.code === "conflict" && /already|taken|exists|unique/i.test(err.message)) type = "function_already_exists";
   }
-  return { status: err.status, body: { message, code: err.status, type, version: APPWRITE_VERSION } };
+  const retry = (err.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+  const headers = typeof retry === "number" ? { "retry-after": String(retry) } : undefined;
+  return { status: err.status, body: { message, code: err.status, type, version: APPWRITE_VERSION }, headers };
 }
