@@ -85,8 +85,19 @@ const SEGMENT_KINDS: Record<string, Kind> = {
   calls: "call",
   schedules: "sch",
   schemas: "scm",
+  users: "free",
+  sessions: "free",
 };
-const PARAM_KINDS: Record<string, Kind> = { vid: "ver", workspace: "ws", function: "fun", path: "path" };
+const PARAM_KINDS: Record<string, Kind> = {
+  vid: "ver",
+  workspace: "ws",
+  function: "fun",
+  path: "path",
+  // Accounts' ids: users, members, invites, invite tokens and one's own sessions are strings of their own.
+  userId: "free",
+  inviteId: "free",
+  token: "free",
+};
 
 /** What kind of object a path parameter names (by its name, else by the segment before it); null: unknown. */
 function paramKind(template: string, name: string): Kind | null {
@@ -1546,7 +1557,8 @@ const SURFACES: { prefix: RegExp; name: string; shaped: (body: any, status: numb
       b.error.message.length > 0,
   },
   {
-    prefix: /^\/v1\/functions(\/|$)/,
+    // Everything under /v1 is Appwrite's surface: functions, health, console, projects, proxy rules, account.
+    prefix: /^\/v1(\/|$)/,
     name: "Appwrite",
     shaped: (b, status) =>
       typeof b?.message === "string" && b.message.length > 0 && b.code === status && typeof b.type === "string",
@@ -1575,7 +1587,7 @@ function checkAnswer(c: Case, res: { status: number; text: string; headers: Head
   } catch {
     throw new Error(`an error that is not JSON: ${where}`);
   }
-  // The path the request reached: "/v1/functions/%2e%2e" is "/v1/", which is no surface's.
+  // The path the request reached: "/cloud/v1/faas/%2e%2e" is "/cloud/v1/", which is no surface's.
   let path = c.url.split(/[?#]/)[0] ?? c.url;
   try {
     path = new URL(c.url, ORIGIN).pathname;

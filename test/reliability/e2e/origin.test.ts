@@ -88,7 +88,7 @@ beforeAll(async () => {
   // Signed in to the console: a session cookie and console state in this browser.
   await page.goto(`${p.url}/`);
   await page.getByLabel("API key").fill(p.adminKey);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Use API key" }).click();
   await page.getByRole("heading", { name: "Functions" }).waitFor();
   await page.evaluate(() => localStorage.setItem("console-state", "private to the console"));
 }, 240_000);
