@@ -4,7 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { expectStatus, newFunction, newWorkspace } from "./support/api";
+import { api, expectStatus, newFunction, newWorkspace } from "./support/api";
 import { deploy, invoke } from "./support/deploy";
 
 /** The function's rows and the row count of every platform table. */
@@ -66,6 +66,26 @@ describe("invoke hot path", () => {
     // lastCalledAt is kept to the second, so it need not move for calls in the same second.
     expect(fnAfter?.last_called_at as number).toBeGreaterThanOrEqual(fnBefore?.last_called_at as number);
     expect(fnAfter?.last_called_at as number).toBeGreaterThan(Date.now() - 60_000);
+  });
+});
+
+describe("records written together", () => {
+  it("reads calls back right after their answers, though their records are written a moment later, together", async () => {
+    const ws = await newWorkspace();
+    const fn = await newFunction(ws.id);
+    await deploy(fn.id, { "index.js": "export function handle(d) { console.log('n', d.n); return d.n; }" });
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, n) => invoke(fn.id, { n }).then((r) => expectStatus(r, 200))),
+    );
+    const ids = answers.map((a) => a.callId as string);
+    // At once, as a client would: each call, its logs, the list and the metrics see every one of them.
+    for (const [n, id] of ids.entries()) {
+      expect(expectStatus(await api("GET", `/api/calls/${id}`), 200)).toMatchObject({ status: "completed" });
+      const logs = expectStatus(await api("GET", `/api/calls/${id}/logs`), 200);
+      expect(logs.items.map((l: { message: string }) => l.message)).toEqual([`n ${n}`]);
+    }
+    const listed = expectStatus(await api("GET", `/api/functions/${fn.id}/calls?limit=100`), 200);
+    expect(listed.data.map((c: { id: string }) => c.id).sort()).toEqual([...ids].sort());
   });
 });
 

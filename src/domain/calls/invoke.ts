@@ -133,7 +133,7 @@ function raiseCallEvents(
 
 /** Records a synchronous call after its answer, or before it when the caller must be able to read it back at once. */
 async function record(ctx: ServiceContext, row: NewCall, outcome: CallOutcome, now?: boolean) {
-  const recording = recordAfterAnswer(ctx.env, row, outcome);
+  const recording = recordAfterAnswer(ctx.env, row, outcome, now);
   if (now) await recording.written;
   else if (recording.owner) ctx.defer(recording.written);
 }

@@ -145,8 +145,15 @@ async function dropResultsOfPurged(env: Env, records: { functionId: string; resu
   if (gone.length > 0) await env.CODE.delete(gone);
 }
 
-/** Records wait this long to be written together with the records of calls that end meanwhile. */
-const FLUSH_AFTER_MS = 0;
+/**
+ * Records wait this long to be written together with the records of calls that end meanwhile: one D1 batch then
+ * writes them all, so a steady stream of calls (even one at a time) pays for one write every few calls, not one
+ * per call. Readers of calls in this isolate wait for the records pending here (`recordsWritten`), so a call is
+ * read back as soon as it was answered.
+ */
+const FLUSH_AFTER_MS = 10;
+/** Past this many waiting records, the next one writes them at once (bounds what waits in memory). */
+const MAX_PENDING = 200;
 
 interface PendingRecord {
   row: NewCall;
@@ -156,6 +163,8 @@ interface PendingRecord {
 /** Records waiting for the next write, and that write (null: none scheduled yet). */
 let pending: PendingRecord[] = [];
 let next: Promise<void> | null = null;
+/** Writes scheduled or under way in this isolate (what a reader waits for). */
+const writes = new Set<Promise<void>>();
 
 export interface Recording {
   /** Settles when this call's record is written (or its failure logged: it never rejects). */
@@ -163,38 +172,60 @@ export interface Recording {
   /**
    * This call's request scheduled the write and must keep it alive (`waitUntil(written)`); the records of calls
    * ending meanwhile ride along in it. Holding every request open until the shared write is over would cost
-   * throughput for nothing (locally a request held by waitUntil holds its connection too). The write runs in the
-   * scheduling request's context and depends on no other request's promise: a continuation of a request that has
-   * ended may never run.
+   * throughput for nothing. The write runs in the scheduling request's context and depends on no other request's
+   * promise: a continuation of a request that has ended may never run.
    */
   owner: boolean;
 }
 
 /**
- * Records a synchronous call after its answer. Records go to D1 in bulk: every call that ends before the scheduled
- * write starts is in it, as one D1 batch with one lastCalledAt update per function.
+ * Records a synchronous call after its answer. Records go to D1 in bulk: every call that ends within
+ * FLUSH_AFTER_MS of the first one waiting is in the same write, one D1 batch with one lastCalledAt update per
+ * function. `now`: the caller must be able to read the call back at once (it is written now, with those waiting).
  */
-export function recordAfterAnswer(env: Env, row: NewCall, run: CallOutcome): Recording {
+export function recordAfterAnswer(env: Env, row: NewCall, run: CallOutcome, now = false): Recording {
   pending.push({ row, run });
+  if (now || pending.length >= MAX_PENDING) {
+    // Written in this request's context, with every record waiting; a scheduled write finds fewer or none.
+    const records = pending;
+    pending = [];
+    return { written: track(flush(env, records)), owner: true };
+  }
   if (next) return { written: next, owner: false };
-  next = new Promise<void>((resolve) => setTimeout(resolve, FLUSH_AFTER_MS)).then(() => {
+  const scheduled = new Promise<void>((resolve) => setTimeout(resolve, FLUSH_AFTER_MS)).then(() => {
     const records = pending;
     pending = [];
     next = null;
-    return writeRecords(env, records)
-      .then(() => journalFlush(env))
-      .catch((err: unknown) =>
-        // Nobody waits on this answer any more: the operators' log is where a lost record is told.
-        console.error(
-          JSON.stringify({
-            error: "could not record calls",
-            callIds: records.map((r) => r.run.callId),
-            cause: String(err),
-          }),
-        ),
-      );
+    return flush(env, records);
   });
+  next = track(scheduled);
   return { written: next, owner: true };
+}
+
+/** Settles when every record that was waiting or being written in this isolate when it was asked is written. */
+export function recordsWritten(): Promise<void> {
+  return writes.size === 0 ? Promise.resolve() : Promise.all(writes).then(() => {});
+}
+
+function track(write: Promise<void>): Promise<void> {
+  writes.add(write);
+  void write.finally(() => writes.delete(write));
+  return write;
+}
+
+function flush(env: Env, records: PendingRecord[]): Promise<void> {
+  return writeRecords(env, records)
+    .then(() => journalFlush(env))
+    .catch((err: unknown) =>
+      // Nobody waits on this answer any more: the operators' log is where a lost record is told.
+      console.error(
+        JSON.stringify({
+          error: "could not record calls",
+          callIds: records.map((r) => r.run.callId),
+          cause: String(err),
+        }),
+      ),
+    );
 }
 
 /**

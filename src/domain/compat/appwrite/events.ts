@@ -19,7 +19,7 @@ import type { Db } from "../../../storage/db";
 import { argsKeyOf } from "../../../storage/objects";
 import { type CallRow, callLogs, calls, type FunctionRow, functions, type VersionRow } from "../../../storage/schema";
 import { enqueueCall } from "../../calls/enqueue";
-import { byteLength, INLINE_BYTES, readResult } from "../../calls/record";
+import { byteLength, INLINE_BYTES, readResult, recordsWritten } from "../../calls/record";
 import type { ServiceContext } from "../../context";
 import { deploymentModel, executionModel, functionModel } from "./models";
 import { appwriteId, envelope } from "./run";
@@ -183,6 +183,7 @@ async function fire(ctx: Omit<EventContext, "defer">, subject: EventSubject, act
 async function payloadOf(ctx: Omit<EventContext, "defer">, subject: EventSubject): Promise<unknown> {
   if (subject.kind === "function") return functionModel(subject.fn);
   if (subject.kind === "deployment") return deploymentModel(subject.fn, subject.version);
+  if (!subject.gone) await recordsWritten();
   const row = subject.gone ?? (await ctx.db.select().from(calls).where(eq(calls.id, subject.call.id)).get());
   if (!row) return { $id: subject.call.id, functionId: appwriteId(subject.fn) };
   const over = !subject.gone && row.status !== "queued" && row.status !== "running";
