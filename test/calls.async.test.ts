@@ -237,6 +237,8 @@ describe("async invoke: retries", () => {
       .bind(fn.versionId)
       .first<{ bundle_key: string }>();
     await env.CODE.delete(version!.bundle_key);
+    // The deploy made the version's isolate already: a config change needs a new one, whose code is gone.
+    expectStatus(await api("PATCH", `/api/functions/${fn.id}`, { body: { envVars: { N: "2" } } }), 200);
     const callId = await queue(fn.id);
     const done = await waitForCall(callId);
     expect(done).toMatchObject({ status: "failed", attempt: 2, error: { name: "PlatformError" } });

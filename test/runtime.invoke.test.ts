@@ -385,7 +385,10 @@ describe("invoke: platform failures", () => {
     const sealed = await env.DB.prepare("SELECT secrets FROM functions WHERE id = ?")
       .bind(donor.id)
       .first<string>("secrets");
-    await env.DB.prepare("UPDATE functions SET secrets = ? WHERE id = ?").bind(sealed, fn.id).run();
+    // A new config revision: the isolate the deploy made (with the function's own secret) is not the one asked for.
+    await env.DB.prepare("UPDATE functions SET secrets = ?, config_revision = config_revision + 1 WHERE id = ?")
+      .bind(sealed, fn.id)
+      .run();
 
     const res = expectStatus(await invoke(fn.id), 200);
     expect(res).toMatchObject({ ok: false, status: "failed", errorDetail: { name: "PlatformError" } });

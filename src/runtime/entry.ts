@@ -356,6 +356,11 @@ function callIdOf(info) {
 }
 
 export default class extends WorkerEntrypoint {
+  /** Nothing: asked right after a deploy, so the isolate exists (its modules compiled) before the first call. */
+  warm() {
+    return true;
+  }
+
   /** Loads the user's module (its top-level code runs now, under the guard) and says what it exports. */
   async describe() {
     enter();

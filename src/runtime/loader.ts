@@ -36,6 +36,8 @@ export interface IsolateEntrypoint {
   describe(): Promise<Exports & { error?: InvokeOutcome["error"] }>;
   takeLogs(callId: string): Promise<Pick<InvokeOutcome, "logs" | "logsTruncated">>;
   fetch(request: Request): Promise<Response>;
+  /** Creates the isolate (Python: boots it) without running the function's code. */
+  warm(): Promise<boolean>;
 }
 
 export function stretchMs(env: Env): number {
@@ -109,40 +111,69 @@ export function functionIsolate(
 ): IsolateEntrypoint {
   // What a surface adds follows from the function's name and metadata, which do not bump configRevision.
   const added = extras.env || extras.platform ? `:${digest(JSON.stringify(extras))}` : "";
-  const id = `${version.id}:${fn.configRevision}${added}`;
-  const worker = env.LOADER.get(id, async () => {
-    const stored = await readStored(env, version.bundleKey as string);
-    const secrets = await decryptAll(env, fn.id, fn.secrets);
-    // Egress: the function's allowed hosts, and the platform's own API for a surface that gives it (Appwrite).
-    const globalOutbound =
-      fn.allowedHosts?.length || extras.platform
-        ? exports.EgressGateway({
-            props: { functionId: fn.id, allowedHosts: fn.allowedHosts ?? [], platform: extras.platform === true },
-          })
-        : null;
-    const vars = { ...(extras.env ?? {}), ...(fn.envVars ?? {}), ...secrets };
-    const cpuMs = fn.cpuMs ?? LIMITS.cpuMs.default;
-    if (isPythonBundle(stored)) {
-      return pythonIsolateCode(env, { functionId: fn.id, versionId: version.id }, stored, {
-        env: vars,
-        secretNames: Object.keys(secrets),
-        stretchMs: stretchMs(env),
-        cpuMs,
-        globalOutbound,
-      });
-    }
-    // A bundle built before the build added adapters gets the Appwrite adapter a build gives it now.
-    const bundle = version.handlers && !version.handlers.includes("handle") ? withAppwriteAdapter(stored) : stored;
-    return {
-      ...ISOLATE_COMPAT,
-      mainModule: ENTRY_MODULE,
-      modules: isolateModules(env, bundle, Object.keys(secrets)),
-      env: vars,
-      globalOutbound,
-      limits: { cpuMs },
-    };
-  });
+  const base = `${version.id}:${fn.configRevision}${added}`;
+  const id = loaderIdOf(base);
+  const worker = env.LOADER.get(id, () => isolateCode(env, fn, version, extras).catch(retire(base)));
   return worker.getEntrypoint() as unknown as IsolateEntrypoint;
+}
+
+/**
+ * Loader ids whose isolate could not be made (a bundle missing from R2, a secret that would not decrypt), with how
+ * many times: the loader keeps such a failure for its id, so the next call asks for the isolate under a new id and
+ * a passing failure (or one fixed since) does not stay with the version for the life of this host isolate.
+ */
+const retired = new Map<string, number>();
+
+function loaderIdOf(base: string): string {
+  const times = retired.get(base);
+  return times === undefined ? base : `${base}~${times}`;
+}
+
+function retire(base: string) {
+  return (err: unknown): never => {
+    if (retired.size >= 10_000) retired.clear();
+    retired.set(base, (retired.get(base) ?? 0) + 1);
+    throw err;
+  };
+}
+
+/** What the loader runs for a function's isolate: its modules, env (secrets decrypted), egress and limits. */
+async function isolateCode(
+  env: Env,
+  fn: RuntimeFunction,
+  version: RuntimeVersion,
+  extras: IsolateExtras,
+): Promise<WorkerLoaderWorkerCode> {
+  const stored = await readStored(env, version.bundleKey as string);
+  const secrets = await decryptAll(env, fn.id, fn.secrets);
+  // Egress: the function's allowed hosts, and the platform's own API for a surface that gives it (Appwrite).
+  const globalOutbound =
+    fn.allowedHosts?.length || extras.platform
+      ? exports.EgressGateway({
+          props: { functionId: fn.id, allowedHosts: fn.allowedHosts ?? [], platform: extras.platform === true },
+        })
+      : null;
+  const vars = { ...(extras.env ?? {}), ...(fn.envVars ?? {}), ...secrets };
+  const cpuMs = fn.cpuMs ?? LIMITS.cpuMs.default;
+  if (isPythonBundle(stored)) {
+    return pythonIsolateCode(env, { functionId: fn.id, versionId: version.id }, stored, {
+      env: vars,
+      secretNames: Object.keys(secrets),
+      stretchMs: stretchMs(env),
+      cpuMs,
+      globalOutbound,
+    });
+  }
+  // A bundle built before the build added adapters gets the Appwrite adapter a build gives it now.
+  const bundle = version.handlers && !version.handlers.includes("handle") ? withAppwriteAdapter(stored) : stored;
+  return {
+    ...ISOLATE_COMPAT,
+    mainModule: ENTRY_MODULE,
+    modules: isolateModules(env, bundle, Object.keys(secrets)),
+    env: vars,
+    globalOutbound,
+    limits: { cpuMs },
+  };
 }
 
 /** A short digest of a string (FNV-1a, 32 bits): tells configs apart in a loader id, no secret in it. */

@@ -81,11 +81,38 @@ describe("Python versions", () => {
       expect(version.status, JSON.stringify(version.error)).toBe("ready");
       const listed = await env.CODE.list({ prefix: `snapshots/${fn.id}/` });
       await env.CODE.delete(listed.objects.map((o) => o.key));
+      // The deploy booted the version's isolate already (from the snapshot): a config change needs a new one.
+      expectStatus(await api("PATCH", `/api/functions/${fn.id}`, { body: { envVars: { REGION: "us", N: "2" } } }), 200);
       const call = expectStatus(await invoke(fn.id, { a: 1, b: 1 }), 200);
       expect(call.result).toEqual({ sum: 2, region: "us", fn: fn.id });
       await waitForCall(call.callId);
       const messages = (await logsOf(call.callId)).items.map((l: { message: string }) => l.message);
       expect(messages).toContain("[edgefn] this version's memory snapshot is missing: booting Python without it");
+    },
+    T,
+  );
+
+  it(
+    "gives isolates restored from one snapshot fresh randomness, and the string hashing key of their version",
+    async () => {
+      const code = (n: number) =>
+        `# ${n}\nimport random, sys\n\ndef handle(data):\n    return {"hash": hash("edgefn"), "random": random.random(), "randomized": sys.flags.hash_randomization}\n`;
+      const { fn } = await pyFunction({ "handler.py": code(1) });
+      const first = expectStatus(await invoke(fn.id, {}), 200).result;
+      // A config change: a new isolate, restored from the same snapshot.
+      expectStatus(await api("PATCH", `/api/functions/${fn.id}`, { body: { envVars: { N: "2" } } }), 200);
+      const second = expectStatus(await invoke(fn.id, {}), 200).result;
+      expect(second.random).not.toBe(first.random);
+      expect(second.hash).toBe(first.hash);
+      // Another version: another snapshot, made by an interpreter with a key of its own.
+      const queued = expectStatus(
+        await api("POST", `/api/functions/${fn.id}/versions`, { body: { files: { "handler.py": code(2) } } }),
+        201,
+      );
+      expect((await waitForBuild(fn.id, queued.id, undefined, BUILD_MS)).status).toBe("ready");
+      const other = expectStatus(await invoke(fn.id, {}), 200).result;
+      expect(other.randomized).toBe(1);
+      expect(other.hash).not.toBe(first.hash);
     },
     T,
   );

@@ -10,3 +10,16 @@ import { appwriteIsolate } from "../compat/appwrite/run";
 export function isolateOf(env: Env, fn: FunctionRow, version: VersionRow): IsolateEntrypoint {
   return functionIsolate(env, fn, version, appwriteIsolate(fn, version));
 }
+
+/**
+ * Makes the isolate a function's next call will use before that call comes (after a deploy), so that its first
+ * call does not wait for the isolate to be created (or for Python to boot). Where the host isolate that runs the
+ * call is another one (on Cloudflare, often), this costs the warm-up and gains nothing; it never fails the caller.
+ */
+export async function warmIsolate(env: Env, fn: FunctionRow, version: VersionRow): Promise<void> {
+  try {
+    await isolateOf(env, fn, version).warm();
+  } catch (err) {
+    console.error(JSON.stringify({ error: "could not warm an isolate", versionId: version.id, cause: String(err) }));
+  }
+}

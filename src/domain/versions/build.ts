@@ -13,6 +13,7 @@ import type { Db } from "../../storage/db";
 import { bundleKeyOf } from "../../storage/objects";
 import { type BuildLogLine, functions, type VersionRow, versions } from "../../storage/schema";
 import { forgetFunction } from "../calls/cache";
+import { warmIsolate } from "../calls/isolate";
 import { raiseEventNow } from "../compat/appwrite/events";
 import { lifecycle } from "../functions";
 import { buildPython, type PythonBuild } from "./build-python";
@@ -85,9 +86,11 @@ export async function runBuild(db: Db, env: Env, versionId: string, now = Date.n
       return await releaseCode(db, env, [bundleKey]);
     }
     await confirmCode(env, bundleKey, body);
-    await lifecycle({ env }, version.functionId).versionReady(version.functionId, versionId, now());
+    const made = await lifecycle({ env }, version.functionId).versionReady(version.functionId, versionId, now());
     forgetFunction(version.functionId);
     await buildEvent(db, env, ready);
+    // The function's new default version: its isolate made now, so the first call finds it made.
+    if (made.ok && made.value) await warmIsolate(env, made.value, ready);
   } catch (err) {
     const e = err as Error;
     const message = err instanceof BuildError ? e.message : `${e.name}: ${e.message}`;

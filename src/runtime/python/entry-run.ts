@@ -43,9 +43,12 @@ async function boot(env) {
 
 let loaded = null;
 /** Boots if needed, then imports the function's module inside the first call (its output is that call's). */
+let told = false;
 async function ready(env, key, store) {
-  const first = booting === null;
-  if (first) booting = boot(env);
+  // The boot may have begun before any call (warm): its notes go to the first call all the same.
+  const first = !told;
+  told = true;
+  if (booting === null) booting = boot(env);
   try {
     await booting;
   } finally {
@@ -175,6 +178,16 @@ async function run(kind, key, args, call) {
 }
 
 export default class extends WorkerEntrypoint {
+  /**
+   * Boots Python (from the version's snapshot), asked right after a deploy so that the first call finds it booted;
+   * how it booted is still told in the first call's logs. The function's module is imported by the first call.
+   */
+  async warm() {
+    if (booting === null) booting = boot(this.env);
+    await booting.catch(() => {});
+    return true;
+  }
+
   /** Boots Python, imports the function's module and says what it defines. */
   async describe() {
     reset();
