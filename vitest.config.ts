@@ -48,8 +48,8 @@ export default defineConfig(async () => ({
         test: {
           ...p.test,
           exclude: ["test/e2e/**", "test/reliability/**"],
-          // Archives made by the real tar and zip, for test/packaging.archives.test.ts.
-          globalSetup: ["./test/support/archives.setup.mjs"],
+          // Archives made by the real tar and zip (test/packaging.archives.test.ts); the examples' binary files.
+          globalSetup: ["./test/support/archives.setup.mjs", "./test/support/examples.setup.mjs"],
         },
       })),
       {

@@ -4,7 +4,7 @@
  * upload the files it names, invoke it), and every answer the README shows after a command is compared with
  * the real one. A README that drifts from the platform fails here.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import guide from "../docs/functions.md?raw";
 import failingCode from "../examples/failing/index.js?raw";
 import failingReadme from "../examples/failing/README.md?raw";
@@ -15,6 +15,11 @@ import helloReadme from "../examples/hello/README.md?raw";
 import pythonHandler from "../examples/python/handler.py?raw";
 import pythonReadme from "../examples/python/README.md?raw";
 import pythonStats from "../examples/python/stats.py?raw";
+import pythonHttpHandler from "../examples/python-http/handler.py?raw";
+import pythonHttpReadme from "../examples/python-http/README.md?raw";
+import pythonWheelHandler from "../examples/python-wheel/handler.py?raw";
+import pythonWheelReadme from "../examples/python-wheel/README.md?raw";
+import pythonWheelRequirements from "../examples/python-wheel/requirements.txt?raw";
 import secretsCode from "../examples/secrets/index.ts?raw";
 import secretsReadme from "../examples/secrets/README.md?raw";
 import typescriptIndex from "../examples/typescript/index.ts?raw";
@@ -33,7 +38,15 @@ const SOURCES: Record<string, string> = {
   "examples/failing/index.js": failingCode,
   "examples/python/handler.py": pythonHandler,
   "examples/python/stats.py": pythonStats,
+  "examples/python-http/handler.py": pythonHttpHandler,
+  "examples/python-wheel/handler.py": pythonWheelHandler,
+  "examples/python-wheel/requirements.txt": pythonWheelRequirements,
 };
+
+/** The binary files a README may upload (`--arg x "$(base64 -w0 path)"`), read from examples/ by the global setup. */
+const BINARIES: Record<string, Uint8Array> = Object.fromEntries(
+  Object.entries(inject("exampleBinaries")).map(([path, base64]) => [path, Uint8Array.fromBase64(base64)]),
+);
 
 interface Command {
   text: string;
@@ -102,7 +115,8 @@ async function runReadme(markdown: string): Promise<Run> {
 
   for (const command of commands(markdown)) {
     const { text } = command;
-    if (text.startsWith("while ") || text.startsWith("export ")) continue;
+    // The CLI's commands (npx edgefn ...) are replayed by test/e2e/cli-python.test.ts.
+    if (text.startsWith("while ") || text.startsWith("export ") || text.startsWith("npx ")) continue;
 
     if (/^FN=\$\(curl -s -X POST \$EDGEFN\/api\/functions /.test(text)) {
       const raw = /-d "((?:[^"\\]|\\.)*)"/.exec(text)?.[1];
@@ -112,14 +126,18 @@ async function runReadme(markdown: string): Promise<Run> {
       count("create");
     } else if (/^VER=\$\(jq -n /.test(text) && text.includes("/api/functions/$FN/versions ")) {
       const vars = Object.fromEntries([...text.matchAll(/--rawfile (\w+) (\S+)/g)].map((m) => [m[1], m[2]]));
-      const mapping = /'\{files: \{([^}]*)\}\}'/.exec(text)?.[1];
+      // `--arg wheel "$(base64 -w0 path)"`: a binary file, uploaded as {base64: $wheel}.
+      const binaries = Object.fromEntries(
+        [...text.matchAll(/--arg (\w+) "\$\(base64 -w0 (\S+)\)"/g)].map((m) => [m[1], m[2]]),
+      );
+      const mapping = /'\{files: \{(.*)\}\}'/.exec(text)?.[1];
       if (!mapping) throw new Error(`cannot read the upload's files: ${text}`);
-      const files: Record<string, string> = {};
-      for (const [, name, variable] of mapping.matchAll(/"([^"]+)": \$(\w+)/g)) {
-        const path = vars[variable as string];
-        const source = path === undefined ? undefined : SOURCES[path];
+      const files: Record<string, string | { base64: string }> = {};
+      for (const [, name, binary, variable] of mapping.matchAll(/"([^"]+)": (\{base64: )?\$(\w+)/g)) {
+        const path = binary ? binaries[variable as string] : vars[variable as string];
+        const source = path === undefined ? undefined : binary ? BINARIES[path] : SOURCES[path];
         if (source === undefined) throw new Error(`the README uploads ${path}, which this test does not know`);
-        files[name as string] = source;
+        files[name as string] = typeof source === "string" ? source : { base64: source.toBase64() };
       }
       const queued = expectStatus(await api("POST", `/api/functions/${fn}/versions`, { body: { files } }), 201);
       expect(queued.status).toBe("queued");
@@ -142,6 +160,13 @@ async function runReadme(markdown: string): Promise<Run> {
       const res = await api("POST", `/api/functions/${fn}/invoke`, body === undefined ? {} : { body });
       check(command, expectStatus(res, 200));
       count("invoke");
+    } else if (/^curl -s (-X \w+ )?"\$EDGEFN\/run\/\$WS\//.test(text)) {
+      const [, method = "GET"] = /^curl -s (?:-X (\w+) )?/.exec(text) ?? [];
+      const path = (/"\$EDGEFN(\/run\/\$WS\/[^"]*)"/.exec(text)?.[1] ?? "").replace("$WS", ws.id);
+      const body = singleQuotedBody(text);
+      const res = await api(method, path, body === undefined ? {} : { body });
+      check(command, res.body);
+      count("run");
     } else {
       throw new Error(`a README command this test cannot replay: ${text}`);
     }
@@ -192,7 +217,7 @@ describe("examples, run as their READMEs say", () => {
   });
 });
 
-describe("the Python example", () => {
+describe("the Python examples", () => {
   it("python: handle(data, function_call_info) with a second module, and a traceback", async () => {
     const { ran, functionId } = await runReadme(pythonReadme);
     expect(ran).toEqual({ create: 1, upload: 1, getVersion: 1, invoke: 2, checked: 3 });
@@ -201,6 +226,26 @@ describe("the Python example", () => {
     expect(res.errorDetail.name).toBe("ValueError");
     expect(res.errorDetail.stack).toMatch(/File "\/function\/handler\.py", line \d+, in handle/);
     expect(res.errorDetail.stack).not.toMatch(/pyodide|_edgefn/);
+  }, 120_000);
+
+  it("python-http: on_fetch serves /run, a GET with a query, a POST with JSON, a 400 of its own", async () => {
+    const { ran, functionId } = await runReadme(pythonHttpReadme);
+    expect(ran).toEqual({ create: 1, upload: 1, getVersion: 1, run: 3, checked: 4 });
+    // The 400 is the function's own answer, and each request is a call with trigger http.
+    const calls = expectStatus(await api("GET", `/api/functions/${functionId}/calls`), 200);
+    expect(calls.data.map((c: { trigger: string }) => c.trigger)).toEqual(["http", "http", "http"]);
+    expect(calls.data.map((c: { http: { status: number } }) => c.http.status).sort()).toEqual([200, 200, 400]);
+  }, 120_000);
+
+  it("python-wheel: a requirement satisfied by the wheel the upload carries, imported by the handler", async () => {
+    const { ran, functionId } = await runReadme(pythonWheelReadme);
+    expect(ran).toEqual({ create: 1, upload: 1 });
+    // What the README shows the CLI's invoke answering (the CLI itself: test/e2e/cli-python.test.ts).
+    const shown = /npx edgefn invoke [^\n]*\n# (\{.*\})/.exec(pythonWheelReadme)?.[1];
+    expect(shown).toBeDefined();
+    const args = JSON.parse(/--data '([^']*)'/.exec(pythonWheelReadme)?.[1] as string);
+    const res = expectStatus(await api("POST", `/api/functions/${functionId}/invoke`, { body: { args } }), 200);
+    expect(res.result).toEqual(JSON.parse(shown as string));
   }, 120_000);
 });
 

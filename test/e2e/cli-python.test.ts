@@ -3,7 +3,7 @@
  * files go up as they are (a helper package, a data file, a binary file), and the wheels requirements.txt needs come
  * from pip (offline here: pip's own PIP_FIND_LINKS / PIP_NO_INDEX point it at a folder of wheels), or from the folder.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { strToU8, zipSync } from "fflate";
@@ -11,25 +11,27 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalPlatform, startPlatform } from "../../scripts/lib/platform.mjs";
 import { runNode } from "./support/run";
 
-const CLI = join(import.meta.dirname, "..", "..", "cli", "edgefn.js");
+const ROOT = join(import.meta.dirname, "..", "..");
+const CLI = join(ROOT, "cli", "edgefn.js");
 const T = 240_000;
 
 let platform: LocalPlatform;
 let home: string;
 
+/** The environment the CLI runs with: this platform, its admin key, a config folder of its own. */
+function cliEnv(): Record<string, string | undefined> {
+  return {
+    ...process.env,
+    NO_COLOR: "1",
+    XDG_CONFIG_HOME: join(home, "config"),
+    EDGEFN_URL: platform.url,
+    EDGEFN_KEY: platform.adminKey,
+    EDGEFN_WORKSPACE: undefined,
+  };
+}
+
 function edgefn(args: string[], env: Record<string, string | undefined> = {}) {
-  return runNode(CLI, args, {
-    cwd: home,
-    env: {
-      ...process.env,
-      NO_COLOR: "1",
-      XDG_CONFIG_HOME: join(home, "config"),
-      EDGEFN_URL: platform.url,
-      EDGEFN_KEY: platform.adminKey,
-      EDGEFN_WORKSPACE: undefined,
-      ...env,
-    },
-  });
+  return runNode(CLI, args, { cwd: home, env: { ...cliEnv(), ...env } });
 }
 
 /** A pure-Python wheel of `name` at `version`. */
@@ -155,6 +157,27 @@ describe("edgefn deploy, Python", () => {
       const skipped = await edgefn(["deploy", "--no-pip", missing]);
       expect(skipped.code).toBe(3);
       expect(skipped.stderr).toMatch(/nosuchthing/);
+    },
+    T,
+  );
+
+  it(
+    "deploys examples/python-wheel as its README says, with the wheel the folder carries, and invokes it",
+    async () => {
+      const readme = readFileSync(join(ROOT, "examples", "python-wheel", "README.md"), "utf8");
+      const lines = [...readme.matchAll(/^npx edgefn (.+)\n# (.*)$|^npx edgefn (.+)$/gm)];
+      expect(lines.map((m) => (m[1] ?? m[3] ?? "").split(" ")[0])).toEqual(["deploy", "invoke"]);
+      const out: string[] = [];
+      for (const m of lines) {
+        // The README's words, split as a shell would (single quotes kept together); run from the repository root.
+        const args = [...(m[1] ?? m[3] ?? "").matchAll(/'([^']*)'|(\S+)/g)].map((a) => a[1] ?? a[2] ?? "");
+        // A pip that fails if it is ever called: the folder's wheel satisfies requirements.txt.
+        const ran = await runNode(CLI, args, { cwd: ROOT, env: { ...cliEnv(), EDGEFN_PIP: "false" } });
+        expect(ran.code, ran.stderr + ran.stdout).toBe(0);
+        if (m[2]) expect(JSON.parse(ran.stdout)).toEqual(JSON.parse(m[2]));
+        out.push(ran.stderr);
+      }
+      expect(out[0]).toMatch(/ready/);
     },
     T,
   );

@@ -15,5 +15,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** Archives of PROJECT by name (gnu.tar.gz, proj.zip, ...), base64. */
     archives: Record<string, string>;
+    /** The binary files of examples/ by path from the repository root (a wheel), base64. */
+    exampleBinaries: Record<string, string>;
   }
 }
