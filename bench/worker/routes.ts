@@ -10,6 +10,7 @@ import { digestsEqual } from "../../src/lib/crypto";
 import { ApiError } from "../../src/lib/errors";
 import { newId } from "../../src/lib/ids";
 import type { BuiltBundle } from "../../src/runtime/bundle";
+import { ISOLATE_COMPAT } from "../../src/runtime/compat";
 import { type IsolateEntrypoint, readBundle } from "../../src/runtime/loader";
 import { snapshotsPrefixOf } from "../../src/storage/objects";
 import { bareIsolate } from "../direct";
@@ -25,6 +26,8 @@ import { bareIsolate } from "../direct";
  * - `POST /__bench/snapshots/{functionId}/drop`: deletes the function's Python memory snapshots (a cold start without).
  * - `POST /__bench/unrecorded/{functionId}`: a full invoke (API key, cached function and version, isolate) without
  *   the call record, to measure what recording costs.
+ * - `POST /__bench/empty-isolate/{name}`: calls a method of an isolate of one empty module, made on the first
+ *   request for the name: the Worker Loader's own cost of a new isolate, the floor of a cold start.
  */
 export function benchEnabled(env: Env): boolean {
   return env.EDGEFN_ENV === "local" && typeof env.EDGEFN_BENCH === "string" && env.EDGEFN_BENCH.length >= 16;
@@ -83,6 +86,21 @@ export function registerBenchRoutes(app: App) {
     const keys = listed.objects.map((o) => o.key);
     if (keys.length > 0) await c.env.CODE.delete(keys);
     return c.json({ dropped: keys.length });
+  });
+
+  app.post("/__bench/empty-isolate/:name", async (c) => {
+    const worker = c.env.LOADER.get(`bench-empty:${c.req.param("name")}`, () => ({
+      ...ISOLATE_COMPAT,
+      mainModule: "empty.js",
+      modules: {
+        "empty.js":
+          'import { WorkerEntrypoint } from "cloudflare:workers";\nexport default class extends WorkerEntrypoint { ping() { return true; } }\n',
+      },
+      env: {},
+      globalOutbound: null,
+    }));
+    const entry = worker.getEntrypoint() as unknown as { ping(): Promise<boolean> };
+    return c.json({ ok: await entry.ping() });
   });
 
   app.post("/__bench/unrecorded/:functionId", async (c) => {

@@ -71,3 +71,15 @@ export function measure(request, { connections, seconds, pid }) {
     instance.on("response", (_client, _status, _bytes, ms) => latencies.push(ms));
   });
 }
+
+/** A cold-start row: first calls against the warm calls that followed each. */
+export function coldRow(name, m, samples) {
+  return {
+    name,
+    firstCallMs: round(median(m.first)),
+    warmCallMs: round(median(m.warm)),
+    overWarmMs: round(median(m.first.map((f, i) => f - m.warm[i]))),
+    ratio: round(median(m.first.map((f, i) => f / m.warm[i]))),
+    samples,
+  };
+}

@@ -4,7 +4,7 @@
  * its memory snapshot) against a 1 KB JavaScript upload, and its first call with and without the snapshot against
  * its warm calls.
  */
-import { median, round } from "./load.mjs";
+import { coldRow, median, round } from "./load.mjs";
 
 /** The Python no-op: the same answer as the JavaScript one. */
 export const PY_NOOP = "def handle(data):\n    return data\n";
@@ -52,39 +52,39 @@ async function dropSnapshots(e, functionId) {
 }
 
 /**
- * Upload to ready and the first call after a new Python version, from its snapshot and without one. Rows are given
- * to `keepCold` and `keepUpload` (the shapes of the JavaScript rows, so the report shows them alike).
+ * Upload to ready, the first call after a new Python version is deployed (the platform boots its isolate as the
+ * build ends), and the first call of a new isolate (after a config change) from its snapshot and without one.
+ * Rows are given to `keepCold` and `keepUpload` (the shapes of the JavaScript rows, so the report shows them alike).
  */
 export async function pythonFigures(e, samples, log, { keepCold, keepUpload, uploadVersion }) {
   const py = await e.api("POST", "/api/functions", { workspaceId: e.fx.workspaceId, name: "py-cold" });
   const js = await e.api("POST", "/api/functions", { workspaceId: e.fx.workspaceId, name: "py-vs-js-upload" });
   const upload = { py: [], js: [] };
+  const deployed = { first: [], warm: [] };
   const snap = { first: [], warm: [] };
   const plain = { first: [], warm: [] };
+  const reconfigure = (n, kind) => e.api("PATCH", `/api/functions/${py.id}`, { envVars: { REVISION: `${n}-${kind}` } });
   for (let n = 1; n <= samples; n++) {
     upload.js.push(
       (await uploadVersion(e.api, js.id, { "index.js": `// ${n}\nexport const handle = (d) => d;\n` })).ms,
     );
-    upload.py.push((await uploadVersion(e.api, py.id, { "handler.py": pyModule(2 * n) })).ms);
+    upload.py.push((await uploadVersion(e.api, py.id, { "handler.py": pyModule(n) })).ms);
+    deployed.first.push(await timedInvoke(e, py.id));
+    deployed.warm.push(await warmMedian(e, py.id));
+    await reconfigure(n, "snapshot");
     snap.first.push(await timedInvoke(e, py.id));
     snap.warm.push(await warmMedian(e, py.id));
-    await uploadVersion(e.api, py.id, { "handler.py": pyModule(2 * n + 1) });
     await dropSnapshots(e, py.id);
+    await reconfigure(n, "plain");
     plain.first.push(await timedInvoke(e, py.id));
     plain.warm.push(await warmMedian(e, py.id));
   }
-  for (const [label, m] of [
-    ["from its memory snapshot", snap],
-    ["without a snapshot", plain],
+  for (const [name, m] of [
+    ["cold start, Python, first call after its deploy", deployed],
+    ["cold start, Python from its memory snapshot", snap],
+    ["cold start, Python without a snapshot", plain],
   ]) {
-    const row = {
-      name: `cold start, Python ${label}`,
-      firstCallMs: round(median(m.first)),
-      warmCallMs: round(median(m.warm)),
-      overWarmMs: round(median(m.first.map((f, i) => f - m.warm[i]))),
-      ratio: round(median(m.first.map((f, i) => f / m.warm[i]))),
-      samples,
-    };
+    const row = coldRow(name, m, samples);
     keepCold(row);
     log(`${row.name}: first call ${row.firstCallMs} ms, warm ${row.warmCallMs} ms (+${row.overWarmMs} ms)`);
   }
