@@ -118,6 +118,77 @@ describe("/run: forwarding", () => {
     expect(expectStatus(await api("GET", `/api/functions/${f.id}`), 200).lastCalledAt).not.toBeNull();
   });
 
+  it("streams an answer the function is still writing, with the logs it wrote while it streamed", async () => {
+    const f = await newFunction(t.ws.id, { name: unique("streams") });
+    await deploy(f.id, {
+      "index.js": `
+        export default {
+          fetch() {
+            let n = 0;
+            const body = new ReadableStream({
+              async pull(controller) {
+                await new Promise((r) => setTimeout(r, 30));
+                console.log("chunk", n);
+                controller.enqueue(new TextEncoder().encode("data: " + n + "\\n\\n"));
+                if (++n === 4) controller.close();
+              },
+            });
+            return new Response(body, { headers: { "content-type": "text/event-stream" } });
+          },
+        };`,
+    });
+    const res = await run(`/run/${t.ws.name}/${f.name}/events`);
+    expect(res.headers.get("content-type")).toBe("text/event-stream");
+    // The first event arrives before the function wrote the last one.
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toMatch(/^data: 0/);
+    let text = first;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    expect(text).toBe("data: 0\n\ndata: 1\n\ndata: 2\n\ndata: 3\n\n");
+    const [call] = await waitForHttpCall(f.id);
+    const logs = expectStatus(await api("GET", `/api/calls/${call.id}/logs`), 200);
+    expect(logs.items.map((l: { message: string }) => l.message)).toEqual(["chunk 0", "chunk 1", "chunk 2", "chunk 3"]);
+  });
+
+  it("answers a large binary body byte for byte, with the function's headers and status", async () => {
+    const f = await newFunction(t.ws.id, { name: unique("large") });
+    await deploy(f.id, {
+      "index.js": `
+        export default {
+          fetch(request) {
+            const size = Number(new URL(request.url).searchParams.get("size"));
+            const bytes = new Uint8Array(size);
+            for (let i = 0; i < size; i++) bytes[i] = (i * 7) & 255;
+            console.log("size", size);
+            return new Response(bytes, { status: 203, headers: { "content-type": "application/octet-stream", "x-size": String(size) } });
+          },
+        };`,
+    });
+    for (const size of [0, 1, 64 * 1024, 3 * 1024 * 1024 + 5]) {
+      const res = await run(`/run/${t.ws.name}/${f.name}/?size=${size}`);
+      expect(res.status, `size ${size}`).toBe(203);
+      expect(res.headers.get("x-size"), `size ${size}`).toBe(String(size));
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      expect(bytes.length, `size ${size}`).toBe(size);
+      let first = -1;
+      for (let i = 0; i < size && first < 0; i++) if (bytes[i] !== ((i * 7) & 255)) first = i;
+      expect(first, `size ${size}: first byte that differs`).toBe(-1);
+    }
+    const calls = await waitForHttpCall(f.id, 4);
+    for (const call of calls) {
+      const logs = expectStatus(await api("GET", `/api/calls/${call.id}/logs`), 200);
+      expect(
+        logs.items.map((l: { message: string }) => l.message),
+        JSON.stringify(call),
+      ).toEqual([expect.stringMatching(/^size \d+$/)]);
+    }
+  });
+
   it("answers 502 in the error shape when the handler throws, 504 past the timeout, and records both", async () => {
     const f = await newFunction(t.ws.id, { name: unique("broken"), timeoutMs: 300 });
     await deploy(f.id, ECHO);

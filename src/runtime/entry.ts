@@ -1,3 +1,4 @@
+import { WHOLE_BODY_SOURCE } from "./entry-body";
 import { GUARD_MODULE, NODE_MODULE_SHIM, PLATFORM_DIR } from "./guard";
 
 export const ENTRY_MODULE = `${PLATFORM_DIR}entry.js`;
@@ -304,6 +305,7 @@ function serveHttp(user, env, ctx, request) {
   return user.default.fetch(request, userEnv(env), ctx);
 }
 
+${WHOLE_BODY_SOURCE}
 async function run(user, env, ctx, args, info, store) {
   if (typeof user.handle === "function") {
     const secrets = {};
@@ -404,6 +406,35 @@ export default class extends WorkerEntrypoint {
       } finally {
         store.closed = true;
         if (callId) apply(mapDelete, live, [callId]);
+        ended();
+      }
+    }]);
+  }
+
+  /**
+   * An HTTP call, as fetch, for the host's HTTP trigger: when the answer's body is complete at once (not a stream
+   * the function is still writing), the answer comes back whole with the call's logs, and the host need not ask
+   * for them; otherwise the answer streams and its logs are taken at its end.
+   */
+  async serve(request) {
+    enter();
+    const callId = request.headers.get("edgefn-call-id");
+    const store = newStore();
+    if (callId) apply(mapSet, live, [callId, store]);
+    return apply(runIn, storage, [store, async () => {
+      try {
+        const user = await userModule();
+        if (!hasHttpHandler(user)) return { response: new ResponseBase("This function has no fetch handler", { status: 501 }) };
+        const response = await serveHttp(user, this.env, this.ctx, request);
+        if (!(response instanceof ResponseBase) || response.webSocket || response.status === 101) return { response };
+        const whole = await readWhole(response);
+        if (whole.rest) return { response: new ResponseBase(whole.rest, response) };
+        store.closed = true;
+        if (callId) apply(mapDelete, live, [callId]);
+        const headers = [];
+        for (const pair of response.headers) apply(arrayPush, headers, [[pair[0], pair[1]]]);
+        return { whole: { status: response.status, statusText: response.statusText, headers, body: whole.body }, logs: store.logs, logsTruncated: store.truncated };
+      } finally {
         ended();
       }
     }]);

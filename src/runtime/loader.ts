@@ -28,6 +28,15 @@ export interface IsolateExtras {
   platform?: boolean;
 }
 
+export type ServedAnswer =
+  | { response: Response; whole?: undefined }
+  | {
+      whole: { status: number; statusText: string; headers: [string, string][]; body: Uint8Array | null };
+      logs: unknown;
+      logsTruncated: unknown;
+      response?: undefined;
+    };
+
 export interface IsolateEntrypoint {
   invoke(
     args: unknown,
@@ -36,6 +45,11 @@ export interface IsolateEntrypoint {
   describe(): Promise<Exports & { error?: InvokeOutcome["error"] }>;
   takeLogs(callId: string): Promise<Pick<InvokeOutcome, "logs" | "logsTruncated">>;
   fetch(request: Request): Promise<Response>;
+  /**
+   * An HTTP call (JavaScript isolates): the answer whole with the call's logs when its body was complete at once,
+   * else the streamed answer (its logs taken with takeLogs at its end).
+   */
+  serve(request: Request): Promise<ServedAnswer>;
   /** Creates the isolate (Python: boots it) without running the function's code. */
   warm(): Promise<boolean>;
 }

@@ -6,7 +6,9 @@ import { ApiError, conflict, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { confinedToFunctionOrigin, inertOnPlatformOrigin } from "../../lib/origin";
 import { journalBegin, journalEnd } from "../../runtime/journal";
+import type { ServedAnswer } from "../../runtime/loader";
 import { checkLogs } from "../../runtime/outcome";
+import { isPythonEntry } from "../../runtime/python/bundle";
 import type { Db } from "../../storage/db";
 import { type FunctionRow, functions, workspaces } from "../../storage/schema";
 import { requireRole, seesFunction, workspaceOfUse } from "../context";
@@ -140,10 +142,16 @@ export async function runHttp(ctx: CallContext, request: Request, target: RunTar
     httpMethod: request.method,
     httpPath: target.path.slice(0, 2048),
   };
-  const record = async (status: number, failure: ErrorDetail | null, timedOut = false) => {
+  /** Records the call; `given`: the logs the isolate answered with (else they are taken from it now). */
+  const record = async (
+    status: number,
+    failure: ErrorDetail | null,
+    timedOut = false,
+    given?: { logs: unknown; logsTruncated: unknown },
+  ) => {
     journalEnd(env, callId);
     const endedAt = Date.now();
-    const taken = await isolate.takeLogs(callId).catch(() => ({ logs: [], logsTruncated: false }));
+    const taken = given ?? (await isolate.takeLogs(callId).catch(() => ({ logs: [], logsTruncated: false })));
     const logs = checkLogs(taken?.logs, taken?.logsTruncated, { from: startedAt, to: endedAt });
     // An answer of 5xx is a failed call; the answer itself is the function's, so the record names no error.
     const answered = !failure && status < 500;
@@ -184,10 +192,12 @@ export async function runHttp(ctx: CallContext, request: Request, target: RunTar
   journalBegin(env, journalEntry({ fn, version, workspaceId, trigger: "http" }, callId, "http", startedAt));
 
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let response: Response;
+  let served: ServedAnswer;
+  const python = isPythonEntry(version.entrypoint);
   try {
     const answer = await Promise.race([
-      isolate.fetch(forwarded),
+      // A JavaScript isolate answers whole with its logs when it can (one RPC for the call); Python's streams.
+      python ? isolate.fetch(forwarded).then((response) => ({ response })) : isolate.serve(forwarded),
       new Promise<null>((resolve) => {
         timer = setTimeout(() => resolve(null), timeoutMs);
       }),
@@ -198,7 +208,7 @@ export async function runHttp(ctx: CallContext, request: Request, target: RunTar
       ctx.defer(record(504, { name: "TimeoutError", message }, true));
       throw new ApiError("function_failed", message);
     }
-    response = answer;
+    served = answer;
   } catch (err) {
     if (err instanceof ApiError) throw err;
     release();
@@ -219,6 +229,15 @@ export async function runHttp(ctx: CallContext, request: Request, target: RunTar
     }
     return res;
   };
+  if (served.whole) {
+    // The whole answer, and the call is over: recorded with the logs it came with.
+    release();
+    const { status, statusText, headers, body } = served.whole;
+    const response = new Response(body, { status, statusText, headers });
+    ctx.defer(record(status, null, false, served));
+    return finish(response);
+  }
+  const response = served.response;
   if (!response.body) {
     release();
     ctx.defer(record(response.status, null));
