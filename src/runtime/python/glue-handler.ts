@@ -52,21 +52,41 @@ async def _call_info(key, ctx):
     return info
 
 
-async def _arguments(fn, data, ctx, key):
-    """The arguments of handle(): Cognite's by name, those it declares; else (data, ctx) as far as it takes them."""
+_shapes = {}
+
+
+def _shape(fn):
+    """How handle() takes its arguments, worked out once per function object: Cognite's names it declares, else how
+    many of (data, ctx) it takes."""
+    known = _shapes.get(id(fn))
+    if known is not None and known[0] is fn:
+        return known[1]
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
-        return (data, ctx), {}
-    if any(n in params for n in COGNITE[1:]):
+        shape = ("plain", 2)
+    else:
+        if any(n in params for n in COGNITE[1:]):
+            shape = ("cognite", tuple(n for n in COGNITE if n in params))
+        else:
+            positional = [p for p in params.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            takes_rest = any(p.kind == p.VAR_POSITIONAL for p in params.values())
+            shape = ("plain", 2 if takes_rest else min(len(positional), 2))
+    if len(_shapes) >= 64:
+        _shapes.clear()
+    _shapes[id(fn)] = (fn, shape)
+    return shape
+
+
+async def _arguments(fn, data, ctx, key):
+    """The arguments of handle(): Cognite's by name, those it declares; else (data, ctx) as far as it takes them."""
+    kind, detail = _shape(fn)
+    if kind == "cognite":
         given = {"data": data, "client": ctx.client, "secrets": ctx.secrets}
-        if "function_call_info" in params:
+        if "function_call_info" in detail:
             given["function_call_info"] = await _call_info(key, ctx)
-        return (), {n: given[n] for n in COGNITE if n in params}
-    positional = [p for p in params.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    takes_rest = any(p.kind == p.VAR_POSITIONAL for p in params.values())
-    count = 2 if takes_rest else min(len(positional), 2)
-    return (data, ctx)[:count], {}
+        return (), {n: given[n] for n in detail}
+    return (data, ctx)[:detail], {}
 
 
 async def _settle(value):
