@@ -162,8 +162,10 @@ describe("/run: forwarding", () => {
         export default {
           fetch(request) {
             const size = Number(new URL(request.url).searchParams.get("size"));
+            // The pattern repeats every 256 bytes: written once, then doubled (a loop per byte would meet the loop guard).
             const bytes = new Uint8Array(size);
-            for (let i = 0; i < size; i++) bytes[i] = (i * 7) & 255;
+            for (let i = 0; i < Math.min(size, 256); i++) bytes[i] = (i * 7) & 255;
+            for (let n = 256; n < size; n *= 2) bytes.copyWithin(n, 0, Math.min(n, size - n));
             console.log("size", size);
             return new Response(bytes, { status: 203, headers: { "content-type": "application/octet-stream", "x-size": String(size) } });
           },

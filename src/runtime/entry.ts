@@ -357,6 +357,28 @@ function callIdOf(info) {
   return call !== null && typeof call === "object" && hasOwn(call, "callId") ? StringOf(call.callId) : "";
 }
 
+/**
+ * An HTTP call: the function's fetch handler in the call's log store, which is kept for the host by the request's
+ * edgefn-call-id while the answer streams (the host takes the logs at its end); \`answer\` makes the reply.
+ */
+function httpCall(self, request, answer) {
+  enter();
+  const callId = request.headers.get("edgefn-call-id");
+  const store = newStore();
+  if (callId) apply(mapSet, live, [callId, store]);
+  return apply(runIn, storage, [store, async () => {
+    try {
+      const user = await userModule();
+      const response = hasHttpHandler(user)
+        ? await serveHttp(user, self.env, self.ctx, request)
+        : new ResponseBase("This function has no fetch handler", { status: 501 });
+      return await answer(response, store, callId);
+    } finally {
+      ended();
+    }
+  }]);
+}
+
 export default class extends WorkerEntrypoint {
   /** Nothing: asked right after a deploy, so the isolate exists (its modules compiled) before the first call. */
   warm() {
@@ -416,45 +438,21 @@ export default class extends WorkerEntrypoint {
    * the function is still writing), the answer comes back whole with the call's logs, and the host need not ask
    * for them; otherwise the answer streams and its logs are taken at its end.
    */
-  async serve(request) {
-    enter();
-    const callId = request.headers.get("edgefn-call-id");
-    const store = newStore();
-    if (callId) apply(mapSet, live, [callId, store]);
-    return apply(runIn, storage, [store, async () => {
-      try {
-        const user = await userModule();
-        if (!hasHttpHandler(user)) return { response: new ResponseBase("This function has no fetch handler", { status: 501 }) };
-        const response = await serveHttp(user, this.env, this.ctx, request);
-        if (!(response instanceof ResponseBase) || response.webSocket || response.status === 101) return { response };
-        const whole = await readWhole(response);
-        if (whole.rest) return { response: new ResponseBase(whole.rest, response) };
-        store.closed = true;
-        if (callId) apply(mapDelete, live, [callId]);
-        const headers = [];
-        for (const pair of response.headers) apply(arrayPush, headers, [[pair[0], pair[1]]]);
-        return { whole: { status: response.status, statusText: response.statusText, headers, body: whole.body }, logs: store.logs, logsTruncated: store.truncated };
-      } finally {
-        ended();
-      }
-    }]);
+  serve(request) {
+    return httpCall(this, request, async (response, store, callId) => {
+      if (!(response instanceof ResponseBase) || response.webSocket || response.status === 101) return { response };
+      const whole = await readWhole(response);
+      if (whole.rest) return { response: new ResponseBase(whole.rest, response) };
+      store.closed = true;
+      if (callId) apply(mapDelete, live, [callId]);
+      const headers = [];
+      for (const pair of response.headers) apply(arrayPush, headers, [[pair[0], pair[1]]]);
+      return { whole: { status: response.status, statusText: response.statusText, headers, body: whole.body }, logs: store.logs, logsTruncated: store.truncated };
+    });
   }
 
-  async fetch(request) {
-    enter();
-    // An HTTP call: its logs (while the response streams too) are kept for the host, which takes them at the end.
-    const callId = request.headers.get("edgefn-call-id");
-    const store = newStore();
-    if (callId) apply(mapSet, live, [callId, store]);
-    return apply(runIn, storage, [store, async () => {
-      try {
-        const user = await userModule();
-        if (!hasHttpHandler(user)) return new ResponseBase("This function has no fetch handler", { status: 501 });
-        return await serveHttp(user, this.env, this.ctx, request);
-      } finally {
-        ended();
-      }
-    }]);
+  fetch(request) {
+    return httpCall(this, request, (response) => response);
   }
 }
 `;
