@@ -8,6 +8,41 @@ import { FakeClient, infoOf, messages, pyIsolate, userLogs } from "./support";
 
 const T = 60_000;
 
+describe("a plain def handle(), run at once", () => {
+  const py = pyIsolate({
+    "main.py": `
+import asyncio
+
+async def _later(n):
+    await asyncio.sleep(0)
+    print("later", n)
+    return {"later": n}
+
+def handle(data):
+    print("now", data["n"])
+    if data.get("wait"):
+        return _later(data["n"])
+    return {"now": data["n"]}
+`,
+  });
+
+  it(
+    "answers and logs its own lines, and awaits what it returns to await, with calls made together kept apart",
+    async () => {
+      const outs = await Promise.all(
+        [1, 2, 3, 4].map((n) => py.invoke({ n, wait: n % 2 === 0 }, infoOf(`call_${n}`) as any)),
+      );
+      for (const [i, out] of outs.entries()) {
+        const n = i + 1;
+        expect(out.error).toBeUndefined();
+        expect(JSON.parse(out.result as string)).toEqual(n % 2 === 0 ? { later: n } : { now: n });
+        expect(messages(out)).toEqual(n % 2 === 0 ? [`now ${n}`, `later ${n}`] : [`now ${n}`]);
+      }
+    },
+    T,
+  );
+});
+
 describe("handle(data, ctx)", () => {
   const py = pyIsolate(
     {

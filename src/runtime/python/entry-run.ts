@@ -141,7 +141,11 @@ const APPWRITE = "$appwrite";
 
 async function run(kind, key, args, call) {
   if (kind.handle) {
-    const out = parseJson(await glue.invoke(key, stringify(args === undefined ? null : args), stringify(call)));
+    const argsJson = stringify(args === undefined ? null : args);
+    // A plain def handle() runs at once (no task); an async one, or one that needs the host first, as a task.
+    const now = glue.invoke_now(key, argsJson, stringify(call));
+    let out = typeof now === "string" ? parseJson(now) : parseJson(await glue.invoke(key, argsJson, stringify(call)));
+    if (out.later === true) out = parseJson(await glue.settle_later(key));
     if (!out.ok) throw pythonError(out.error);
     return out.result;
   }

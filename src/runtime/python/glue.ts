@@ -176,6 +176,54 @@ async def invoke(key, args_json, call_json):
         call.flush()
 
 
+_later = {}
+
+
+def invoke_now(key, args_json, call_json):
+    """invoke for a handle() defined with def that needs nothing from the host first, run to its end at once: no task,
+    no turn of the event loop. No other call runs meanwhile, so the call's log context set for its duration keeps its
+    output apart. None when the handler must run as a task (async def, or Cognite's function_call_info); an outcome
+    of {"later": true} when it returned something to await (settle_later awaits it)."""
+    fn = _user.handle
+    kind, detail = _shape(fn)
+    if inspect.iscoroutinefunction(fn) or (kind == "cognite" and "function_call_info" in detail):
+        return None
+    call = _Call(key)
+    token = _call.set(call)
+    try:
+        ctx = Context(key, json.loads(call_json))
+        data = json.loads(args_json)
+        if kind == "cognite":
+            given = {"data": data, "client": ctx.client, "secrets": ctx.secrets}
+            value = fn(**{n: given[n] for n in detail})
+        else:
+            value = fn(*(data, ctx)[:detail])
+        if inspect.isawaitable(value):
+            _later[key] = value
+            return '{"later":true}'
+        return json.dumps({"ok": True, "result": _json_text(value)})
+    except BaseException as exc:
+        return json.dumps({"ok": False, "error": describe_error(exc)})
+    finally:
+        call.flush()
+        _call.reset(token)
+        _resume_user_code()
+
+
+async def settle_later(key):
+    """What invoke_now's handler returned to await, awaited in the call's own task."""
+    call = _Call(key)
+    _call.set(call)
+    try:
+        value = await _settle(_later.pop(key))
+        return json.dumps({"ok": True, "result": _json_text(value)})
+    except BaseException as exc:
+        return json.dumps({"ok": False, "error": describe_error(exc)})
+    finally:
+        _resume_user_code()
+        call.flush()
+
+
 async def serve(key, method, url, headers_json, body, call_json):
     """An HTTP request to on_fetch or Appwrite's main: [meta JSON, body bytes]; meta has status and headers, or error."""
     call = _Call(key)
