@@ -285,7 +285,11 @@ function client(handle, store) {
     if (!handle) throw new ErrorBase("ctx.client is not available here");
     if (store.closed) return ended();
     try {
-      return await act();
+      const out = await act();
+      // Waiting on the host is a turn of the event loop that the guard's timer may not see (a chain of quick host
+      // calls can keep timers from running): what runs next is a new stretch, unless this one was cut short.
+      if (!wasTripped()) enter();
+      return out;
     } catch (err) {
       if (store.closed) return ended();
       throw err;
