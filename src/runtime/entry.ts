@@ -94,6 +94,22 @@ import * as nodeModuleShim from "./${NODE_MODULE_SHIM.slice(PLATFORM_DIR.length)
 
 const { enter, wasTripped } = takeControls();
 
+// An answer to a subrequest is a turn of the event loop that the guard's timer may not see (a chain of quick
+// subrequests can keep timers from running): what runs next is a new stretch, unless this one was cut short.
+const newStretch = () => {
+  if (!wasTripped()) enter();
+};
+if (typeof globalThis.fetch === "function") {
+  const realFetch = globalThis.fetch;
+  const thenOf = Promise.prototype.then;
+  globalThis.fetch = function fetch(input, init) {
+    return Reflect.apply(thenOf, Reflect.apply(realFetch, globalThis, [input, init]), [
+      (response) => { newStretch(); return response; },
+      (err) => { newStretch(); throw err; },
+    ]);
+  };
+}
+
 // The intrinsics the wrapper relies on, taken before any user code runs.
 const apply = Reflect.apply;
 const stringify = JSON.stringify;
@@ -286,9 +302,8 @@ function client(handle, store) {
     if (store.closed) return ended();
     try {
       const out = await act();
-      // Waiting on the host is a turn of the event loop that the guard's timer may not see (a chain of quick host
-      // calls can keep timers from running): what runs next is a new stretch, unless this one was cut short.
-      if (!wasTripped()) enter();
+      // Waiting on the host, like a subrequest, starts a new stretch (see newStretch).
+      newStretch();
       return out;
     } catch (err) {
       if (store.closed) return ended();
