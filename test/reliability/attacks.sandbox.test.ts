@@ -289,7 +289,10 @@ describe("the host decides: budgets and what an isolate returns", () => {
       }`,
     });
     const res = expectStatus(await invoke(root.id), 200);
-    expect(res.result, JSON.stringify(res.errorDetail)).toEqual({ ok: LIMITS.callTreeCalls - 1, refused: 120 - (LIMITS.callTreeCalls - 1) });
+    expect(res.result, JSON.stringify(res.errorDetail)).toEqual({
+      ok: LIMITS.callTreeCalls - 1,
+      refused: 120 - (LIMITS.callTreeCalls - 1),
+    });
     const records = await until(
       () => calls(leaf.id),
       (c) => c.length >= 100,
