@@ -54,9 +54,10 @@ export async function runBuild(db: Db, env: Env, versionId: string, now = Date.n
       .get();
     const limits = { timeoutMs: fn?.timeoutMs ?? LIMITS.timeoutMs.default, cpuMs: fn?.cpuMs ?? LIMITS.cpuMs.default };
     const journalId = `build:${versionId}`;
-    journalBegin(env, {
-      id: journalId,
-      kind: "build",
+    // What the supervisor of a local runtime is told of work that holds the thread (see runtime/journal).
+    const journalEntryOf = (id: string) => ({
+      id,
+      kind: "build" as const,
       functionId: version.functionId,
       workspaceId: "",
       versionId,
@@ -64,6 +65,9 @@ export async function runBuild(db: Db, env: Env, versionId: string, now = Date.n
       async: true,
       startedAt: now(),
       timeoutMs: limits.timeoutMs,
+    });
+    journalBegin(env, {
+      ...journalEntryOf(journalId),
       ...(isPythonEntry(source.entrypoint) ? { stallMs: PYTHON_STALL_MS.build } : {}),
     });
     let built: Built;
@@ -89,8 +93,18 @@ export async function runBuild(db: Db, env: Env, versionId: string, now = Date.n
     const made = await lifecycle({ env }, version.functionId).versionReady(version.functionId, versionId, now());
     forgetFunction(version.functionId);
     await buildEvent(db, env, ready);
-    // The function's new default version: its isolate made now, so the first call finds it made.
-    if (made.ok && made.value) await warmIsolate(env, made.value, ready);
+    // The function's new default version: its isolate made now, so the first call finds it made. Booting Python
+    // holds the local thread a while: the supervisor is told, as for the build itself.
+    if (made.ok && made.value) {
+      const python = isPythonEntry(source.entrypoint);
+      const warmId = `warm:${versionId}`;
+      if (python) journalBegin(env, { ...journalEntryOf(warmId), stallMs: PYTHON_STALL_MS.build });
+      try {
+        await warmIsolate(env, made.value, ready);
+      } finally {
+        if (python) journalEnd(env, warmId);
+      }
+    }
   } catch (err) {
     const e = err as Error;
     const message = err instanceof BuildError ? e.message : `${e.name}: ${e.message}`;
