@@ -159,21 +159,29 @@ def _json_text(value):
         raise ResultError("The result is not JSON-serializable: %s" % exc, "invalid_result")
 
 
-async def invoke(key, args_json, call_json):
-    """handle(data, ctx), or Cognite's handle(data, client, secrets, function_call_info): the outcome as JSON."""
+async def _in_call(key, work):
+    """Awaits work() (the handler's value) as the call \`key\` (its output goes to that call's logs): the outcome as JSON."""
     call = _Call(key)
     _call.set(call)
     try:
-        ctx = Context(key, json.loads(call_json))
-        fn = _user.handle
-        args, kwargs = await _arguments(fn, json.loads(args_json), ctx, key)
-        value = await _settle(fn(*args, **kwargs))
-        return json.dumps({"ok": True, "result": _json_text(value)})
+        return json.dumps({"ok": True, "result": _json_text(await work())})
     except BaseException as exc:
         return json.dumps({"ok": False, "error": describe_error(exc)})
     finally:
         _resume_user_code()
         call.flush()
+
+
+async def invoke(key, args_json, call_json):
+    """handle(data, ctx), or Cognite's handle(data, client, secrets, function_call_info): the outcome as JSON."""
+
+    async def work():
+        ctx = Context(key, json.loads(call_json))
+        fn = _user.handle
+        args, kwargs = await _arguments(fn, json.loads(args_json), ctx, key)
+        return await _settle(fn(*args, **kwargs))
+
+    return await _in_call(key, work)
 
 
 _later = {}
@@ -212,16 +220,7 @@ def invoke_now(key, args_json, call_json):
 
 async def settle_later(key):
     """What invoke_now's handler returned to await, awaited in the call's own task."""
-    call = _Call(key)
-    _call.set(call)
-    try:
-        value = await _settle(_later.pop(key))
-        return json.dumps({"ok": True, "result": _json_text(value)})
-    except BaseException as exc:
-        return json.dumps({"ok": False, "error": describe_error(exc)})
-    finally:
-        _resume_user_code()
-        call.flush()
+    return await _in_call(key, lambda: _settle(_later.pop(key)))
 
 
 async def serve(key, method, url, headers_json, body, call_json):
