@@ -3,11 +3,11 @@
  * `./src/main.js`, ...), its node_modules and a binary file in it, sent as a tar.gz in one multipart request.
  * The deployment builds with the vendored packages and the handler imports the binary file.
  */
-import { exports } from "cloudflare:workers";
 import { gzipSync } from "fflate";
 import { createTar } from "nanotar";
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectStatus, newKey, newWorkspace, unique } from "./support/api";
+import { type Aw, appwriteClient } from "./support/appwrite";
 
 let ws: { id: string };
 let key: string;
@@ -16,17 +16,8 @@ beforeAll(async () => {
   key = (await newKey("admin", ws.id)).key;
 });
 
-async function aw(method: string, path: string, body?: FormData | Record<string, unknown>) {
-  const headers = new Headers({ "x-appwrite-project": ws.id, "x-appwrite-key": key });
-  let payload: BodyInit | undefined;
-  if (body instanceof FormData) payload = body;
-  else if (body !== undefined) {
-    payload = JSON.stringify(body);
-    headers.set("content-type", "application/json");
-  }
-  const res = await exports.default.fetch(`http://edgefn.test/v1${path}`, { method, headers, body: payload });
-  return { status: res.status, body: await res.json<any>(), headers: res.headers };
-}
+/** Appwrite's API as the SDKs call it, with this file's workspace as the project and its admin key. */
+const aw = (...args: Parameters<Aw>) => appwriteClient({ project: ws.id, key })(...args);
 
 const PIXEL = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff, 0x00, 0x01]);
 

@@ -3,40 +3,14 @@ import { gzipSync } from "fflate";
 import { createTar } from "nanotar";
 import { beforeAll, describe, expect, it } from "vitest";
 import { api, expectStatus, newKey, newWorkspace, unique } from "../support/api";
+import { type Aw, appwriteClient } from "../support/appwrite";
 import { invoke } from "../support/deploy";
 
 let ws: { id: string; name: string };
 let key: string;
 
-interface Res {
-  status: number;
-  body: any;
-  headers: Headers;
-}
-
-async function aw(
-  method: string,
-  path: string,
-  body?: unknown,
-  opts: { project?: string; key?: string | null; headers?: Record<string, string> } = {},
-): Promise<Res> {
-  const headers = new Headers(opts.headers);
-  headers.set("x-appwrite-project", opts.project ?? ws.id);
-  if (opts.key !== null) headers.set("x-appwrite-key", opts.key ?? key);
-  let payload: BodyInit | undefined;
-  if (body instanceof FormData) payload = body;
-  else if (body !== undefined) {
-    payload = JSON.stringify(body);
-    headers.set("content-type", "application/json");
-  }
-  const res = await exports.default.fetch(`http://edgefn.test/v1${path}`, { method, headers, body: payload });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {}
-  return { status: res.status, body: parsed, headers: res.headers };
-}
+/** Appwrite's API as the SDKs call it, with this file's workspace as the project and its admin key. */
+const aw = (...args: Parameters<Aw>) => appwriteClient({ project: ws.id, key })(...args);
 
 const q = (...queries: unknown[]) =>
   `?${queries.map((x, i) => `queries[${i}]=${encodeURIComponent(JSON.stringify(x))}`).join("&")}`;
