@@ -223,16 +223,27 @@ export class FunctionObject extends DurableObject<Env> {
     });
   }
 
+  /** The function's state and one of its versions, or why not: no such function, a deleted one, no such version. */
+  private async liveVersion(
+    functionId: string,
+    versionId: string,
+  ): Promise<Outcome<{ state: LifecycleState; version: VersionRow }>> {
+    const state = await this.load(functionId);
+    if (!state) return missing(functionId);
+    if (state.deletedAt !== null) return deletedConflict(functionId);
+    const version = await this.db.select().from(versions).where(eq(versions.id, versionId)).get();
+    if (!version || version.functionId !== functionId) {
+      return { ok: false, code: "not_found", message: `version ${versionId} not found` };
+    }
+    return { ok: true, value: { state, version } };
+  }
+
   /** Makes a ready version the default (a rollback when it is older). */
   activate(functionId: string, versionId: string, now: number): Promise<Outcome<FunctionRow>> {
     return this.serially(async () => {
-      const state = await this.load(functionId);
-      if (!state) return missing(functionId);
-      if (state.deletedAt !== null) return deletedConflict(functionId);
-      const version = await this.db.select().from(versions).where(eq(versions.id, versionId)).get();
-      if (!version || version.functionId !== functionId) {
-        return { ok: false, code: "not_found", message: `version ${versionId} not found` };
-      }
+      const found = await this.liveVersion(functionId, versionId);
+      if (!found.ok) return found;
+      const { state, version } = found.value;
       if (version.status !== "ready") {
         return {
           ok: false,
@@ -286,13 +297,9 @@ export class FunctionObject extends DurableObject<Env> {
    */
   deleteVersion(functionId: string, versionId: string, now: number): Promise<Outcome<true>> {
     return this.serially(async () => {
-      const state = await this.load(functionId);
-      if (!state) return missing(functionId);
-      if (state.deletedAt !== null) return deletedConflict(functionId);
-      const version = await this.db.select().from(versions).where(eq(versions.id, versionId)).get();
-      if (!version || version.functionId !== functionId) {
-        return { ok: false, code: "not_found", message: `version ${versionId} not found` };
-      }
+      const found = await this.liveVersion(functionId, versionId);
+      if (!found.ok) return found;
+      const { state, version } = found.value;
       const [, cleared] = await this.db.batch([
         this.db.delete(versions).where(eq(versions.id, versionId)),
         this.db
