@@ -191,6 +191,24 @@ describe("/run: forwarding", () => {
     }
   });
 
+  it("answers 502 in the error shape, and records it, when the isolate reports an answer no Response can be", async () => {
+    const f = await newFunction(t.ws.id, { name: unique("forged") });
+    await deploy(f.id, {
+      "index.js": `
+        export default {
+          fetch() {
+            Object.defineProperty(Response.prototype, "status", { get() { return 1000; }, configurable: true });
+            return new Response("forged");
+          },
+        };`,
+    });
+    const res = await run(`/run/${t.ws.name}/${f.name}/`);
+    expect(res.status).toBe(502);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("function_failed");
+    const [call] = await waitForHttpCall(f.id);
+    expect(call).toMatchObject({ status: "failed", http: { status: 502 } });
+  });
+
   it("answers 502 in the error shape when the handler throws, 504 past the timeout, and records both", async () => {
     const f = await newFunction(t.ws.id, { name: unique("broken"), timeoutMs: 300 });
     await deploy(f.id, ECHO);

@@ -232,9 +232,17 @@ export async function runHttp(ctx: CallContext, request: Request, target: RunTar
   if (served.whole) {
     // The whole answer, and the call is over: recorded with the logs it came with.
     release();
-    const { status, statusText, headers, body } = served.whole;
-    const response = new Response(body, { status, statusText, headers });
-    ctx.defer(record(status, null, false, served));
+    let response: Response;
+    try {
+      // What the isolate says its answer was: anything that does not make a Response is the function's failure.
+      const { status, statusText, headers, body } = served.whole;
+      response = new Response(body, { status, statusText, headers });
+    } catch (err) {
+      const message = `The function's answer is not a valid HTTP response: ${err instanceof Error ? err.message : String(err)}`;
+      ctx.defer(record(502, { name: "MalformedOutcome", message: message.slice(0, 1000) }, false, served));
+      throw new ApiError("function_failed", message.slice(0, 1000));
+    }
+    ctx.defer(record(response.status, null, false, served));
     return finish(response);
   }
   const response = served.response;
