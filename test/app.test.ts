@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { api, expectError, expectStatus } from "./support/api";
+import { api, expectError, expectStatus, newFunction, tenant, unique } from "./support/api";
+import { deploy } from "./support/deploy";
 
 describe("the app", () => {
   it("serves an OpenAPI 3.1 document describing every route with its errors", async () => {
@@ -68,6 +69,33 @@ describe("the app", () => {
     const res = await api("GET", "/api/functions/fun_missing");
     const err = expectError(res, 404, "not_found");
     expect(res.headers.get("x-request-id")).toBe(err.requestId);
+
+    // A JSON answer, a function's own answer over /run (whole, and streamed: a fetched Response's headers cannot
+    // be changed in place), and the console's files.
+    const t = await tenant();
+    const fn = await newFunction(t.ws.id, { name: unique("tagged") });
+    await deploy(fn.id, {
+      "index.js": `export default { fetch(request) {
+        if (new URL(request.url).pathname === "/stream") {
+          const { readable, writable } = new TransformStream();
+          const writer = writable.getWriter();
+          setTimeout(() => writer.write(new TextEncoder().encode("late")).then(() => writer.close()), 20);
+          return new Response(readable);
+        }
+        return new Response("whole", { headers: { "x-request-id": "forged" } });
+      } };`,
+    });
+    const answers = [
+      await api("GET", `/api/functions/${fn.id}`),
+      await api("GET", `/run/${t.ws.id}/${fn.name}/`),
+      await api("GET", `/run/${t.ws.id}/${fn.name}/stream`),
+      await api("GET", "/", { key: null }),
+    ];
+    const ids = answers.map((r) => r.headers.get("x-request-id"));
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(answers[1]?.body).toBe("whole");
+    expect(answers[2]?.body).toBe("late");
   });
 
   it("rejects a body that is not JSON, or not an object, with a 400", async () => {

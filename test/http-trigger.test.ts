@@ -191,6 +191,58 @@ describe("/run: forwarding", () => {
     }
   });
 
+  it("passes request bodies byte for byte: small ones whole, larger or undeclared ones streamed", async () => {
+    const f = await newFunction(t.ws.id, { name: unique("digest") });
+    await deploy(f.id, {
+      "index.js": `
+        export default {
+          async fetch(request) {
+            const bytes = new Uint8Array(await request.arrayBuffer());
+            const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+            return Response.json({
+              size: bytes.length,
+              sha: Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join(""),
+              method: request.method,
+              type: request.headers.get("content-type"),
+              redirect: request.redirect,
+            });
+          },
+        };`,
+    });
+    const hex = async (bytes: Uint8Array) =>
+      Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)), (b) =>
+        b.toString(16).padStart(2, "0"),
+      ).join("");
+    for (const size of [0, 1, 64 * 1024, 64 * 1024 + 1, 1024 * 1024]) {
+      const bytes = new Uint8Array(size);
+      for (let i = 0; i < size; i++) bytes[i] = (i * 31 + (i >> 8)) & 255;
+      const res = await run(`/run/${t.ws.name}/${f.name}/`, {
+        method: "PUT",
+        headers: { "content-type": "application/octet-stream" },
+        body: bytes,
+      });
+      expect(await res.json(), `size ${size}`).toEqual({
+        size,
+        sha: await hex(bytes),
+        method: "PUT",
+        type: "application/octet-stream",
+        redirect: "manual",
+      });
+    }
+    // A body of no declared length (chunked) streams through as well.
+    const parts = [new TextEncoder().encode("first "), new TextEncoder().encode("second")];
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const part of parts) controller.enqueue(part);
+        controller.close();
+      },
+    });
+    const res = await run(`/run/${t.ws.name}/${f.name}/`, { method: "POST", body: stream });
+    const out = await res.json<{ size: number; sha: string }>();
+    expect(out.size).toBe(12);
+    expect(out.sha).toBe(await hex(new TextEncoder().encode("first second")));
+  });
+
   it("answers 502 in the error shape, and records it, when the isolate reports an answer no Response can be", async () => {
     const f = await newFunction(t.ws.id, { name: unique("forged") });
     await deploy(f.id, {

@@ -36,7 +36,13 @@ export function newApp(): App {
     const requestId = c.req.header("cf-ray") ?? crypto.randomUUID();
     c.set("requestId", requestId);
     await next();
-    c.header("x-request-id", requestId);
+    // Set on the answer itself: Hono's c.header() would copy a finished answer into a new Response. An answer
+    // whose headers cannot change (a fetched one) is copied after all.
+    try {
+      c.res.headers.set("x-request-id", requestId);
+    } catch {
+      c.header("x-request-id", requestId);
+    }
   });
   // A function's own origin: the whole request is the function's, before any route of the platform.
   app.use("*", functionOrigin);

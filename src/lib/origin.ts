@@ -52,8 +52,18 @@ export interface FunctionHost {
   fn: string;
 }
 
+/** The last setting runDomain read, and what it made of it (read on every request). */
+let lastDomain: { configured: string | undefined; domain: string } | undefined;
+
 /** The configured run domain, lower-cased, without a port or dots at its ends. */
 export function runDomain(configured: string | undefined): string {
+  if (lastDomain && lastDomain.configured === configured) return lastDomain.domain;
+  const domain = domainOf(configured);
+  lastDomain = { configured, domain };
+  return domain;
+}
+
+function domainOf(configured: string | undefined): string {
   const d = (configured ?? "")
     .trim()
     .toLowerCase()

@@ -458,6 +458,9 @@ export default class extends WorkerEntrypoint {
    * for them; otherwise the answer streams and its logs are taken at its end.
    */
   serve(request) {
+    if (!(request instanceof RequestBase)) {
+      request = new RequestBase(request.url, { method: request.method, headers: request.headers, body: request.body, redirect: "manual" });
+    }
     return httpCall(this, request, async (response, store, callId) => {
       if (!(response instanceof ResponseBase) || response.webSocket || response.status === 101) return { response };
       const whole = await readWhole(response);

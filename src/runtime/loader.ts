@@ -37,6 +37,17 @@ export type ServedAnswer =
       response?: undefined;
     };
 
+/**
+ * A request whose body is small and complete, sent to an isolate as plain values: the isolate builds the Request
+ * itself, where a Request sent over RPC carries its body as a stream of its own, whatever its size.
+ */
+export interface RequestParts {
+  url: string;
+  method: string;
+  headers: [string, string][];
+  body: ArrayBuffer | null;
+}
+
 export interface IsolateEntrypoint {
   invoke(
     args: unknown,
@@ -49,7 +60,7 @@ export interface IsolateEntrypoint {
    * An HTTP call (JavaScript isolates): the answer whole with the call's logs when its body was complete at once,
    * else the streamed answer (its logs taken with takeLogs at its end).
    */
-  serve(request: Request): Promise<ServedAnswer>;
+  serve(request: Request | RequestParts): Promise<ServedAnswer>;
   /** Creates the isolate (Python: boots it) without running the function's code. */
   warm(): Promise<boolean>;
 }

@@ -6,7 +6,7 @@ import { ApiError, conflict, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { confinedToFunctionOrigin, inertOnPlatformOrigin } from "../../lib/origin";
 import { journalBegin, journalEnd } from "../../runtime/journal";
-import type { ServedAnswer } from "../../runtime/loader";
+import type { RequestParts, ServedAnswer } from "../../runtime/loader";
 import { checkLogs } from "../../runtime/outcome";
 import { isPythonEntry } from "../../runtime/python/bundle";
 import type { Db } from "../../storage/db";
@@ -118,12 +118,8 @@ export async function runHttp(ctx: CallContext, request: Request, target: RunTar
   headers.delete(VERSION_HEADER);
   if (!fn.public) headers.delete("authorization");
   headers.set(CALL_HEADER, callId);
-  const forwarded = new Request(`${url.origin}${target.path}${url.search}`, {
-    method: request.method,
-    headers,
-    body: request.method === "GET" || request.method === "HEAD" ? undefined : request.body,
-    redirect: "manual",
-  });
+  const python = isPythonEntry(version.entrypoint);
+  const forwarded = await forwardedRequest(request, `${url.origin}${target.path}${url.search}`, headers, !python);
 
   const isolate = isolateOf(env, fn, version);
   const startedAt = Date.now();
@@ -193,11 +189,12 @@ export async function runHttp(ctx: CallContext, request: Request, target: RunTar
 
   let timer: ReturnType<typeof setTimeout> | undefined;
   let served: ServedAnswer;
-  const python = isPythonEntry(version.entrypoint);
   try {
     const answer = await Promise.race([
       // A JavaScript isolate answers whole with its logs when it can (one RPC for the call); Python's streams.
-      python ? isolate.fetch(forwarded).then((response) => ({ response })) : isolate.serve(forwarded),
+      forwarded instanceof Request && python
+        ? isolate.fetch(forwarded).then((response) => ({ response }))
+        : isolate.serve(forwarded),
       new Promise<null>((resolve) => {
         timer = setTimeout(() => resolve(null), timeoutMs);
       }),
@@ -271,6 +268,30 @@ export async function runHttp(ctx: CallContext, request: Request, target: RunTar
   );
   ctx.defer(ended.then(() => record(response.status, null)));
   return finish(new Response(readable, response));
+}
+
+/** A request body up to this size, declared by its Content-Length, is read here and sent with the request whole. */
+const WHOLE_REQUEST_BYTES = 64 * 1024;
+
+/**
+ * The request the function gets: as plain values when `whole` may be sent (a JavaScript isolate) and its body is
+ * small and of a declared length (read here, under its cap), else a Request whose body streams.
+ */
+async function forwardedRequest(
+  request: Request,
+  url: string,
+  headers: Headers,
+  whole: boolean,
+): Promise<Request | RequestParts> {
+  const method = request.method;
+  const bodiless = method === "GET" || method === "HEAD";
+  const length = Number(request.headers.get("content-length") ?? Number.NaN);
+  if (whole && (bodiless || (Number.isSafeInteger(length) && length >= 0 && length <= WHOLE_REQUEST_BYTES))) {
+    const pairs: [string, string][] = [];
+    for (const pair of headers) pairs.push(pair);
+    return { url, method, headers: pairs, body: bodiless ? null : await request.arrayBuffer() };
+  }
+  return new Request(url, { method, headers, body: bodiless ? undefined : request.body, redirect: "manual" });
 }
 
 /** A browser's preflight, answered from the function's CORS origins (nothing for an origin it does not allow). */

@@ -32,19 +32,35 @@ async function adminKeyHash(env: Env): Promise<string | undefined> {
   return adminHash.hash;
 }
 
+/**
+ * Key -> its SHA-256, for the keys this isolate saw lately, so a key sent with every request is not hashed again
+ * for each (whether the key is still valid is the principal cache's to say, by its hash).
+ */
+const hashes = new Map<string, string>();
+
+async function hashOfKey(key: string): Promise<string> {
+  let hash = hashes.get(key);
+  if (hash === undefined) {
+    hash = await sha256Hex(key);
+    if (hashes.size >= 1_000) hashes.clear();
+    hashes.set(key, hash);
+  }
+  return hash;
+}
+
 export async function authenticate(env: Env, header: string | undefined, now = Date.now()): Promise<Principal> {
   const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
   if (!match) throw new ApiError("unauthorized", "Missing API key: send Authorization: Bearer <key>");
-  return principalOfKeyHash(env, await sha256Hex(match[1] as string), now);
+  return principalOfKeyHash(env, await hashOfKey(match[1] as string), now);
 }
 
 /** The principal of the API key with this SHA-256 (a console session keeps the hash of the key it was opened with). */
 export async function principalOfKeyHash(env: Env, hash: string, now = Date.now()): Promise<Principal> {
-  const admin = await adminKeyHash(env);
-  if (admin && digestsEqual(hash, admin)) return { keyId: ADMIN_KEY_ID, role: "admin", workspaceId: null };
-
+  // The cache holds keys of the database only: a hit is such a key (the admin key's hash is never in it).
   let entry = cache.get(hash);
   if (!entry || now - entry.cachedAt > CACHE_TTL_MS) {
+    const admin = await adminKeyHash(env);
+    if (admin && digestsEqual(hash, admin)) return { keyId: ADMIN_KEY_ID, role: "admin", workspaceId: null };
     const row = await getDb(env.DB).select().from(apiKeys).where(eq(apiKeys.hash, hash)).get();
     if (!row || !digestsEqual(row.hash, hash)) {
       cache.delete(hash);

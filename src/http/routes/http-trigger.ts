@@ -53,8 +53,8 @@ export function registerRunRoutes(app: App) {
  * function whole: its path, query and headers; nothing of the platform (API, console) answers on such a host.
  */
 export const functionOrigin: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const url = new URL(c.req.url);
-  const target = functionHost(c.req.header("host") ?? url.host, runDomain(c.env.EDGEFN_RUN_DOMAIN));
+  const host = c.req.header("host") ?? new URL(c.req.url).host;
+  const target = functionHost(host, runDomain(c.env.EDGEFN_RUN_DOMAIN));
   if (!target) return next();
-  return runHttp(requestContext(c), c.req.raw, { ...target, path: url.pathname, origin: "function" });
+  return runHttp(requestContext(c), c.req.raw, { ...target, path: new URL(c.req.url).pathname, origin: "function" });
 };
