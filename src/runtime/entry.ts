@@ -437,9 +437,6 @@ export default class extends WorkerEntrypoint {
     if (callId) apply(mapSet, live, [callId, store]);
     return apply(runIn, storage, [store, async () => {
       try {
-        // A supervised local runtime is told which call is about to run user code (see the host's journal).
-        const journal = info !== null && typeof info === "object" && hasOwn(info, "journal") ? info.journal : null;
-        if (journal) await journal.begin().catch(() => {});
         const user = await userModule();
         return finish(store, await run(user, this.env, this.ctx, args, info, store));
       } catch (err) {

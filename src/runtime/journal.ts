@@ -1,4 +1,3 @@
-import { RpcTarget } from "cloudflare:workers";
 import type { Env } from "../env";
 
 /**
@@ -72,26 +71,4 @@ export function journalFlush(env: Supervised): void {
   const end = ended;
   ended = [];
   send(env, { end });
-}
-
-/**
- * Handed to the isolate with a call (only when the journal is on): the entry module awaits `begin()` before the
- * call's user code runs, so the last entry begun before a freeze is the call that froze the process.
- */
-export class JournalTarget extends RpcTarget {
-  #env: Supervised;
-  #entry: JournalEntry;
-  #begun = false;
-
-  constructor(env: Supervised, entry: JournalEntry) {
-    super();
-    this.#env = env;
-    this.#entry = entry;
-  }
-
-  async begin(): Promise<void> {
-    if (this.#begun) return;
-    this.#begun = true;
-    journalBegin(this.#env, this.#entry);
-  }
 }

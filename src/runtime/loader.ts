@@ -10,6 +10,7 @@ import { ISOLATE_COMPAT } from "./compat";
 import { type CallClient, ENTRY_MODULE, entryModuleSource, type InvokeOutcome, nodeModuleShimSource } from "./entry";
 import { GUARD_MODULE, guardModuleSource, NODE_MODULE_SHIM, PLATFORM_DIR } from "./guard";
 import { isPythonBundle, type PythonBundle } from "./python/bundle";
+import { PYTHON_RUNTIME_SOURCES } from "./python/entry";
 import { pythonIsolateCode } from "./python/load";
 
 export type RuntimeFunction = Pick<
@@ -49,10 +50,7 @@ export interface RequestParts {
 }
 
 export interface IsolateEntrypoint {
-  invoke(
-    args: unknown,
-    info: { call: Record<string, unknown>; client?: CallClient; journal?: { begin(): Promise<void> } },
-  ): Promise<InvokeOutcome>;
+  invoke(args: unknown, info: { call: Record<string, unknown>; client?: CallClient }): Promise<InvokeOutcome>;
   describe(): Promise<Exports & { error?: InvokeOutcome["error"] }>;
   takeLogs(callId: string): Promise<Pick<InvokeOutcome, "logs" | "logsTruncated">>;
   fetch(request: Request): Promise<Response>;
@@ -136,7 +134,7 @@ export function functionIsolate(
 ): IsolateEntrypoint {
   // What a surface adds follows from the function's name and metadata, which do not bump configRevision.
   const added = extras.env || extras.platform ? `:${digest(JSON.stringify(extras))}` : "";
-  const base = `${version.id}:${fn.configRevision}${added}`;
+  const base = `${version.id}:${fn.configRevision}${added}:${runtimeRevision()}`;
   const id = loaderIdOf(base);
   const worker = env.LOADER.get(id, () => isolateCode(env, fn, version, extras).catch(retire(base)));
   return worker.getEntrypoint() as unknown as IsolateEntrypoint;
@@ -199,6 +197,33 @@ async function isolateCode(
     globalOutbound,
     limits: { cpuMs },
   };
+}
+
+let revision: string | undefined;
+
+/**
+ * The platform's own code in every isolate (the entry modules, the guard, the Python glue), as a digest: part of
+ * each loader id, so that a Worker deployed with other such code never gets an isolate the previous one made.
+ */
+function runtimeRevision(): string {
+  revision ??= digest(
+    [
+      entryModuleSource({
+        userModule: "",
+        assets: {},
+        secretNames: [],
+        maxResultBytes: 0,
+        maxLogBytes: 0,
+        maxLogLines: 0,
+        logLineOverhead: 0,
+      }),
+      guardModuleSource(0, []),
+      cjsRuntimeSource(),
+      nodeModuleShimSource(),
+      PYTHON_RUNTIME_SOURCES,
+    ].join("\n"),
+  );
+  return revision;
 }
 
 /** A short digest of a string (FNV-1a, 32 bits): tells configs apart in a loader id, no secret in it. */

@@ -1,6 +1,6 @@
 import { LIMITS } from "../../lib/limits";
 import type { InvokeOutcome } from "../../runtime/entry";
-import { type JournalEntry, JournalTarget, journalEnabled, journalEnd, PYTHON_STALL_MS } from "../../runtime/journal";
+import { type JournalEntry, journalBegin, journalEnd, PYTHON_STALL_MS } from "../../runtime/journal";
 import { type CheckedOutcome, checkLogs, checkOutcome } from "../../runtime/outcome";
 import { isPythonEntry } from "../../runtime/python/bundle";
 import type { FunctionRow } from "../../storage/schema";
@@ -105,15 +105,10 @@ async function executeIn(
   const startedAt = Date.now();
   const timeoutMs = timeoutOf(fn);
   const isolate = isolateOf(ctx.env, fn, version);
-  const journal = journalEnabled(ctx.env)
-    ? new JournalTarget(ctx.env, journalEntry(p, callId, "call", startedAt))
-    : undefined;
   const args = await runArgs(ctx.env, p, callId, startedAt + timeoutMs);
-  const running = isolate.invoke(args, {
-    call: { functionId: fn.id, callId, ...p.call },
-    client,
-    ...(journal ? { journal } : {}),
-  });
+  // A supervised local runtime is told which call is about to run user code (see runtime/journal).
+  journalBegin(ctx.env, journalEntry(p, callId, "call", startedAt));
+  const running = isolate.invoke(args, { call: { functionId: fn.id, callId, ...p.call }, client });
   let timer: number | undefined;
   const raw = await Promise.race([
     running.catch(

@@ -228,8 +228,6 @@ export default class extends WorkerEntrypoint {
     live.set(key, store);
     clients.set(key, { handle: info && typeof info === "object" ? info.client : undefined, store });
     try {
-      const journal = info !== null && typeof info === "object" && Object.hasOwn(info, "journal") ? info.journal : null;
-      if (journal) await journal.begin().catch(() => {});
       const kind = await ready(this.env, key, store);
       return finish(store, await run(kind, key, args, call));
     } catch (err) {

@@ -10,7 +10,11 @@ import { ENTRY_BRIDGE } from "./entry-bridge";
 import { ENTRY_GUARD } from "./entry-guard";
 import { ENTRY_RUN } from "./entry-run";
 import { ENTRY_SNAPSHOT } from "./entry-snapshot";
-import { GLUE_FILENAME, GLUE_MODULE, USER_DIR } from "./glue";
+import { GLUE_FILENAME, GLUE_MODULE, GLUE_SOURCE, USER_DIR } from "./glue";
+
+/** The platform's code in a Python isolate, whatever the function (what a loader id must change with). */
+export const PYTHON_RUNTIME_SOURCES =
+  ENTRY_GUARD + ENTRY_BRIDGE + ENTRY_BOOT + ENTRY_SNAPSHOT + ENTRY_RUN + GLUE_SOURCE;
 
 /** The isolate's module names (all under the platform's folder, which no upload can use). */
 export const PY_DIR = "__edgefn/python/";
