@@ -280,7 +280,8 @@ export function workerdPids(parent = process.pid) {
 /**
  * Miniflare's options (v4 shape) for a Worker served the local runtime's way: its fetch handler (`entrypoint`)
  * on host:port, Miniflare's entry on controlPort, no request log, no request.cf fetched (a placeholder locally;
- * the Worker does not use it), the scheduled route on, workerd's log lines to `onLog`.
+ * the Worker does not use it), the scheduled route on, workerd's log lines to `onLog`; with EDGEFN_INSPECTOR_PORT in
+ * the environment, workerd's inspector on that port (for profiling: docs/performance.md).
  */
 export function servedWorkerOptions({ host, port, controlPort, log, onLog, worker, entrypoint, persistTo }) {
   return {
@@ -291,6 +292,7 @@ export function servedWorkerOptions({ host, port, controlPort, log, onLog, worke
     cf: false,
     unsafeTriggerHandlers: true,
     handleStructuredLogs: onLog,
+    ...(process.env.EDGEFN_INSPECTOR_PORT ? { inspectorPort: Number(process.env.EDGEFN_INSPECTOR_PORT) } : {}),
     ...(persistTo === undefined ? {} : { resourcePersistencePath: join(persistRoot(persistTo), "v3") }),
     workers: [{ ...worker, unsafeDirectSockets: [{ host, port, ...(entrypoint ? { entrypoint } : {}) }] }],
   };

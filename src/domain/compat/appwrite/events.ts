@@ -113,6 +113,12 @@ async function listenersOf(db: Db, workspaceId: string, now: number): Promise<Li
   return list;
 }
 
+/** Whether the workspace's listeners, as cached, are none. */
+function knownQuiet(workspaceId: string, now: number): boolean {
+  const hit = listeners.get(workspaceId);
+  return hit !== undefined && now - hit.at < LISTENERS_TTL_MS && hit.list.length === 0;
+}
+
 /** Forgets the listeners of a workspace (a function of it changed here), so the next event reads them again. */
 export const forgetListeners = (workspaceId: string) => listeners.delete(workspaceId);
 
@@ -131,6 +137,8 @@ function raises(ctx: Pick<EventContext, "principal">, subject: EventSubject): bo
  * The work is deferred (never on the answer's path); its failure is logged, never the caller's.
  */
 export function raiseEvent(ctx: EventContext, subject: EventSubject, action: EventAction): void {
+  // A workspace known to have no listeners costs a call nothing more (a function's change still forgets them).
+  if (subject.kind !== "function" && knownQuiet(subject.fn.workspaceId, Date.now())) return;
   ctx.defer(raiseEventNow(ctx, subject, action));
 }
 
