@@ -147,11 +147,11 @@ async function dropResultsOfPurged(env: Env, records: { functionId: string; resu
 
 /**
  * Records wait this long to be written together with the records of calls that end meanwhile: one D1 batch then
- * writes them all, so a steady stream of calls (even one at a time) pays for one write every few calls, not one
- * per call. Readers of calls in this isolate wait for the records pending here (`recordsWritten`), so a call is
- * read back as soon as it was answered.
+ * writes them all, so a steady stream of calls (even one at a time) pays for one write every few dozen calls, not
+ * one per call. A reader of calls in this isolate writes what waits at once and waits for the writes under way
+ * (`recordsWritten`), so a call is read back as soon as it was answered, without waiting out the window.
  */
-const FLUSH_AFTER_MS = 10;
+const FLUSH_AFTER_MS = 40;
 /** Past this many waiting records, the next one writes them at once (bounds what waits in memory). */
 const MAX_PENDING = 200;
 
@@ -163,7 +163,7 @@ interface PendingRecord {
 /** Records waiting for the next write, and that write (null: none scheduled yet). */
 let pending: PendingRecord[] = [];
 let next: Promise<void> | null = null;
-/** Writes scheduled or under way in this isolate (what a reader waits for). */
+/** Writes under way in this isolate (what a reader waits for). */
 const writes = new Set<Promise<void>>();
 
 export interface Recording {
@@ -192,18 +192,26 @@ export function recordAfterAnswer(env: Env, row: NewCall, run: CallOutcome, now 
     return { written: track(flush(env, records)), owner: true };
   }
   if (next) return { written: next, owner: false };
-  const scheduled = new Promise<void>((resolve) => setTimeout(resolve, FLUSH_AFTER_MS)).then(() => {
+  // What waits when the window ends (a reader may have written it already: then nothing).
+  next = new Promise<void>((resolve) => setTimeout(resolve, FLUSH_AFTER_MS)).then(() => {
     const records = pending;
     pending = [];
     next = null;
-    return flush(env, records);
+    return records.length > 0 ? track(flush(env, records)) : undefined;
   });
-  next = track(scheduled);
   return { written: next, owner: true };
 }
 
-/** Settles when every record that was waiting or being written in this isolate when it was asked is written. */
-export function recordsWritten(): Promise<void> {
+/**
+ * Settles when every record that was waiting or being written in this isolate when it was asked is written: what
+ * waits is written now, in the reader's request (a reader does not wait out the window).
+ */
+export function recordsWritten(env: Env): Promise<void> {
+  if (pending.length > 0) {
+    const records = pending;
+    pending = [];
+    track(flush(env, records));
+  }
   return writes.size === 0 ? Promise.resolve() : Promise.all(writes).then(() => {});
 }
 
