@@ -191,6 +191,17 @@ describe("/run: forwarding", () => {
     }
   });
 
+  it("passes the query as sent, less a ?version= the platform reads", async () => {
+    const f = await newFunction(t.ws.id, { name: unique("query") });
+    const version = await deploy(f.id, {
+      "index.js": "export default { fetch: (request) => new Response(new URL(request.url).search) };",
+    });
+    const raw = "?q=a%20b&sep=%2F&plus=a+b&flag&x=1;y=2";
+    expect(await (await run(`/run/${t.ws.name}/${f.name}/${raw}`)).text()).toBe(raw);
+    const pinned = await run(`/run/${t.ws.name}/${f.name}/?q=1&version=${version.id}`);
+    expect(await pinned.text()).toBe("?q=1");
+  });
+
   it("passes request bodies byte for byte: small ones whole, larger or undeclared ones streamed", async () => {
     const f = await newFunction(t.ws.id, { name: unique("digest") });
     await deploy(f.id, {

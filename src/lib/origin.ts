@@ -10,7 +10,7 @@
 export const LOCAL_RUN_DOMAIN = "localhost";
 
 /** Response headers a function may not send from the platform's origin: they act on the whole origin. */
-const ORIGIN_WIDE = [
+const ORIGIN_WIDE = new Set([
   "set-cookie",
   "set-cookie2",
   "service-worker-allowed",
@@ -24,14 +24,17 @@ const ORIGIN_WIDE = [
   "reporting-endpoints",
   "accept-ch",
   "critical-ch",
-];
+]);
 
 /** Scripts run, forms and popups work, but the document's origin is opaque: nothing of the platform's is reachable. */
 export const SANDBOX_CSP = "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads";
 
 /** A function's answer, made inert for the platform's origin (headers changed in place; the body is untouched). */
 export function inertOnPlatformOrigin(headers: Headers): void {
-  for (const name of ORIGIN_WIDE) headers.delete(name);
+  // The names it has (lower case), looked up: fewer calls into Headers than a delete per listed name.
+  const present: string[] = [];
+  for (const name of headers.keys()) if (ORIGIN_WIDE.has(name)) present.push(name);
+  for (const name of present) headers.delete(name);
   headers.append("content-security-policy", SANDBOX_CSP);
   headers.set("x-content-type-options", "nosniff");
 }

@@ -35,6 +35,8 @@ export interface RunTarget {
    * own origin (a host of the run domain, whose labels are lower case: names match without regard to case).
    */
   origin: "platform" | "function";
+  /** The request's URL, parsed (when the caller has it already). */
+  url?: URL;
 }
 
 /** The function a /run path names, as error messages repeat it (names are clipped: a path can be long). */
@@ -105,9 +107,11 @@ export async function runHttp(ctx: CallContext, request: Request, target: RunTar
     return preflight(request, allowedOrigin ? origin : null);
   }
 
-  const url = new URL(request.url);
-  const pinned = url.searchParams.get("version") ?? request.headers.get(VERSION_HEADER);
-  url.searchParams.delete("version");
+  const url = target.url ?? new URL(request.url);
+  // The query goes on as sent, less ?version= (a URLSearchParams rewrites a query it touches).
+  const queried = url.search !== "" && url.searchParams.has("version");
+  const pinned = (queried ? url.searchParams.get("version") : null) ?? request.headers.get(VERSION_HEADER);
+  if (queried) url.searchParams.delete("version");
   const principal = await caller(ctx, request, fn, entry.version?.id ?? null, pinned, target);
   await rateLimit(env, fn);
   const version = await versionToRun(db, fn, entry.version, pinned, "fetch");

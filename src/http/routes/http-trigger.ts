@@ -15,9 +15,9 @@ export function registerRunRoutes(app: App) {
   const handler = async (c: Context<AppEnv>) => {
     const { workspace, fn } = c.req.param() as { workspace: string; fn: string };
     // "/run/{workspace}/{function}/a/b" -> "/a/b", kept as sent (still percent-encoded).
-    const segments = new URL(c.req.url).pathname.split("/");
-    const path = `/${segments.slice(4).join("/")}`;
-    return runHttp(requestContext(c), c.req.raw, { workspace, fn, path, origin: "platform" });
+    const url = new URL(c.req.url);
+    const path = `/${url.pathname.split("/").slice(4).join("/")}`;
+    return runHttp(requestContext(c), c.req.raw, { workspace, fn, path, origin: "platform", url });
   };
   app.all("/run/:workspace/:fn", handler);
   app.all("/run/:workspace/:fn/*", handler);
@@ -56,5 +56,6 @@ export const functionOrigin: MiddlewareHandler<AppEnv> = async (c, next) => {
   const host = c.req.header("host") ?? new URL(c.req.url).host;
   const target = functionHost(host, runDomain(c.env.EDGEFN_RUN_DOMAIN));
   if (!target) return next();
-  return runHttp(requestContext(c), c.req.raw, { ...target, path: new URL(c.req.url).pathname, origin: "function" });
+  const url = new URL(c.req.url);
+  return runHttp(requestContext(c), c.req.raw, { ...target, path: url.pathname, origin: "function", url });
 };
