@@ -7,6 +7,7 @@ export const WHOLE_BODY_SOURCE = `const ReadableStreamBase = ReadableStream;
 const PromiseBase = Promise;
 const race = Promise.race;
 const setTimer = setTimeout;
+const clearTimer = clearTimeout;
 const arrayPush = Array.prototype.push;
 const readChunk = ReadableStreamDefaultReader.prototype.read;
 const cancelReader = ReadableStreamDefaultReader.prototype.cancel;
@@ -23,17 +24,24 @@ async function readWhole(response) {
   const reader = apply(getReader, response.body, []);
   const chunks = [];
   let size = 0;
-  // One timer for the whole read: a body already there is read before it fires.
-  const late = new PromiseBase((r) => setTimer(() => r(LATE), 0));
-  for (;;) {
-    const next = apply(readChunk, reader, []);
-    const step = size > MAX_WHOLE ? LATE : await apply(race, PromiseBase, [[next, late]]);
-    if (step === LATE) return { rest: restOf(chunks, next, reader) };
-    if (step.done) break;
-    const value = step.value;
-    if (!(value instanceof Uint8Array)) return { rest: restOf([...chunks, value], null, reader) };
-    apply(arrayPush, chunks, [value]);
-    size += value.byteLength;
+  // One timer for the whole read: a body already there is read before it fires (and the timer is cleared).
+  let timer;
+  const late = new PromiseBase((r) => {
+    timer = setTimer(() => r(LATE), 0);
+  });
+  try {
+    for (;;) {
+      const next = apply(readChunk, reader, []);
+      const step = size > MAX_WHOLE ? LATE : await apply(race, PromiseBase, [[next, late]]);
+      if (step === LATE) return { rest: restOf(chunks, next, reader) };
+      if (step.done) break;
+      const value = step.value;
+      if (!(value instanceof Uint8Array)) return { rest: restOf([...chunks, value], null, reader) };
+      apply(arrayPush, chunks, [value]);
+      size += value.byteLength;
+    }
+  } finally {
+    clearTimer(timer);
   }
   const body = new Uint8Array(size);
   let at = 0;
