@@ -25,7 +25,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { coldStarts, startEdgefn, startupTimes, uploadToReady, uploadVersion } from "./lib/bench/edgefn.mjs";
+import {
+  coldStarts,
+  newIsolate,
+  startEdgefn,
+  startupTimes,
+  uploadToReady,
+  uploadVersion,
+} from "./lib/bench/edgefn.mjs";
 import { measure, median, round, settle } from "./lib/bench/load.mjs";
 import { peers } from "./lib/bench/peers.mjs";
 import { pythonFigures } from "./lib/bench/python.mjs";
@@ -323,6 +330,7 @@ try {
         keepCold: (row) => cold.push({ target: target.label, ...row }),
         keepUpload: (row) => upload.push({ target: target.label, ...row }),
         uploadVersion,
+        newIsolate,
       });
     });
     await oneOff("cold start", target, async () => {

@@ -57,6 +57,7 @@ describe("the app", () => {
       ["POST", "/__bench/direct/ver_x"],
       ["GET", "/__bench/direct/ver_x/fetch/"],
       ["POST", "/__bench/unrecorded/fun_x"],
+      ["POST", "/__bench/new-isolate/fun_x"],
     ]) {
       const res = await api(method as string, path as string, { headers: { "x-edgefn-bench": "a".repeat(32) } });
       expectError(res, 404, "not_found");

@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { forgetFunction } from "../../src/domain/calls/cache";
 import { prepareCall } from "../../src/domain/calls/invoke";
 import { invokeAnswer } from "../../src/domain/calls/outcome";
 import { executeCall } from "../../src/domain/calls/pipeline";
@@ -26,6 +27,8 @@ import { bareIsolate } from "../direct";
  * - `POST /__bench/snapshots/{functionId}/drop`: deletes the function's Python memory snapshots (a cold start without).
  * - `POST /__bench/unrecorded/{functionId}`: a full invoke (API key, cached function and version, isolate) without
  *   the call record, to measure what recording costs.
+ * - `POST /__bench/new-isolate/{functionId}`: a new config revision of the function, without the warm-up a config
+ *   change through the API starts: its next call makes a new isolate (a cold start of a new isolate).
  * - `POST /__bench/empty-isolate/{name}`: calls a method of an isolate of one empty module, made on the first
  *   request for the name: the Worker Loader's own cost of a new isolate, the floor of a cold start.
  */
@@ -86,6 +89,14 @@ export function registerBenchRoutes(app: App) {
     const keys = listed.objects.map((o) => o.key);
     if (keys.length > 0) await c.env.CODE.delete(keys);
     return c.json({ dropped: keys.length });
+  });
+
+  // A new config revision without the platform's warm-up: the function's next call needs an isolate nobody made.
+  app.post("/__bench/new-isolate/:functionId", async (c) => {
+    const id = c.req.param("functionId");
+    await c.env.DB.prepare("UPDATE functions SET config_revision = config_revision + 1 WHERE id = ?").bind(id).run();
+    forgetFunction(id);
+    return c.json({ ok: true });
   });
 
   app.post("/__bench/empty-isolate/:name", async (c) => {

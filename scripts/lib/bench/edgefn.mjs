@@ -219,20 +219,27 @@ export async function coldStarts(e, samples, log, keep) {
     ["1 MB bundle", 1024 * 1024],
   ]) {
     const fn = await e.api("POST", "/api/functions", { workspaceId: e.fx.workspaceId, name: `cold-${bytes}` });
-    // The first call after a deploy (the platform makes the new version's isolate as the build ends), and the
-    // first call of an isolate nobody made before (a config change: the next call needs a new isolate).
+    // The first call after a deploy (the platform makes the new version's isolate as the build ends), after a
+    // config change through the API (which makes the new config's isolate after its answer), and of an isolate
+    // nobody made before (a new config revision without that warm-up; a checkout without the route: a PATCH).
     const deployed = { first: [], warm: [] };
+    const changed = { first: [], warm: [] };
     const fresh = { first: [], warm: [] };
     for (let n = 1; n <= samples; n++) {
       await uploadVersion(e.api, fn.id, { "index.js": bulkyModule(bytes, n) });
       deployed.first.push(await timedInvoke(e.api, fn.id, e.fx.invokerKey));
       deployed.warm.push(await warmMedian(e, fn.id));
       await e.api("PATCH", `/api/functions/${fn.id}`, { envVars: { REVISION: String(n) } });
+      await settleAfterChange();
+      changed.first.push(await timedInvoke(e.api, fn.id, e.fx.invokerKey));
+      changed.warm.push(await warmMedian(e, fn.id));
+      await newIsolate(e, fn.id, n);
       fresh.first.push(await timedInvoke(e.api, fn.id, e.fx.invokerKey));
       fresh.warm.push(await warmMedian(e, fn.id));
     }
     for (const [name, m] of [
       [`cold start, ${label}`, deployed],
+      [`first call after a config change, ${label}`, changed],
       [`cold start of a new isolate, ${label}`, fresh],
     ]) {
       const row = coldRow(name, m, samples);
@@ -240,6 +247,23 @@ export async function coldStarts(e, samples, log, keep) {
       log(`${row.name}: first call ${row.firstCallMs} ms, warm ${row.warmCallMs} ms (+${row.overWarmMs} ms)`);
     }
   }
+}
+
+/** A config change's answer comes before its warm-up is over: a user's next call comes a moment later. */
+const settleAfterChange = () => new Promise((r) => setTimeout(r, 100));
+
+/**
+ * Makes the function's next call need a new isolate: a new config revision without the warm-up of an API change
+ * (`/__bench/new-isolate`), or on a checkout without that route, a config change through the API.
+ */
+export async function newIsolate(e, functionId, n) {
+  const res = await fetch(`${e.platform.url}/__bench/new-isolate/${functionId}`, {
+    method: "POST",
+    headers: { "x-edgefn-bench": e.benchToken },
+  });
+  await res.arrayBuffer();
+  if (res.status === 404) await e.api("PATCH", `/api/functions/${functionId}`, { envVars: { REVISION: `new-${n}` } });
+  else if (!res.ok) throw new Error(`new isolate: ${res.status}`);
 }
 
 /** The median of ten warm calls. */

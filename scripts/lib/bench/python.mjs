@@ -53,17 +53,18 @@ async function dropSnapshots(e, functionId) {
 
 /**
  * Upload to ready, the first call after a new Python version is deployed (the platform boots its isolate as the
- * build ends), and the first call of a new isolate (after a config change) from its snapshot and without one.
+ * build ends), and the first call of a new isolate (a new config revision, without the warm-up an API change
+ * starts) from its snapshot and without one.
  * Rows are given to `keepCold` and `keepUpload` (the shapes of the JavaScript rows, so the report shows them alike).
  */
-export async function pythonFigures(e, samples, log, { keepCold, keepUpload, uploadVersion }) {
+export async function pythonFigures(e, samples, log, { keepCold, keepUpload, uploadVersion, newIsolate }) {
   const py = await e.api("POST", "/api/functions", { workspaceId: e.fx.workspaceId, name: "py-cold" });
   const js = await e.api("POST", "/api/functions", { workspaceId: e.fx.workspaceId, name: "py-vs-js-upload" });
   const upload = { py: [], js: [] };
   const deployed = { first: [], warm: [] };
   const snap = { first: [], warm: [] };
   const plain = { first: [], warm: [] };
-  const reconfigure = (n, kind) => e.api("PATCH", `/api/functions/${py.id}`, { envVars: { REVISION: `${n}-${kind}` } });
+  const reconfigure = (n, kind) => newIsolate(e, py.id, `${n}-${kind}`);
   for (let n = 1; n <= samples; n++) {
     upload.js.push(
       (await uploadVersion(e.api, js.id, { "index.js": `// ${n}\nexport const handle = (d) => d;\n` })).ms,

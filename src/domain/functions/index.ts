@@ -5,6 +5,7 @@ import { compileListQuery, type ListQuery, paginate } from "../../lib/list/page"
 import { encryptSecret } from "../../lib/secrets";
 import { type FunctionRow, functions, type RetentionTier } from "../../storage/schema";
 import { forgetFunction } from "../calls/cache";
+import { warmLiveIsolate } from "../calls/isolate";
 import { raiseEvent } from "../compat/appwrite/events";
 import {
   inWorkspaces,
@@ -187,6 +188,10 @@ export async function updateFunction(ctx: ServiceContext, id: string, input: Fun
   const updated = unwrap(await lifecycle(ctx, id).update(id, await prepare(ctx, fn, input), ctx.now));
   forgetFunction(id);
   raiseEvent(ctx, { kind: "function", fn: updated }, "update");
+  // Its isolate made anew for the new config, after the answer, so the next call finds it made.
+  if (updated.configRevision !== fn.configRevision && updated.defaultVersionId) {
+    ctx.defer(warmLiveIsolate(ctx.env, ctx.db, id));
+  }
   return updated;
 }
 

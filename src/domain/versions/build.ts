@@ -93,18 +93,8 @@ export async function runBuild(db: Db, env: Env, versionId: string, now = Date.n
     const made = await lifecycle({ env }, version.functionId).versionReady(version.functionId, versionId, now());
     forgetFunction(version.functionId);
     await buildEvent(db, env, ready);
-    // The function's new default version: its isolate made now, so the first call finds it made. Booting Python
-    // holds the local thread a while: the supervisor is told, as for the build itself.
-    if (made.ok && made.value) {
-      const python = isPythonEntry(source.entrypoint);
-      const warmId = `warm:${versionId}`;
-      if (python) journalBegin(env, { ...journalEntryOf(warmId), stallMs: PYTHON_STALL_MS.build });
-      try {
-        await warmIsolate(env, made.value, ready);
-      } finally {
-        if (python) journalEnd(env, warmId);
-      }
-    }
+    // The function's new default version: its isolate made now, so the first call finds it made.
+    if (made.ok && made.value) await warmIsolate(env, made.value, ready);
   } catch (err) {
     const e = err as Error;
     const message = err instanceof BuildError ? e.message : `${e.name}: ${e.message}`;
