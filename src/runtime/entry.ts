@@ -452,7 +452,8 @@ export default class extends WorkerEntrypoint {
   /**
    * An HTTP call, as fetch, for the host's HTTP trigger: when the answer's body is complete at once (not a stream
    * the function is still writing), the answer comes back whole with the call's logs, and the host need not ask
-   * for them; otherwise the answer streams and its logs are taken at its end.
+   * for them; otherwise the answer streams and its logs are taken at its end. A small request comes as plain values
+   * (url, method, headers, body bytes) and is made a Request here; a larger one comes as a Request.
    */
   serve(request) {
     if (!(request instanceof RequestBase)) {
