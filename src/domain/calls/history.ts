@@ -68,7 +68,7 @@ function oneOf<T extends string>(name: string, value: string, allowed: readonly 
 /** A function's calls, newest first by default, with the shared list language plus Cognite's call filters. */
 export async function listCalls(ctx: ServiceContext, functionId: string, params: CallListQuery) {
   const fn = await getFunction(ctx, functionId);
-  await recordsWritten(ctx.env);
+  await recordsWritten(ctx.env, ctx.defer);
   const { query, filter } = compileListQuery(callEntity, params);
   const where: (SQL | undefined)[] = [eq(calls.functionId, fn.id), filter];
   // A system function's calls are seen by the workspace that made them only.
@@ -87,7 +87,7 @@ export async function listCalls(ctx: ServiceContext, functionId: string, params:
 /** The call if this key can see it; otherwise 404, as if it did not exist. */
 export async function getCall(ctx: ServiceContext, callId: string): Promise<CallRow> {
   // A call answered a moment ago may still have its record waiting in this isolate (see ./record).
-  await recordsWritten(ctx.env);
+  await recordsWritten(ctx.env, ctx.defer);
   const row = await ctx.db.select().from(calls).where(eq(calls.id, callId)).get();
   if (!row || !seesWorkspace(ctx, row.workspaceId)) throw notFound("call", callId);
   if (ctx.principal.functionIds && !ctx.principal.functionIds.includes(row.functionId)) {
@@ -144,7 +144,7 @@ export type MetricWindow = keyof typeof METRIC_WINDOWS;
 /** Counts by status, error rate, duration percentiles and calls over time for one function. */
 export async function functionMetrics(ctx: ServiceContext, functionId: string, window: MetricWindow) {
   const fn = await getFunction(ctx, functionId);
-  await recordsWritten(ctx.env);
+  await recordsWritten(ctx.env, ctx.defer);
   const to = ctx.now;
   const from = to - METRIC_WINDOWS[window];
   const bucketMs = BUCKET_MS[window];

@@ -204,13 +204,14 @@ export function recordAfterAnswer(env: Env, row: NewCall, run: CallOutcome, now 
 
 /**
  * Settles when every record that was waiting or being written in this isolate when it was asked is written: what
- * waits is written now, in the reader's request (a reader does not wait out the window).
+ * waits is written now, in the reader's request (a reader does not wait out the window), which `keep` keeps alive
+ * until it is written (`waitUntil`: a reader that goes away must not take other calls' records with it).
  */
-export function recordsWritten(env: Env): Promise<void> {
+export function recordsWritten(env: Env, keep: (write: Promise<void>) => void): Promise<void> {
   if (pending.length > 0) {
     const records = pending;
     pending = [];
-    track(flush(env, records));
+    keep(track(flush(env, records)));
   }
   return writes.size === 0 ? Promise.resolve() : Promise.all(writes).then(() => {});
 }

@@ -191,7 +191,8 @@ async function fire(ctx: Omit<EventContext, "defer">, subject: EventSubject, act
 async function payloadOf(ctx: Omit<EventContext, "defer">, subject: EventSubject): Promise<unknown> {
   if (subject.kind === "function") return functionModel(subject.fn);
   if (subject.kind === "deployment") return deploymentModel(subject.fn, subject.version);
-  if (!subject.gone) await recordsWritten(ctx.env);
+  // Kept alive by this work's own request (raiseEvent defers it; a queue job awaits it).
+  if (!subject.gone) await recordsWritten(ctx.env, () => {});
   const row = subject.gone ?? (await ctx.db.select().from(calls).where(eq(calls.id, subject.call.id)).get());
   if (!row) return { $id: subject.call.id, functionId: appwriteId(subject.fn) };
   const over = !subject.gone && row.status !== "queued" && row.status !== "running";
