@@ -25,10 +25,17 @@ export async function warmIsolate(env: Env, fn: FunctionRow, version: VersionRow
   const python = isPythonEntry(version.entrypoint);
   const id = `warm:${version.id}:${fn.configRevision}`;
   if (python) {
-    const { build } = PYTHON_STALL_MS;
     journalBegin(env, {
-      ...{ id, kind: "build", functionId: fn.id, workspaceId: fn.workspaceId, versionId: version.id },
-      ...{ trigger: "build", async: true, startedAt: Date.now(), timeoutMs: build, stallMs: build },
+      id,
+      kind: "build",
+      functionId: fn.id,
+      workspaceId: fn.workspaceId,
+      versionId: version.id,
+      trigger: "build",
+      async: true,
+      startedAt: Date.now(),
+      timeoutMs: PYTHON_STALL_MS.build,
+      stallMs: PYTHON_STALL_MS.build,
     });
   }
   try {

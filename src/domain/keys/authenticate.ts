@@ -37,13 +37,17 @@ async function adminKeyHash(env: Env): Promise<string | undefined> {
  * for each (whether the key is still valid is the principal cache's to say, by its hash).
  */
 const hashes = new Map<string, string>();
+/** Longer than any key the platform issues: not kept (a caller cannot fill the isolate's memory with long tokens). */
+const KEPT_KEY_CHARS = 128;
 
 async function hashOfKey(key: string): Promise<string> {
   let hash = hashes.get(key);
   if (hash === undefined) {
     hash = await sha256Hex(key);
-    if (hashes.size >= 1_000) hashes.clear();
-    hashes.set(key, hash);
+    if (key.length <= KEPT_KEY_CHARS) {
+      if (hashes.size >= 1_000) hashes.clear();
+      hashes.set(key, hash);
+    }
   }
   return hash;
 }
