@@ -39,22 +39,20 @@ function withoutPlatformCookies(cookie: string, adminKey: string | undefined): s
   return kept.length > 0 ? kept.join("; ") : null;
 }
 
-/** Removes, in place, every header that carries a platform credential. Returns the headers. */
-export function stripCredentials(headers: Headers, adminKey: string | undefined): Headers {
-  const names: string[] = [];
-  headers.forEach((_value, name) => {
-    names.push(name);
+/** What of one header (its name in lower case) may reach a function: its value, less the platform's cookies, or null. */
+function keptValue(name: string, value: string, adminKey: string | undefined): string | null {
+  if (name === "cookie") return withoutPlatformCookies(value, adminKey);
+  return carriesKey(value, adminKey) ? null : value;
+}
+
+/** The headers as [name, value] pairs, less every one that carries a platform credential. */
+export function credentialFreePairs(headers: Headers, adminKey: string | undefined): [string, string][] {
+  const pairs: [string, string][] = [];
+  headers.forEach((value, name) => {
+    const kept = keptValue(name, value, adminKey);
+    if (kept !== null) pairs.push([name, kept]);
   });
-  for (const name of names) {
-    const value = headers.get(name);
-    if (value === null) continue;
-    if (name === "cookie") {
-      const kept = withoutPlatformCookies(value, adminKey);
-      if (kept === null) headers.delete(name);
-      else if (kept !== value) headers.set(name, kept);
-    } else if (carriesKey(value, adminKey)) headers.delete(name);
-  }
-  return headers;
+  return pairs;
 }
 
 /** The same, for headers given as a plain object (an Appwrite execution's `headers`). */
@@ -64,12 +62,8 @@ export function stripCredentialsFrom(
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, raw] of Object.entries(headers)) {
-    const value = String(raw);
-    const lower = name.toLowerCase();
-    if (lower === "cookie") {
-      const kept = withoutPlatformCookies(value, adminKey);
-      if (kept !== null) out[name] = kept;
-    } else if (!carriesKey(value, adminKey)) out[name] = value;
+    const kept = keptValue(name.toLowerCase(), String(raw), adminKey);
+    if (kept !== null) out[name] = kept;
   }
   return out;
 }

@@ -40,6 +40,22 @@ export function inertOnPlatformOrigin(headers: Headers): void {
 }
 
 /**
+ * The same for an answer's headers as [name, value] pairs, before its Response is made (no calls into a Headers).
+ * The pairs come from a function: anything that is not a list of pairs is returned as it is, for the Response
+ * constructor to refuse.
+ */
+export function inertPairs(pairs: unknown): unknown {
+  if (!Array.isArray(pairs)) return pairs;
+  const kept: unknown[] = [];
+  for (const pair of pairs) {
+    const name = Array.isArray(pair) && typeof pair[0] === "string" ? pair[0].toLowerCase() : "";
+    if (!ORIGIN_WIDE.has(name) && name !== "x-content-type-options") kept.push(pair);
+  }
+  kept.push(["content-security-policy", SANDBOX_CSP], ["x-content-type-options", "nosniff"]);
+  return kept;
+}
+
+/**
  * A function's answer on its own origin: everything passes, except cookies set for a parent domain, which would
  * reach the platform and every other function (they become cookies of the function's own host).
  */

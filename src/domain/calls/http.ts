@@ -1,10 +1,10 @@
 import { and, eq, isNull, or, sql } from "drizzle-orm";
 import type { Env, Principal } from "../../env";
 import { bodyCapError } from "../../lib/body-cap";
-import { stripCredentials } from "../../lib/credentials";
+import { credentialFreePairs } from "../../lib/credentials";
 import { ApiError, conflict, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
-import { confinedToFunctionOrigin, inertOnPlatformOrigin } from "../../lib/origin";
+import { confinedToFunctionOrigin, inertOnPlatformOrigin, inertPairs } from "../../lib/origin";
 import { journalBegin, journalEnd } from "../../runtime/journal";
 import type { RequestParts, ServedAnswer } from "../../runtime/loader";
 import { checkLogs } from "../../runtime/outcome";
@@ -118,10 +118,10 @@ export async function runHttp(ctx: CallContext, request: Request, target: RunTar
 
   const callId = newId("call");
   // No credential of the platform reaches the function, public or not; its own auth headers do.
-  const headers = stripCredentials(new Headers(request.headers), env.EDGEFN_ADMIN_KEY);
-  headers.delete(VERSION_HEADER);
-  if (!fn.public) headers.delete("authorization");
-  headers.set(CALL_HEADER, callId);
+  const headers = credentialFreePairs(request.headers, env.EDGEFN_ADMIN_KEY).filter(
+    ([name]) => name !== VERSION_HEADER && name !== CALL_HEADER && (fn.public || name !== "authorization"),
+  );
+  headers.push([CALL_HEADER, callId]);
   const python = isPythonEntry(version.entrypoint);
   const forwarded = await forwardedRequest(request, `${url.origin}${target.path}${url.search}`, headers, !python);
 
@@ -221,9 +221,11 @@ export async function runHttp(ctx: CallContext, request: Request, target: RunTar
     if (timer !== undefined) clearTimeout(timer);
   }
 
-  const finish = (res: Response) => {
-    if (target.origin === "platform") inertOnPlatformOrigin(res.headers);
-    else confinedToFunctionOrigin(res.headers);
+  const platformOrigin = target.origin === "platform";
+  /** The answer as the caller gets it: made inert on the platform's origin (unless its headers already are). */
+  const finish = (res: Response, inert = false) => {
+    if (!platformOrigin) confinedToFunctionOrigin(res.headers);
+    else if (!inert) inertOnPlatformOrigin(res.headers);
     if (allowedOrigin) {
       res.headers.set("access-control-allow-origin", origin);
       res.headers.append("vary", "Origin");
@@ -237,14 +239,15 @@ export async function runHttp(ctx: CallContext, request: Request, target: RunTar
     try {
       // What the isolate says its answer was: anything that does not make a Response is the function's failure.
       const { status, statusText, headers, body } = served.whole;
-      response = new Response(body, { status, statusText, headers });
+      const given = (platformOrigin ? inertPairs(headers) : headers) as HeadersInit;
+      response = new Response(body, { status, statusText, headers: given });
     } catch (err) {
       const message = `The function's answer is not a valid HTTP response: ${err instanceof Error ? err.message : String(err)}`;
       ctx.defer(record(502, { name: "MalformedOutcome", message: message.slice(0, 1000) }, false, served));
       throw new ApiError("function_failed", message.slice(0, 1000));
     }
     ctx.defer(record(response.status, null, false, served));
-    return finish(response);
+    return finish(response, true);
   }
   const response = served.response;
   if (!response.body) {
@@ -284,16 +287,14 @@ const WHOLE_REQUEST_BYTES = 64 * 1024;
 async function forwardedRequest(
   request: Request,
   url: string,
-  headers: Headers,
+  headers: [string, string][],
   whole: boolean,
 ): Promise<Request | RequestParts> {
   const method = request.method;
   const bodiless = method === "GET" || method === "HEAD";
   const length = Number(request.headers.get("content-length") ?? Number.NaN);
   if (whole && (bodiless || (Number.isSafeInteger(length) && length >= 0 && length <= WHOLE_REQUEST_BYTES))) {
-    const pairs: [string, string][] = [];
-    for (const pair of headers) pairs.push(pair);
-    return { url, method, headers: pairs, body: bodiless ? null : await request.arrayBuffer() };
+    return { url, method, headers, body: bodiless ? null : await request.arrayBuffer() };
   }
   return new Request(url, { method, headers, body: bodiless ? undefined : request.body, redirect: "manual" });
 }
