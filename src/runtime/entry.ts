@@ -1,5 +1,5 @@
 import { WHOLE_BODY_SOURCE } from "./entry-body";
-import { GUARD_MODULE, NODE_MODULE_SHIM, PLATFORM_DIR } from "./guard";
+import { GUARD_MODULE, PLATFORM_DIR } from "./guard";
 
 export const ENTRY_MODULE = `${PLATFORM_DIR}entry.js`;
 
@@ -43,33 +43,16 @@ export interface CallClient {
   calls(limit?: number): Promise<unknown>;
 }
 
-/** The source of `node:module` as user code sees it: require() reaches the upload's own modules and builtins only. */
+/** The source of `node:module` as user code imports it (see the guard's moduleShim). */
 export function nodeModuleShimSource(): string {
   const guard = `./${GUARD_MODULE.slice(PLATFORM_DIR.length)}`;
   return `import * as real from "node:module";
-import { resolveImport, relativeTo } from ${JSON.stringify(guard)};
-const realCreateRequire = real.createRequire;
-const BUILTIN = /^(node:|cloudflare:)/;
-function baseName(from) {
-  let text = typeof from === "string" ? from : from && typeof from.href === "string" ? from.href : "";
-  text = text.replace(/^file:\\/\\//, "").replace(/^\\/+/, "");
-  return text === "" ? "index.js" : text;
-}
-export const builtinModules = real.builtinModules;
-export const isBuiltin = real.isBuiltin;
-export function createRequire(from) {
-  const base = baseName(from);
-  const inner = realCreateRequire("/" + base);
-  const require = (specifier) => {
-    const text = String(specifier);
-    if (!BUILTIN.test(text) && real.isBuiltin(text)) return inner(text);
-    const name = resolveImport(text, base);
-    return BUILTIN.test(name) ? inner(name) : inner(relativeTo(base, name));
-  };
-  require.resolve = (specifier) => resolveImport(specifier, base);
-  return require;
-}
-export default { builtinModules, isBuiltin, createRequire };
+import { moduleShim } from ${JSON.stringify(guard)};
+const shim = moduleShim(real);
+export const builtinModules = shim.builtinModules;
+export const isBuiltin = shim.isBuiltin;
+export const createRequire = shim.createRequire;
+export default shim;
 `;
 }
 
@@ -89,8 +72,7 @@ export function entryModuleSource(o: EntryOptions): string {
   const userSpecifier = `../${o.userModule}`;
   return `import { WorkerEntrypoint } from "cloudflare:workers";
 import { AsyncLocalStorage } from "node:async_hooks";
-import { takeControls, StretchLimitError } from "./${GUARD_MODULE.slice(PLATFORM_DIR.length)}";
-import * as nodeModuleShim from "./${NODE_MODULE_SHIM.slice(PLATFORM_DIR.length)}";
+import { takeControls, StretchLimitError, moduleShim } from "./${GUARD_MODULE.slice(PLATFORM_DIR.length)}";
 
 const { enter, wasTripped } = takeControls();
 
@@ -232,9 +214,10 @@ if (typeof addEventListener === "function") {
 // process.getBuiltinModule("module") gives the same guarded require as an import of node:module.
 if (globalThis.process && typeof process.getBuiltinModule === "function") {
   const getBuiltinModule = process.getBuiltinModule;
+  let shimmed = null;
   process.getBuiltinModule = (name) => {
     const text = StringOf(name);
-    if (text === "module" || text === "node:module") return nodeModuleShim;
+    if (text === "module" || text === "node:module") return (shimmed ??= moduleShim(apply(getBuiltinModule, process, ["node:module"])));
     return apply(getBuiltinModule, process, [name]);
   };
 }

@@ -130,6 +130,34 @@ export function importChecked(specifier, from) {
   return relativeTo(from, name);
 }
 
+/**
+ * node:module as user code sees it, made from the real one: require() reaches the upload's own modules and
+ * builtins only. Made once per isolate, where user code first asks for it (an import of node:module, or
+ * process.getBuiltinModule), so that an isolate that never does loads no node:module.
+ */
+export function moduleShim(real) {
+  const realCreateRequire = real.createRequire;
+  const realIsBuiltin = real.isBuiltin;
+  const baseName = (from) => {
+    let text = typeof from === "string" ? from : from && typeof from.href === "string" ? from.href : "";
+    text = text.replace(/^file:\\/\\//, "").replace(/^\\/+/, "");
+    return text === "" ? "index.js" : text;
+  };
+  function createRequire(from) {
+    const base = baseName(from);
+    const inner = realCreateRequire("/" + base);
+    const require = (specifier) => {
+      const text = String(specifier);
+      if (!BUILTIN.test(text) && realIsBuiltin(text)) return inner(text);
+      const name = resolveImport(text, base);
+      return BUILTIN.test(name) ? inner(name) : inner(relativeTo(base, name));
+    };
+    require.resolve = (specifier) => resolveImport(specifier, base);
+    return require;
+  }
+  return { builtinModules: real.builtinModules, isBuiltin: realIsBuiltin, createRequire };
+}
+
 export const __hasOwn = hasOwn;
 `;
 }

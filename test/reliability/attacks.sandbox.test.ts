@@ -150,6 +150,10 @@ describe("no upload and no import reaches a platform module", () => {
           // Its own modules stay reachable by a computed specifier.
           out.own = (await import("./lib/" + "util.js")).value;
           out.ownRequire = createRequire("/index.js")("./lib/util.js").value;
+          const builtinRequire = process.getBuiltinModule("node:module").createRequire("/index.js");
+          out.ownBuiltin = builtinRequire("./lib/util.js").value;
+          out.builtinPath = typeof builtinRequire("node:path").join;
+          out.sameShim = process.getBuiltinModule("module") === process.getBuiltinModule("node:module");
           return out;
         }`,
       "lib/util.js": "export const value = 'mine';",
@@ -157,9 +161,13 @@ describe("no upload and no import reaches a platform module", () => {
     });
     const res = expectStatus(await invoke(fn.id), 200);
     expect(res.ok, JSON.stringify(res)).toBe(true);
-    const { own, ownRequire, ...attempts } = res.result;
+    const { own, ownRequire, ownBuiltin, builtinPath, sameShim, ...attempts } = res.result;
     expect(own).toBe("mine");
     expect(ownRequire).toBe("mine");
+    // process.getBuiltinModule("module") gives the same guarded require, made once.
+    expect(ownBuiltin).toBe("mine");
+    expect(builtinPath).toBe("function");
+    expect(sameShim).toBe(true);
     for (const [name, outcome] of Object.entries(attempts)) expect(outcome, name).toMatch(/^refused: /);
   });
 
