@@ -12,8 +12,8 @@
  *    in-process invoke costs) and collects their figures.
  * 5. Writes bench/results.json and bench/results.md, prints the tables and whether each goal is met.
  *
- * Every figure is a ratio against a baseline measured in the same run, cases interleaved round by round, so the
- * machine's noise falls on both alike. Options: `--quick` (one short round, a smoke run), `--rounds N`,
+ * Every figure is a ratio against a baseline measured in the same run, cases interleaved round by round (each round
+ * starting with another target), so the machine's noise falls on both alike. Options: `--quick` (one short round, a smoke run), `--rounds N`,
  * `--seconds N`, `--http-only` (skip step 4), `--no-peers` (edgefn alone), `--compare <dir>`, `--report` (only
  * render bench/results.md again from bench/results.json), `--compare-label NAME` (the compared platform's name).
  *
@@ -53,7 +53,7 @@ const { values: opts } = parseArgs({
   },
 });
 const QUICK = opts.quick;
-const ROUNDS = Number(opts.rounds ?? (QUICK ? 1 : 3));
+const ROUNDS = Number(opts.rounds ?? (QUICK ? 1 : 5));
 const SECONDS = Number(opts.seconds ?? (QUICK ? 1 : 4));
 const COLD_SAMPLES = QUICK ? 2 : 5;
 const STARTUP_SAMPLES = QUICK ? 1 : 3;
@@ -185,8 +185,10 @@ async function runRounds() {
       server,
     );
   for (let r = 0; r < ROUNDS; r++) {
+    // Each round starts with another target, so that none always runs first (or right after the same one).
+    const order = [...targets.slice(r % targets.length), ...targets.slice(0, r % targets.length)];
     for (const connections of CONCURRENCY) {
-      for (const target of targets) {
+      for (const target of order) {
         if (!target.fresh) {
           await measureTarget(target, running.get(target.label), connections, r);
           continue;

@@ -8,7 +8,8 @@
  *
  * The controls that start a stretch (`enter`) and read its state are handed out once, to the entry module, which
  * takes them before any user module has been evaluated (user modules are imported lazily, by the first call).
- * What user code can import from here is harmless: `guard`, `resolveImport` and the error class.
+ * What user code can import from here is harmless: `guard`, `resolveImport`, `moduleShim` (a guarded require over
+ * whatever it is given) and the error class.
  */
 export const GUARD_MODULE = "__edgefn/guard.js";
 
