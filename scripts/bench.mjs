@@ -12,10 +12,11 @@
  *    in-process invoke costs) and collects their figures.
  * 5. Writes bench/results.json and bench/results.md, prints the tables and whether each goal is met.
  *
- * Every figure is a ratio against a baseline measured in the same run, cases interleaved round by round (each round
- * starting with another target), so the machine's noise falls on both alike. Options: `--quick` (one short round, a smoke run), `--rounds N`,
- * `--seconds N`, `--http-only` (skip step 4), `--no-peers` (edgefn alone), `--compare <dir>`, `--report` (only
- * render bench/results.md again from bench/results.json), `--compare-label NAME` (the compared platform's name).
+ * Every figure is a ratio against a baseline measured in the same run, cases interleaved round by round (each
+ * round starting with another target), so the machine's noise falls on both alike. Options: `--quick` (one short
+ * round, a smoke run), `--rounds N`, `--seconds N`, `--http-only` (skip step 4), `--no-peers` (edgefn alone),
+ * `--compare <dir>`, `--report` (only render bench/results.md again from bench/results.json), `--compare-label NAME`
+ * (the compared platform's name).
  *
  * A target is `{ label, how, start(), fresh? }`; start() gives `{ pid, cases: [{ name, request }], stop() }`:
  * another kind of case (a Python function, say) is one more case or one more entry of `targets`.

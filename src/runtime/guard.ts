@@ -133,8 +133,8 @@ export function importChecked(specifier, from) {
 
 /**
  * node:module as user code sees it, made from the real one: require() reaches the upload's own modules and
- * builtins only. Made once per isolate, where user code first asks for it (an import of node:module, or
- * process.getBuiltinModule), so that an isolate that never does loads no node:module.
+ * builtins only. Made only where user code asks for node:module (the shim module an import of it is rewritten to,
+ * and the entry's process.getBuiltinModule, once each), so that an isolate that never does loads no node:module.
  */
 export function moduleShim(real) {
   const realCreateRequire = real.createRequire;

@@ -139,6 +139,17 @@ describe("no upload and no import reaches a platform module", () => {
           requireUrl: async () => createRequire("file:///index.js")("./__edgefn/guard.js"),
           builtin: async () => process.getBuiltinModule("module").createRequire("/index.js")("./__edgefn/guard.js"),
           builtinNode: async () => process.getBuiltinModule("node:module").createRequire("/")("__edgefn/guard.js"),
+          builtinProto: async () =>
+            Object.getPrototypeOf(process).getBuiltinModule.call(process, "module").createRequire("/index.js")("./__edgefn/guard.js"),
+          builtinDeleted: async () => {
+            const ours = process.getBuiltinModule;
+            delete process.getBuiltinModule;
+            try {
+              return process.getBuiltinModule("module").createRequire("/index.js")("./__edgefn/guard.js");
+            } finally {
+              process.getBuiltinModule = ours;
+            }
+          },
           moduleLoad: async () => (await import("node:module")).default.Module._load("./__edgefn/guard.js"),
         };
         export async function handle() {
