@@ -13,6 +13,8 @@ const BULK_BYTES = 1024 * 1024;
  * New rows of `table` inserted by as few statements as fit: the rows travel as one JSON parameter read with
  * json_each, so a statement stays within D1's 100 bound parameters however many rows it writes, and writing
  * 30 rows costs about what one costs. Values are mapped as drizzle would (JSON columns, booleans, defaults).
+ * Each row's text is taken from json_each once (a materialized CTE): read straight from json_each, it would be
+ * made again for every column (a batch of 30 call records took a fifth longer).
  */
 export function insertRows(
   d1: D1Database,
@@ -25,7 +27,7 @@ export function insertRows(
   const names = columns.map(([, c]) => `"${c.name}"`).join(", ");
   const values = columns.map(([, c]) => `j.value ->> '${c.name}'`).join(", ");
   const insert = d1.prepare(
-    `INSERT OR IGNORE INTO "${getTableName(table)}" (${names}) SELECT ${values} FROM json_each(?) AS j WHERE ${where}`,
+    `WITH j AS MATERIALIZED (SELECT value FROM json_each(?)) INSERT OR IGNORE INTO "${getTableName(table)}" (${names}) SELECT ${values} FROM j WHERE ${where}`,
   );
   const statement = (json: string) => insert.bind(json);
   const statements: D1PreparedStatement[] = [];
