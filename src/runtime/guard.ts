@@ -149,6 +149,8 @@ export function moduleShim(real) {
     const inner = realCreateRequire("/" + base);
     const require = (specifier) => {
       const text = String(specifier);
+      // node:module by either name is this guarded one: the real one's createRequire would reach any module.
+      if (text === "module" || text === "node:module") return shim;
       if (!BUILTIN.test(text) && realIsBuiltin(text)) return inner(text);
       const name = resolveImport(text, base);
       return BUILTIN.test(name) ? inner(name) : inner(relativeTo(base, name));
@@ -156,7 +158,8 @@ export function moduleShim(real) {
     require.resolve = (specifier) => resolveImport(specifier, base);
     return require;
   }
-  return { builtinModules: real.builtinModules, isBuiltin: realIsBuiltin, createRequire };
+  const shim = { builtinModules: real.builtinModules, isBuiltin: realIsBuiltin, createRequire };
+  return shim;
 }
 
 export const __hasOwn = hasOwn;

@@ -151,6 +151,16 @@ describe("no upload and no import reaches a platform module", () => {
             }
           },
           moduleLoad: async () => (await import("node:module")).default.Module._load("./__edgefn/guard.js"),
+          requireModule: async () => createRequire("/index.js")("module").createRequire("/index.js")("./__edgefn/guard.js"),
+          requireModuleLoad: async () => createRequire("/index.js")("module").Module._load("./__edgefn/guard.js"),
+          requireNodeModule: async () =>
+            createRequire("/index.js")("node:module").createRequire("/")("__edgefn/guard.js"),
+          requireProcess: async () =>
+            createRequire("/index.js")("process").getBuiltinModule("module").createRequire("/")("__edgefn/guard.js"),
+          requireNodeProcess: async () =>
+            createRequire("/index.js")("node:process").getBuiltinModule("node:module").createRequire("/")("./__edgefn/guard.js"),
+          importProcess: async () =>
+            (await import("node:" + "process")).default.getBuiltinModule("module").createRequire("/")("./__edgefn/guard.js"),
         };
         export async function handle() {
           const out = {};
