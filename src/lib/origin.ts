@@ -41,15 +41,19 @@ export function inertOnPlatformOrigin(headers: Headers): void {
 
 /**
  * The same for an answer's headers as [name, value] pairs, before its Response is made (no calls into a Headers).
- * The pairs come from a function: anything that is not a list of pairs is returned as it is, for the Response
- * constructor to refuse.
+ * The pairs come from a function: only a list of [string, string] pairs is taken (the names are what a Headers
+ * would see); anything else (a name given as an array or a String object, which a Headers would turn into text)
+ * is refused, as an answer that is not a valid HTTP response.
  */
-export function inertPairs(pairs: unknown): unknown {
-  if (!Array.isArray(pairs)) return pairs;
-  const kept: unknown[] = [];
+export function inertPairs(pairs: unknown): [string, string][] {
+  if (!Array.isArray(pairs)) throw new TypeError("its headers are not a list of [name, value] pairs");
+  const kept: [string, string][] = [];
   for (const pair of pairs) {
-    const name = Array.isArray(pair) && typeof pair[0] === "string" ? pair[0].toLowerCase() : "";
-    if (!ORIGIN_WIDE.has(name) && name !== "x-content-type-options") kept.push(pair);
+    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== "string" || typeof pair[1] !== "string") {
+      throw new TypeError("a header is not a [name, value] pair of strings");
+    }
+    const name = pair[0].toLowerCase();
+    if (!ORIGIN_WIDE.has(name) && name !== "x-content-type-options") kept.push([pair[0], pair[1]]);
   }
   kept.push(["content-security-policy", SANDBOX_CSP], ["x-content-type-options", "nosniff"]);
   return kept;

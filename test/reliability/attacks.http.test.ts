@@ -62,6 +62,19 @@ const PAGE = {
       headers.append("set-cookie", "plain=1; Path=/");
       const page = "<!doctype html><script>navigator.serviceWorker.register('/sw.js', { scope: '/' })</script>";
       if (path === "/empty") return new Response(null, { status: 204, headers });
+      // Header names that are not strings but become the names of origin-wide headers as text.
+      const forged = {
+        "/forged-array": [["set-cookie"], "sid=forged; Path=/"],
+        "/forged-string": [new String("service-worker-allowed"), "/"],
+      }[path];
+      if (forged) {
+        class Forged extends Response {
+          get headers() {
+            return [forged, ["content-type", "text/html"]];
+          }
+        }
+        return new Forged(page);
+      }
       if (path === "/redirect") {
         headers.set("location", "/api/keys");
         return new Response(null, { status: 302, headers });
@@ -380,6 +393,15 @@ describe("function content is inert on the platform's origin", () => {
         redirect: "manual",
       });
       expectInert(keyed, `/run by ids ...${path}`, own(path));
+    }
+  });
+
+  it("through /run: an answer whose header names are not strings is refused, none of its headers sent", async () => {
+    for (const path of ["/forged-array", "/forged-string"]) {
+      const res = await send(`/run/${f.t.ws.name}/${f.page.name}${path}`, { redirect: "manual" });
+      expect(expectSurfaceError("native", res, 502), path).toMatch(/not a valid HTTP response/);
+      for (const name of ORIGIN_WIDE) expect(res.headers.get(name), `${path}: ${name}`).toBeNull();
+      expect(res.headers.getSetCookie(), path).toEqual([]);
     }
   });
 
