@@ -38,6 +38,7 @@ import { measure, median, round, settle } from "./lib/bench/load.mjs";
 import { peers } from "./lib/bench/peers.mjs";
 import { pythonFigures } from "./lib/bench/python.mjs";
 import { GOAL_BASELINE, goalsOf, markdown } from "./lib/bench/report.mjs";
+import { restartFirstCalls } from "./lib/bench/restart.mjs";
 import { stopOnSignals } from "./lib/bench/servers.mjs";
 import { ROOT } from "./lib/local.mjs";
 
@@ -351,6 +352,9 @@ try {
   for (const target of edgefnTargets) {
     await oneOff("npm start", target, async () => {
       startup.push({ target: target.label, ...(await startupTimes(target.root, STARTUP_SAMPLES, log)) });
+    });
+    await oneOff("first call after a restart", target, async () => {
+      cold.push({ target: target.label, ...(await restartFirstCalls(target.root, COLD_SAMPLES, log)) });
     });
   }
   const loadAfter = loads();

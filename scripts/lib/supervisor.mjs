@@ -29,6 +29,8 @@ export const STALL_AFTER_MS = 3000;
 const STALL_AT_MOST_MS = 60_000;
 const RECOVER_RETRY_MS = 500;
 const RECOVER_FOR_MS = 30_000;
+/** How long the warm-up after a start may take (a few Python boots of half a second each, at most). */
+const WARM_FOR_MS = 60_000;
 /** An entry is dropped this long after its call's timeout (its end was lost). */
 const ENTRY_GRACE_MS = 60_000;
 const JOURNAL_CAP = 10_000;
@@ -48,6 +50,8 @@ export async function createSupervisor({ log = (line) => console.error(`edgefn: 
   /** Open calls by id, in the order their begins arrived. */
   const journal = new Map();
   const recoveries = [];
+  /** The warm-ups after each start: { startedAt, done, warmed }. */
+  const warmUps = [];
   let restarts = 0;
   let runtime;
   let stopped = false;
@@ -141,6 +145,7 @@ export async function createSupervisor({ log = (line) => console.error(`edgefn: 
         journal: [...journal.values()],
         restarts,
         recoveries,
+        warmUps,
         workerdPids: runtime?.workerdPids() ?? [],
       });
       res.writeHead(200, { "content-type": "application/json" }).end(body);
@@ -233,6 +238,33 @@ export async function createSupervisor({ log = (line) => console.error(`edgefn: 
   }
 
   /**
+   * After the runtime (re)started: the platform makes the isolates of the functions called most recently
+   * (POST /__edgefn/warm), so that their next calls do not each wait for a new one. Once; a failure only costs
+   * those first calls their speed.
+   */
+  async function warm() {
+    if (stopped || !runtime) return;
+    const record = { startedAt: Date.now(), done: false, warmed: 0 };
+    warmUps.push(record);
+    if (warmUps.length > 20) warmUps.shift();
+    try {
+      const res = await fetch(`${runtime.url}/__edgefn/warm`, {
+        method: "POST",
+        headers: { [HEADER]: token },
+        signal: AbortSignal.any([abort.signal, AbortSignal.timeout(WARM_FOR_MS)]),
+      });
+      if (!res.ok) return void (await res.body?.cancel());
+      const out = await res.json();
+      record.warmed = Number(out?.warmed) || 0;
+      if (record.warmed > 0) log(`made the isolates of ${record.warmed} recently called function(s) in ${out.ms} ms`);
+    } catch {
+      // Stopped meanwhile, or the runtime is busy: the first calls make their isolates themselves.
+    } finally {
+      record.done = true;
+    }
+  }
+
+  /**
    * Restarts a runtime that stopped answering: SIGKILL of workerd (Miniflare starts it again), or, when that
    * does not answer within 5 s (or there was no workerd to kill), a new Miniflare on the same storage.
    */
@@ -264,7 +296,7 @@ export async function createSupervisor({ log = (line) => console.error(`edgefn: 
     if (!ok) return;
     const stalled = reason === "stall" ? (entries.at(-1) ?? null) : null;
     const interrupted = reason === "stall" ? entries.slice(0, -1) : entries;
-    void recover({ reason, stalled, interrupted, stalledAt, restartedAt });
+    void recover({ reason, stalled, interrupted, stalledAt, restartedAt }).then(warm);
   }
 
   async function watchLoop() {
@@ -299,7 +331,9 @@ export async function createSupervisor({ log = (line) => console.error(`edgefn: 
           crash = null;
           restarts++;
           log(`workerd exited (crash); Miniflare restarted it, answering again ${seconds(now - at)} later`);
-          void recover({ reason: "crash", stalled: null, interrupted: entries, stalledAt: at, restartedAt: now });
+          void recover({ reason: "crash", stalled: null, interrupted: entries, stalledAt: at, restartedAt: now }).then(
+            warm,
+          );
         }
         lastAnswer = now;
         firstFailure = null;
@@ -333,8 +367,9 @@ export async function createSupervisor({ log = (line) => console.error(`edgefn: 
     watch(rt) {
       runtime = rt;
       loop = watchLoop();
+      void warm();
     },
-    status: () => ({ journal: [...journal.values()], restarts, recoveries }),
+    status: () => ({ journal: [...journal.values()], restarts, recoveries, warmUps }),
     /** Stops probing and recovering, and closes the journal's server. */
     async stop() {
       stopped = true;

@@ -139,7 +139,7 @@ export async function uploadVersion(api, functionId, files) {
 }
 
 /** About `bytes` of JavaScript: many small functions, as a bundled library would be. */
-function bulkyModule(bytes, n) {
+export function bulkyModule(bytes, n) {
   const parts = [`// revision ${n}`];
   let size = 0;
   for (let i = 0; size < bytes; i++) {
@@ -175,7 +175,7 @@ export class Store${i}<T extends object> {
   return parts.join("\n");
 }
 
-async function timedInvoke(api, functionId, key) {
+export async function timedInvoke(api, functionId, key) {
   const t = performance.now();
   const out = await api("POST", `/api/functions/${functionId}/invoke`, { args: {} }, key);
   if (!out.ok) throw new Error(`invoke failed: ${JSON.stringify(out.errorDetail)}`);

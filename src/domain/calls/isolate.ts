@@ -20,7 +20,7 @@ export function isolateOf(env: Env, fn: FunctionRow, version: VersionRow): Isola
  * call does not wait for the isolate to be created (or for Python to boot). Where the host isolate that runs the
  * call is another one (on Cloudflare, often), this costs the warm-up and gains nothing; it never fails the caller.
  */
-export async function warmIsolate(env: Env, fn: FunctionRow, version: VersionRow): Promise<void> {
+export async function warmIsolate(env: Env, fn: FunctionRow, version: VersionRow): Promise<boolean> {
   // Booting Python holds the local thread a while: the supervisor is told, as for a build.
   const python = isPythonEntry(version.entrypoint);
   const id = `warm:${version.id}:${fn.configRevision}`;
@@ -40,8 +40,10 @@ export async function warmIsolate(env: Env, fn: FunctionRow, version: VersionRow
   }
   try {
     await isolateOf(env, fn, version).warm();
+    return true;
   } catch (err) {
     console.error(JSON.stringify({ error: "could not warm an isolate", versionId: version.id, cause: String(err) }));
+    return false;
   } finally {
     if (python) journalEnd(env, id);
   }
@@ -49,9 +51,9 @@ export async function warmIsolate(env: Env, fn: FunctionRow, version: VersionRow
 
 /**
  * After a change of what a function's isolate sees (env vars, secrets, limits: a new config revision), makes the
- * isolate its next call will need, as a deploy does.
+ * isolate its next call will need, as a deploy does. True when it was made (or was there already).
  */
-export async function warmLiveIsolate(env: Env, db: Db, functionId: string): Promise<void> {
+export async function warmLiveIsolate(env: Env, db: Db, functionId: string): Promise<boolean> {
   const entry = await liveFunction(db, functionId, Date.now());
-  if (entry?.version?.status === "ready") await warmIsolate(env, entry.fn, entry.version);
+  return entry?.version?.status === "ready" ? warmIsolate(env, entry.fn, entry.version) : false;
 }
