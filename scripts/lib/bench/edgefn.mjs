@@ -46,6 +46,20 @@ function children() {
   return out;
 }
 
+/** `api(method, path, body?, key = the admin key)` against a platform: the answer's JSON; throws on a 4xx or 5xx. */
+export function platformApi(platform) {
+  return async (method, path, body, key = platform.adminKey) => {
+    const res = await fetch(`${platform.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : json) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 500)}`);
+    return text ? JSON.parse(text) : null;
+  };
+}
+
 /**
  * Starts the platform of `root` with a bench token and deploys the no-op. Returns { platform, pid, startMs, api,
  * fx, cases, recorded, baselineOf, stop() }: `cases` are { name, request }, `recorded` the names whose every
@@ -62,17 +76,7 @@ export async function startEdgefn(root) {
   const pid = platform.pid ?? [...children()].find((p) => !before.has(p));
   const { url } = platform;
 
-  async function api(method, path, body, key = platform.adminKey) {
-    const res = await fetch(`${url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : json) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    const out = text ? JSON.parse(text) : null;
-    if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 500)}`);
-    return out;
-  }
+  const api = platformApi(platform);
 
   try {
     const ws = await api("POST", "/api/workspaces", { name: "bench" });

@@ -7,26 +7,10 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { bulkyModule, timedInvoke, uploadVersion } from "./edgefn.mjs";
+import { bulkyModule, platformApi, timedInvoke, uploadVersion } from "./edgefn.mjs";
 import { coldRow, median } from "./load.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function apiOf(platform) {
-  return async (method, path, body, key = platform.adminKey) => {
-    const res = await fetch(`${platform.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 500)}`);
-    return text ? JSON.parse(text) : null;
-  };
-}
 
 /** Waits until the supervisor's warm-up after this start is over (at most 30 s); a second where there is none. */
 async function warmedUp(platform) {
@@ -49,7 +33,7 @@ export async function restartFirstCalls(root, samples, log) {
   let platform = await startPlatform();
   const state = platform.persistTo;
   try {
-    let api = apiOf(platform);
+    let api = platformApi(platform);
     const ws = await api("POST", "/api/workspaces", { name: "restart" });
     const fn = await api("POST", "/api/functions", { workspaceId: ws.id, name: "restart-1k" });
     await uploadVersion(api, fn.id, { "index.js": bulkyModule(1024, 1) });
@@ -63,7 +47,7 @@ export async function restartFirstCalls(root, samples, log) {
         await sleep(20);
       await platform.stop({ keep: true });
       platform = await platform.restart();
-      api = apiOf(platform);
+      api = platformApi(platform);
       await warmedUp(platform);
       m.first.push(await timedInvoke(api, fn.id, key));
       const w = [];
