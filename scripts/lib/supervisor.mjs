@@ -50,7 +50,7 @@ export async function createSupervisor({ log = (line) => console.error(`edgefn: 
   /** Open calls by id, in the order their begins arrived. */
   const journal = new Map();
   const recoveries = [];
-  /** The warm-ups after each start: { startedAt, done, warmed }. */
+  /** The warm-ups after each start: { startedAt, done, ok, warmed, skipped? }. */
   const warmUps = [];
   let restarts = 0;
   let runtime;
@@ -242,11 +242,20 @@ export async function createSupervisor({ log = (line) => console.error(`edgefn: 
    * (POST /__edgefn/warm), so that their next calls do not each wait for a new one. Once; a failure only costs
    * those first calls their speed.
    */
-  async function warm() {
+  async function warm({ afterRestart = false } = {}) {
     if (stopped || !runtime) return;
-    const record = { startedAt: Date.now(), done: false, warmed: 0 };
+    const last = warmUps.at(-1);
+    const record = { startedAt: Date.now(), done: false, ok: false, warmed: 0 };
     warmUps.push(record);
     if (warmUps.length > 20) warmUps.shift();
+    // The runtime stopped while the last warm-up was making isolates: it may be what stopped it (a Python boot
+    // that froze or outgrew the runtime), and making them again could do the same, over and over.
+    if (afterRestart && last && !last.ok) {
+      // Skipped, not failed: a later restart warms again.
+      Object.assign(record, { done: true, ok: true, skipped: true });
+      log("the warm-up after the last start did not finish; the isolates are made by the first calls this time");
+      return;
+    }
     try {
       const res = await fetch(`${runtime.url}/__edgefn/warm`, {
         method: "POST",
@@ -255,6 +264,7 @@ export async function createSupervisor({ log = (line) => console.error(`edgefn: 
       });
       if (!res.ok) return void (await res.body?.cancel());
       const out = await res.json();
+      record.ok = true;
       record.warmed = Number(out?.warmed) || 0;
       if (record.warmed > 0) log(`made the isolates of ${record.warmed} recently called function(s) in ${out.ms} ms`);
     } catch {
@@ -296,7 +306,7 @@ export async function createSupervisor({ log = (line) => console.error(`edgefn: 
     if (!ok) return;
     const stalled = reason === "stall" ? (entries.at(-1) ?? null) : null;
     const interrupted = reason === "stall" ? entries.slice(0, -1) : entries;
-    void recover({ reason, stalled, interrupted, stalledAt, restartedAt }).then(warm);
+    void recover({ reason, stalled, interrupted, stalledAt, restartedAt }).then(() => warm({ afterRestart: true }));
   }
 
   async function watchLoop() {
@@ -332,7 +342,7 @@ export async function createSupervisor({ log = (line) => console.error(`edgefn: 
           restarts++;
           log(`workerd exited (crash); Miniflare restarted it, answering again ${seconds(now - at)} later`);
           void recover({ reason: "crash", stalled: null, interrupted: entries, stalledAt: at, restartedAt: now }).then(
-            warm,
+            () => warm({ afterRestart: true }),
           );
         }
         lastAnswer = now;

@@ -12,7 +12,9 @@ type Supervised = LocalPlatform & { stall(): number[] };
 interface WarmUp {
   startedAt: number;
   done: boolean;
+  ok: boolean;
   warmed: number;
+  skipped?: boolean;
 }
 
 let p: Supervised;
@@ -124,5 +126,23 @@ describe("the warm-up after a start", () => {
     // The three called since the start: the idle one is called now too.
     expect(after.warmUps.at(-1)!.warmed).toBe(3);
     expect(await invoke(ids.called, 7)).toMatchObject({ ok: true, result: { data: 7 } });
+  });
+
+  it("does not warm again after a restart that came while the warm-up was making isolates", async () => {
+    await p.stop({ keep: true });
+    p = (await p.restart()) as Supervised;
+    // Frozen while the warm-up boots the Python function (about half a second): as a boot that froze would.
+    expect(p.stall().length).toBeGreaterThan(0);
+    const after = await until(
+      status,
+      (s) => s.restarts === 1 && s.warmUps.length === 2 && s.warmUps.every((w) => w.done),
+      60_000,
+    );
+    expect(after.warmUps[0]).toMatchObject({ ok: false, warmed: 0 });
+    expect(after.warmUps[1]).toMatchObject({ skipped: true, warmed: 0 });
+    expect(p.output()).toContain("the warm-up after the last start did not finish");
+    // The functions answer all the same, their isolates made by these calls.
+    expect(await invoke(ids.python, 8)).toMatchObject({ ok: true, result: { python: 8 } });
+    expect(await invoke(ids.called, 9)).toMatchObject({ ok: true, result: { data: 9 } });
   });
 });
