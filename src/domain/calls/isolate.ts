@@ -19,6 +19,7 @@ export function isolateOf(env: Env, fn: FunctionRow, version: VersionRow): Isola
  * Makes the isolate a function's next call will use before that call comes (after a deploy), so that its first
  * call does not wait for the isolate to be created (or for Python to boot). Where the host isolate that runs the
  * call is another one (on Cloudflare, often), this costs the warm-up and gains nothing; it never fails the caller.
+ * True when the isolate was made (or was there already).
  */
 export async function warmIsolate(env: Env, fn: FunctionRow, version: VersionRow): Promise<boolean> {
   // Booting Python holds the local thread a while: the supervisor is told, as for a build.
@@ -51,9 +52,9 @@ export async function warmIsolate(env: Env, fn: FunctionRow, version: VersionRow
 
 /**
  * After a change of what a function's isolate sees (env vars, secrets, limits: a new config revision), makes the
- * isolate its next call will need, as a deploy does. True when it was made (or was there already).
+ * isolate its next call will need, as a deploy does.
  */
-export async function warmLiveIsolate(env: Env, db: Db, functionId: string): Promise<boolean> {
+export async function warmLiveIsolate(env: Env, db: Db, functionId: string): Promise<void> {
   const entry = await liveFunction(db, functionId, Date.now());
-  return entry?.version?.status === "ready" ? warmIsolate(env, entry.fn, entry.version) : false;
+  if (entry?.version?.status === "ready") await warmIsolate(env, entry.fn, entry.version);
 }
