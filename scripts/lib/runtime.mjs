@@ -23,6 +23,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { freePort, ROOT } from "./local.mjs";
+import { batchedWorkerdStdout } from "./workerd-stdout.mjs";
 
 const DEFAULT_MIGRATIONS_TABLE = "d1_migrations";
 
@@ -336,7 +337,7 @@ export async function startBareRuntime({ port, host = "127.0.0.1", scriptPath })
  * exited by itself: Miniflare is restarting it), `restarted` (Miniflare restarted workerd after an exit) and
  * `journal` (a journal line of the Worker's log, without its prefix; never printed).
  * Returns { url, controlUrl (Miniflare's entry: the cron trigger's route), port, applied, workerdPids(),
- * kill(), recreate(), dispose() }.
+ * drainLog(), kill(), recreate(), dispose() }.
  */
 export async function startRuntime({
   port,
@@ -365,6 +366,8 @@ export async function startRuntime({
   class RuntimeLog extends Log {
     warn(message) {
       if (/Workers runtime crashed unexpectedly/.test(message)) {
+        // What the exited workerd wrote is read first: the journal's last lines among it.
+        stdout?.drain();
         if (!expectingExit && !stopping) events.crash?.();
         return;
       }
@@ -405,11 +408,14 @@ export async function startRuntime({
       },
     });
 
+  // workerd's standard output (the Worker's log, the journal's lines) is read in batches, not line by line.
+  const stdout = batchedWorkerdStdout(onLog);
   let mf = new Miniflare(options());
   try {
     await mf.ready;
   } catch (err) {
     await mf.dispose().catch(() => {});
+    stdout?.close();
     throw err;
   }
   let applied = [];
@@ -418,6 +424,7 @@ export async function startRuntime({
       applied = await applyMigrations(mf, config.d1, config.migrations);
     } catch (err) {
       await mf.dispose().catch(() => {});
+      stdout?.close();
       throw err;
     }
     if (applied.length) log(`applied ${applied.length} D1 migration(s): ${applied.join(", ")}`);
@@ -429,6 +436,8 @@ export async function startRuntime({
     port,
     applied,
     workerdPids: () => workerdPids(),
+    /** Hands over every line workerd has logged so far (the journal's included), before a stall is acted on. */
+    drainLog: () => stdout?.drain(),
     /** SIGKILLs workerd; Miniflare starts it again on the same ports and storage. Returns the pids killed. */
     kill() {
       const pids = workerdPids();
@@ -461,7 +470,11 @@ export async function startRuntime({
     /** Stops Miniflare and its workerd. */
     async dispose() {
       stopping = true;
-      await mf.dispose();
+      try {
+        await mf.dispose();
+      } finally {
+        stdout?.close();
+      }
     },
   };
 }

@@ -10,8 +10,9 @@
  *
  * The journal: the Worker reports the calls running user code (`begin` before the code runs, `end` for those
  * that finished) as lines of its log, `edgefn-journal <token> <json>` (src/runtime/journal.ts), which the
- * runtime hands over instead of printing them: workerd writes a log line at once, so a begin is here before
- * the call's code runs, even if that code then freezes workerd. The same messages are taken over HTTP
+ * runtime hands over instead of printing them: workerd writes a log line at once, so a begin is out of workerd
+ * (in the pipe the runtime reads, see ./workerd-stdout.mjs) before the call's code runs, even if that code then
+ * freezes workerd; the runtime reads the pipe to its end before a stall or a crash is acted on. The same messages are taken over HTTP
  * (POST {url}/journal) from anything else holding the token. After a restart, once /healthz answers, the
  * supervisor hands the calls that were open to the platform (POST /__edgefn/recover): after a stall, the one
  * that began last is the call that froze the process (`stalled`), the others were `interrupted`; after a
@@ -141,6 +142,7 @@ export async function createSupervisor({ log = (line) => console.error(`edgefn: 
     }
     if (req.method === "GET" && req.url === "/status") {
       req.resume();
+      runtime?.drainLog?.();
       const body = JSON.stringify({
         journal: [...journal.values()],
         restarts,
@@ -280,6 +282,8 @@ export async function createSupervisor({ log = (line) => console.error(`edgefn: 
    */
   async function restart(stalledAt, silentMs) {
     const reason = crash ? "crash" : "stall";
+    // The journal's last lines, written before workerd froze, may not have been read yet.
+    runtime.drainLog?.();
     const entries = crash ? crash.entries : takeJournal();
     const started = Date.now();
     let how = "SIGKILL of workerd";
@@ -349,6 +353,7 @@ export async function createSupervisor({ log = (line) => console.error(`edgefn: 
         firstFailure = null;
         failures = 0;
       } else {
+        runtime.drainLog?.();
         firstFailure ??= started;
         failures++;
         // Three probes in a row and 3 s without an answer (one late probe after a suspended laptop is not a
@@ -379,7 +384,10 @@ export async function createSupervisor({ log = (line) => console.error(`edgefn: 
       loop = watchLoop();
       void warm();
     },
-    status: () => ({ journal: [...journal.values()], restarts, recoveries, warmUps }),
+    status: () => {
+      runtime?.drainLog?.();
+      return { journal: [...journal.values()], restarts, recoveries, warmUps };
+    },
     /** Stops probing and recovering, and closes the journal's server. */
     async stop() {
       stopped = true;

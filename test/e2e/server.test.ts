@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +33,9 @@ let output = "";
 let exited: Promise<number | null>;
 
 let greeter = "";
+
+/** The folders of workerd's output FIFO that npm start's process holds (scripts/lib/workerd-stdout.mjs). */
+const fifoFolders = () => readdirSync(tmpdir()).filter((name) => name.startsWith(`edgefn-workerd-${server.pid}-`));
 
 async function call(method: string, path: string, body?: unknown, key: string | null = ADMIN_KEY) {
   const headers: Record<string, string> = {};
@@ -97,6 +100,8 @@ describe("npm start", () => {
     expect(output).toContain(`Admin API key:  ${ADMIN_KEY}`);
     expect(output).toContain("from the environment (EDGEFN_ADMIN_KEY)");
     expect((await call("GET", "/healthz", undefined, null)).status).toBe(200);
+    // workerd's output goes through a FIFO of its own, read in batches.
+    expect(fifoFolders()).toHaveLength(1);
     expect((await call("GET", "/api/workspaces", undefined, null)).status).toBe(401);
     expect((await call("GET", "/api/workspaces")).status).toBe(200);
     const docs = await fetch(`${base}/docs`);
@@ -190,5 +195,8 @@ describe("npm start", () => {
       .stdout.toString()
       .trim();
     expect(left).toBe("");
+    // Its FIFO's folder too; and the journal's lines (one per call) never reached the terminal.
+    expect(fifoFolders()).toEqual([]);
+    expect(output).not.toContain("edgefn-journal");
   });
 });

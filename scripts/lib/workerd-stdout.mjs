@@ -1,0 +1,203 @@
+/**
+ * workerd's standard output, read in batches.
+ *
+ * Miniflare reads workerd's output through a pipe it listens on, so every line the Worker logs wakes this Node
+ * process at once: about 0.15 ms of CPU per line here, on a machine whose few cores the calls themselves need. The
+ * Worker logs one line per call (the journal's begin, src/runtime/journal.ts), so that wake-up was about a tenth
+ * of a call's latency one at a time. Here workerd's standard output goes to a FIFO of the runtime's own instead,
+ * read every READ_EVERY_MS and whenever the runtime asks (`drain()`: before the supervisor acts on a stall or a
+ * crash). A line is still outside workerd once written (in the kernel's pipe buffer, which survives a frozen or
+ * killed workerd); it is only read later. The pipe holds 64 KiB (about 250 journal lines), which is read long before
+ * it fills: a full pipe would hold workerd's writes until the next read.
+ *
+ * Miniflare starts workerd by the path in MINIFLARE_WORKERD_PATH (each time: after a crash too); it is set to a
+ * small script that runs workerd with its standard output on the FIFO. Standard error stays Miniflare's (its
+ * start-up and crash reports). Only one such runtime per Node process (the variable is the process's); on Windows,
+ * or where no FIFO can be made, nothing changes.
+ */
+import { spawnSync } from "node:child_process";
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { StringDecoder } from "node:string_decoder";
+
+const READ_EVERY_MS = 25;
+const CHUNK = 64 * 1024;
+
+const PREFIX = "edgefn-workerd-";
+
+/** The folders of runtimes whose process is gone (killed before it could remove its own). */
+function removeLeftovers() {
+  let names = [];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(name.slice(PREFIX.length).split("-")[0]);
+    if (!name.startsWith(PREFIX) || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      if (err?.code === "ESRCH") rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    }
+  }
+}
+
+/** A string as one word of a POSIX shell command, whatever it holds. */
+const shellWord = (s) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * A workerd log line as Miniflare hands it over (`{ timestamp, level, message }`; a line that is not structured
+ * is an info message), or null for one Miniflare hides (see its messageClassifiers).
+ */
+function structured(line) {
+  let parsed = null;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    // Not JSON: a plain line.
+  }
+  const log =
+    parsed && typeof parsed === "object" && typeof parsed.level === "string" && typeof parsed.message === "string"
+      ? { timestamp: Number.parseInt(parsed.timestamp, 10) || Date.now(), level: parsed.level, message: parsed.message }
+      : { timestamp: Date.now(), level: "log", message: line };
+  const m = log.message;
+  if (
+    m.includes("Not symbolizing stack traces because $LLVM_SYMBOLIZER is not set") ||
+    m.includes("took recursive isolate lock") ||
+    /stack:( (0|[a-f\d]{4,})){3,}/.test(m) ||
+    /CODE_MOVED for unknown code block/.test(m)
+  ) {
+    return null;
+  }
+  return log;
+}
+
+/**
+ * Points Miniflare's next workerd at a FIFO read in batches; `onLog` gets each line (as Miniflare's
+ * handleStructuredLogs would). Returns { drain(), close() }, or null where it cannot (then Miniflare reads the
+ * output as usual).
+ */
+export function batchedWorkerdStdout(onLog) {
+  if (process.platform === "win32") return null;
+  removeLeftovers();
+  const dir = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
+  const fifo = join(dir, "stdout");
+  let fd;
+  try {
+    const made = spawnSync("mkfifo", ["-m", "600", fifo], { stdio: "ignore" });
+    if (made.status !== 0) throw new Error("mkfifo failed");
+    // Non-blocking: open without a writer, and a read of an empty pipe answers at once.
+    fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+    return null;
+  }
+  const workerd = process.env.MINIFLARE_WORKERD_PATH || createRequire(import.meta.url)("workerd").default;
+  const script = join(dir, "workerd");
+  writeFileSync(script, `#!/bin/sh\nexec ${shellWord(workerd)} "$@" >${shellWord(fifo)}\n`);
+  chmodSync(script, 0o700);
+  const previous = process.env.MINIFLARE_WORKERD_PATH;
+  process.env.MINIFLARE_WORKERD_PATH = script;
+
+  const buffer = Buffer.allocUnsafe(CHUNK);
+  const decoder = new StringDecoder("utf8");
+  let partial = "";
+  let closed = false;
+
+  /** Reads what the pipe holds and hands over its complete lines; true when a whole chunk came (read again soon). */
+  function read() {
+    if (closed) return false;
+    let text = "";
+    let full = false;
+    for (let i = 0; i < 16; i++) {
+      let n = 0;
+      try {
+        n = readSync(fd, buffer, 0, CHUNK, null);
+      } catch (err) {
+        if (err?.code === "EAGAIN" || err?.code === "EWOULDBLOCK") break;
+        throw err;
+      }
+      if (n === 0) break; // No writer (between two workerd processes), nothing left.
+      text += decoder.write(buffer.subarray(0, n));
+      full = n === CHUNK;
+      if (!full) break;
+    }
+    if (text === "") return false;
+    const lines = (partial + text).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      if (line === "") continue;
+      const log = structured(line);
+      if (log) onLog(log);
+    }
+    return full;
+  }
+
+  // The folder goes with this process, however it exits (a signal's handler calls process.exit).
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  process.once("exit", removeDir);
+
+  let timer;
+  const schedule = (ms) => {
+    timer = setTimeout(tick, ms);
+    timer.unref();
+  };
+  function tick() {
+    let again = false;
+    try {
+      again = read();
+    } catch {
+      // The pipe is gone (closed below): nothing more to read.
+    }
+    if (!closed) schedule(again ? 0 : READ_EVERY_MS);
+  }
+  schedule(READ_EVERY_MS);
+
+  return {
+    /** Hands over every line written so far (what a frozen or exited workerd left in the pipe included). */
+    drain() {
+      try {
+        while (read()) {}
+      } catch {
+        // Closed.
+      }
+    },
+    /** Reads what is left, stops reading and removes the FIFO (after workerd has stopped). */
+    close() {
+      if (closed) return;
+      this.drain();
+      if (partial !== "") {
+        const log = structured(partial);
+        partial = "";
+        if (log) onLog(log);
+      }
+      closed = true;
+      clearTimeout(timer);
+      if (process.env.MINIFLARE_WORKERD_PATH === script) {
+        if (previous === undefined) delete process.env.MINIFLARE_WORKERD_PATH;
+        else process.env.MINIFLARE_WORKERD_PATH = previous;
+      }
+      try {
+        closeSync(fd);
+      } catch {
+        // Already closed.
+      }
+      process.off("exit", removeDir);
+      removeDir();
+    },
+  };
+}
