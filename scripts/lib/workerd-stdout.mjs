@@ -5,10 +5,11 @@
  * process at once: about 0.15 ms of CPU per line here, on a machine whose few cores the calls themselves need. The
  * Worker logs one line per call (the journal's begin, src/runtime/journal.ts), so that wake-up was about a tenth
  * of a call's latency one at a time. Here workerd's standard output goes to a FIFO of the runtime's own instead,
- * read every READ_EVERY_MS and whenever the runtime asks (`drain()`: before the supervisor acts on a stall or a
- * crash). A line is still outside workerd once written (in the kernel's pipe buffer, which survives a frozen or
- * killed workerd); it is only read later. The pipe holds 64 KiB (about 250 journal lines), which is read long before
- * it fills: a full pipe would hold workerd's writes until the next read.
+ * read every 25 ms while it is quiet, every 10 ms while lines come, at once after a read of 8 KiB or more, and
+ * whenever the runtime asks (`drain()`: before the supervisor acts on a stall or a crash). A line is still outside
+ * workerd once written (in the kernel's pipe buffer, which outlives a frozen or killed workerd); it is only read
+ * later. The pipe holds 64 KiB on Linux (16 KiB on macOS), about 150 journal lines, more than 10 ms of calls at
+ * the local runtime's pace: a full pipe would hold workerd's writes until the next read.
  *
  * Miniflare starts workerd by the path in MINIFLARE_WORKERD_PATH (each time: after a crash too); it is set to a
  * small script that runs workerd with its standard output on the FIFO. Standard error stays Miniflare's (its
@@ -32,7 +33,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 
-const READ_EVERY_MS = 25;
+/** Milliseconds to the next read: after a read of nothing, of some lines, of BURST bytes or more. */
+const QUIET_MS = 25;
+const BUSY_MS = 10;
+const BURST = 8 * 1024;
 const CHUNK = 64 * 1024;
 
 const PREFIX = "edgefn-workerd-";
@@ -118,11 +122,11 @@ export function batchedWorkerdStdout(onLog) {
   let partial = "";
   let closed = false;
 
-  /** Reads what the pipe holds and hands over its complete lines; true when a whole chunk came (read again soon). */
+  /** Reads what the pipe holds and hands over its complete lines; answers how many bytes came. */
   function read() {
-    if (closed) return false;
+    if (closed) return 0;
     let text = "";
-    let full = false;
+    let bytes = 0;
     for (let i = 0; i < 16; i++) {
       let n = 0;
       try {
@@ -133,10 +137,10 @@ export function batchedWorkerdStdout(onLog) {
       }
       if (n === 0) break; // No writer (between two workerd processes), nothing left.
       text += decoder.write(buffer.subarray(0, n));
-      full = n === CHUNK;
-      if (!full) break;
+      bytes += n;
+      if (n < CHUNK) break;
     }
-    if (text === "") return false;
+    if (text === "") return bytes;
     const lines = (partial + text).split("\n");
     partial = lines.pop() ?? "";
     for (const line of lines) {
@@ -144,7 +148,7 @@ export function batchedWorkerdStdout(onLog) {
       const log = structured(line);
       if (log) onLog(log);
     }
-    return full;
+    return bytes;
   }
 
   // The folder goes with this process, however it exits (a signal's handler calls process.exit).
@@ -157,21 +161,21 @@ export function batchedWorkerdStdout(onLog) {
     timer.unref();
   };
   function tick() {
-    let again = false;
+    let bytes = 0;
     try {
-      again = read();
+      bytes = read();
     } catch {
       // The pipe is gone (closed below): nothing more to read.
     }
-    if (!closed) schedule(again ? 0 : READ_EVERY_MS);
+    if (!closed) schedule(bytes >= BURST ? 0 : bytes > 0 ? BUSY_MS : QUIET_MS);
   }
-  schedule(READ_EVERY_MS);
+  schedule(QUIET_MS);
 
   return {
     /** Hands over every line written so far (what a frozen or exited workerd left in the pipe included). */
     drain() {
       try {
-        while (read()) {}
+        while (read() > 0) {}
       } catch {
         // Closed.
       }
