@@ -409,7 +409,7 @@ export async function startRuntime({
     });
 
   // workerd's standard output (the Worker's log, the journal's lines) is read in batches, not line by line.
-  const stdout = batchedWorkerdStdout(onLog);
+  const stdout = batchedWorkerdStdout(onLog, { scriptDir: CACHE });
   let mf = new Miniflare(options());
   try {
     await mf.ready;

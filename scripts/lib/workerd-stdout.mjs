@@ -12,19 +12,24 @@
  * the local runtime's pace: a full pipe would hold workerd's writes until the next read.
  *
  * Miniflare starts workerd by the path in MINIFLARE_WORKERD_PATH (each time: after a crash too); it is set to a
- * small script that runs workerd with its standard output on the FIFO. Standard error stays Miniflare's (its
- * start-up and crash reports). Only one such runtime per Node process (the variable is the process's); on Windows,
- * or where no FIFO can be made, nothing changes.
+ * two-line script (in `scriptDir`, beside the runtime's other cached files rather than in a temporary folder that
+ * may not allow running programs) that runs workerd with its standard output on the FIFO, both named by variables
+ * of this process's environment. Standard error stays Miniflare's (its start-up and crash reports). One such
+ * runtime per Node process (the variables are the process's); on Windows, or where no FIFO can be made, nothing
+ * changes.
  */
 import { spawnSync } from "node:child_process";
 import {
-  chmodSync,
+  accessSync,
   closeSync,
   constants,
+  mkdirSync,
   mkdtempSync,
   openSync,
   readdirSync,
+  readFileSync,
   readSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
@@ -60,8 +65,28 @@ function removeLeftovers() {
   }
 }
 
-/** A string as one word of a POSIX shell command, whatever it holds. */
-const shellWord = (s) => `'${s.replaceAll("'", `'\\''`)}'`;
+/** What Miniflare runs as workerd: workerd itself, its standard output on the FIFO. */
+const SCRIPT = `#!/bin/sh
+# workerd with its standard output on the FIFO the local runtime reads (scripts/lib/workerd-stdout.mjs).
+exec "$EDGEFN_WORKERD_BIN" "$@" >"$EDGEFN_WORKERD_STDOUT"
+`;
+
+function runnable(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readFileIfAny(path) {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return null;
+  }
+}
 
 /**
  * A workerd log line as Miniflare hands it over (`{ timestamp, level, message }`; a line that is not structured
@@ -95,7 +120,7 @@ function structured(line) {
  * handleStructuredLogs would). Returns { drain(), close() }, or null where it cannot (then Miniflare reads the
  * output as usual).
  */
-export function batchedWorkerdStdout(onLog) {
+export function batchedWorkerdStdout(onLog, { scriptDir }) {
   if (process.platform === "win32") return null;
   removeLeftovers();
   const dir = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
@@ -110,11 +135,24 @@ export function batchedWorkerdStdout(onLog) {
     rmSync(dir, { recursive: true, force: true });
     return null;
   }
-  const workerd = process.env.MINIFLARE_WORKERD_PATH || createRequire(import.meta.url)("workerd").default;
-  const script = join(dir, "workerd");
-  writeFileSync(script, `#!/bin/sh\nexec ${shellWord(workerd)} "$@" >${shellWord(fifo)}\n`);
-  chmodSync(script, 0o700);
-  const previous = process.env.MINIFLARE_WORKERD_PATH;
+  const script = join(scriptDir, "workerd-stdout.sh");
+  try {
+    if (readFileIfAny(script) !== SCRIPT || !runnable(script)) {
+      mkdirSync(scriptDir, { recursive: true });
+      const tmp = `${script}.${process.pid}.tmp`;
+      writeFileSync(tmp, SCRIPT, { mode: 0o755 });
+      renameSync(tmp, script);
+    }
+  } catch {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+    return null;
+  }
+  const previous = { ...process.env };
+  const given = process.env.MINIFLARE_WORKERD_PATH;
+  process.env.EDGEFN_WORKERD_BIN =
+    given && given !== script ? given : createRequire(import.meta.url)("workerd").default;
+  process.env.EDGEFN_WORKERD_STDOUT = fifo;
   process.env.MINIFLARE_WORKERD_PATH = script;
 
   const buffer = Buffer.allocUnsafe(CHUNK);
@@ -191,9 +229,11 @@ export function batchedWorkerdStdout(onLog) {
       }
       closed = true;
       clearTimeout(timer);
-      if (process.env.MINIFLARE_WORKERD_PATH === script) {
-        if (previous === undefined) delete process.env.MINIFLARE_WORKERD_PATH;
-        else process.env.MINIFLARE_WORKERD_PATH = previous;
+      if (process.env.EDGEFN_WORKERD_STDOUT === fifo) {
+        for (const name of ["MINIFLARE_WORKERD_PATH", "EDGEFN_WORKERD_BIN", "EDGEFN_WORKERD_STDOUT"]) {
+          if (previous[name] === undefined) delete process.env[name];
+          else process.env[name] = previous[name];
+        }
       }
       try {
         closeSync(fd);
