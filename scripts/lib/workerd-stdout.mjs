@@ -150,8 +150,9 @@ export function batchedWorkerdStdout(onLog, { scriptDir }) {
   }
   const previous = { ...process.env };
   const given = process.env.MINIFLARE_WORKERD_PATH;
+  // The workerd Miniflare itself would run: its own dependency, which need not be the project's `workerd`.
   process.env.EDGEFN_WORKERD_BIN =
-    given && given !== script ? given : createRequire(import.meta.url)("workerd").default;
+    given && given !== script ? given : createRequire(import.meta.resolve("miniflare"))("workerd").default;
   process.env.EDGEFN_WORKERD_STDOUT = fifo;
   process.env.MINIFLARE_WORKERD_PATH = script;
 
