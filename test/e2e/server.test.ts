@@ -5,7 +5,8 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -100,8 +101,11 @@ describe("npm start", () => {
     expect(output).toContain(`Admin API key:  ${ADMIN_KEY}`);
     expect(output).toContain("from the environment (EDGEFN_ADMIN_KEY)");
     expect((await call("GET", "/healthz", undefined, null)).status).toBe(200);
-    // workerd's output goes through a FIFO of its own, read in batches.
+    // workerd's output goes through a FIFO of its own, read in batches; the workerd is the one Miniflare depends on.
     expect(fifoFolders()).toHaveLength(1);
+    const [workerd] = spawnSync("pgrep", ["-P", String(server.pid), "-x", "workerd"]).stdout.toString().trim().split("\n");
+    const miniflares = createRequire(createRequire(import.meta.url).resolve("miniflare"))("workerd").default;
+    expect(readlinkSync(`/proc/${workerd}/exe`)).toBe(realpathSync(miniflares));
     expect((await call("GET", "/api/workspaces", undefined, null)).status).toBe(401);
     expect((await call("GET", "/api/workspaces")).status).toBe(200);
     const docs = await fetch(`${base}/docs`);
