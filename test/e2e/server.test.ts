@@ -103,7 +103,10 @@ describe("npm start", () => {
     expect((await call("GET", "/healthz", undefined, null)).status).toBe(200);
     // workerd's output goes through a FIFO of its own, read in batches; the workerd is the one Miniflare depends on.
     expect(fifoFolders()).toHaveLength(1);
-    const [workerd] = spawnSync("pgrep", ["-P", String(server.pid), "-x", "workerd"]).stdout.toString().trim().split("\n");
+    const [workerd] = spawnSync("pgrep", ["-P", String(server.pid), "-x", "workerd"])
+      .stdout.toString()
+      .trim()
+      .split("\n");
     const miniflares = createRequire(createRequire(import.meta.url).resolve("miniflare"))("workerd").default;
     expect(readlinkSync(`/proc/${workerd}/exe`)).toBe(realpathSync(miniflares));
     expect((await call("GET", "/api/workspaces", undefined, null)).status).toBe(401);
