@@ -123,7 +123,12 @@ function structured(line) {
 export function batchedWorkerdStdout(onLog, { scriptDir }) {
   if (process.platform === "win32") return null;
   removeLeftovers();
-  const dir = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
+  let dir;
+  try {
+    dir = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
+  } catch {
+    return null;
+  }
   const fifo = join(dir, "stdout");
   let fd;
   try {
