@@ -12,11 +12,11 @@
  * that finished) as lines of its log, `edgefn-journal <token> <json>` (src/runtime/journal.ts), which the
  * runtime hands over instead of printing them: workerd writes a log line at once, so a begin is out of workerd
  * (in the pipe the runtime reads, see ./workerd-stdout.mjs) before the call's code runs, even if that code then
- * freezes workerd; the runtime reads the pipe to its end before a stall or a crash is acted on. The same messages are taken over HTTP
- * (POST {url}/journal) from anything else holding the token. After a restart, once /healthz answers, the
- * supervisor hands the calls that were open to the platform (POST /__edgefn/recover): after a stall, the one
- * that began last is the call that froze the process (`stalled`), the others were `interrupted`; after a
- * crash all were interrupted.
+ * freezes workerd; the runtime reads the pipe to its end before a stall or a crash is acted on. The same
+ * messages are taken over HTTP (POST {url}/journal) from anything else holding the token. After a restart, once
+ * /healthz answers, the supervisor hands the calls that were open to the platform (POST /__edgefn/recover): after
+ * a stall, the one that began last is the call that froze the process (`stalled`), the others were
+ * `interrupted`; after a crash all were interrupted.
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";

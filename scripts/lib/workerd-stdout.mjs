@@ -2,14 +2,14 @@
  * workerd's standard output, read in batches.
  *
  * Miniflare reads workerd's output through a pipe it listens on, so every line the Worker logs wakes this Node
- * process at once: about 0.15 ms of CPU per line here, on a machine whose few cores the calls themselves need. The
- * Worker logs one line per call (the journal's begin, src/runtime/journal.ts), so that wake-up was about a tenth
- * of a call's latency one at a time. Here workerd's standard output goes to a FIFO of the runtime's own instead,
+ * process at once: 0.05-0.17 ms of CPU per line here, on a machine whose few cores the calls themselves need. The
+ * Worker logs one line per call (the journal's begin, src/runtime/journal.ts), so that wake-up cost 5-10% of a
+ * call's latency one at a time (docs/performance.md). Here workerd's standard output goes to a FIFO of the runtime's own instead,
  * read every 25 ms while it is quiet, every 10 ms while lines come, at once after a read of 8 KiB or more, and
  * whenever the runtime asks (`drain()`: before the supervisor acts on a stall or a crash). A line is still outside
  * workerd once written (in the kernel's pipe buffer, which outlives a frozen or killed workerd); it is only read
- * later. The pipe holds 64 KiB on Linux (16 KiB on macOS), about 150 journal lines, more than 10 ms of calls at
- * the local runtime's pace: a full pipe would hold workerd's writes until the next read.
+ * later. The pipe holds 64 KiB on Linux (about 150 journal lines, more than 10 ms of calls at the local runtime's
+ * pace; 16 KiB on macOS): a full pipe would hold workerd's writes until the next read.
  *
  * Miniflare starts workerd by the path in MINIFLARE_WORKERD_PATH (each time: after a crash too); it is set to a
  * two-line script (in `scriptDir`, beside the runtime's other cached files rather than in a temporary folder that
