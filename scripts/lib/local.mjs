@@ -3,13 +3,21 @@
  * The runtime itself is scripts/lib/runtime.mjs (Miniflare) under scripts/lib/supervisor.mjs.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const DEV_VARS = join(ROOT, ".dev.vars");
+
+/** Writes a file atomically (two runtimes starting at once never read half a file); `mode` as writeFileSync's. */
+export function writeAtomic(path, contents, mode) {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  writeFileSync(tmp, contents, mode === undefined ? undefined : { mode });
+  renameSync(tmp, path);
+}
 
 /** A TCP port nothing listens on (on 127.0.0.1), for a server about to start. */
 export async function freePort() {

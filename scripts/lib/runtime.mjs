@@ -20,9 +20,9 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { freePort, ROOT } from "./local.mjs";
+import { freePort, ROOT, writeAtomic } from "./local.mjs";
 import { batchedWorkerdStdout } from "./workerd-stdout.mjs";
 
 const DEFAULT_MIGRATIONS_TABLE = "d1_migrations";
@@ -64,14 +64,6 @@ function readJson(path) {
   } catch {
     return undefined;
   }
-}
-
-/** Writes a file atomically (two runtimes starting at once never read half a file). */
-function writeAtomic(path, contents) {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  writeFileSync(tmp, contents);
-  renameSync(tmp, path);
 }
 
 /** wrangler's module rule globs (glob-to-regexp without `extended`/`globstar`): `*` is `.*`, the rest literal. */

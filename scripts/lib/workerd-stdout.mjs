@@ -23,20 +23,18 @@ import {
   accessSync,
   closeSync,
   constants,
-  mkdirSync,
   mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
   readSync,
-  renameSync,
   rmSync,
-  writeFileSync,
 } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
+import { writeAtomic } from "./local.mjs";
 
 /** Milliseconds to the next read: after a read of nothing, of some lines, of BURST bytes or more. */
 const QUIET_MS = 25;
@@ -70,6 +68,9 @@ const SCRIPT = `#!/bin/sh
 # workerd with its standard output on the FIFO the local runtime reads (scripts/lib/workerd-stdout.mjs).
 exec "$EDGEFN_WORKERD_BIN" "$@" >"$EDGEFN_WORKERD_STDOUT"
 `;
+
+/** The variables this sets in the process's environment (and puts back on close). */
+const VARIABLES = ["MINIFLARE_WORKERD_PATH", "EDGEFN_WORKERD_BIN", "EDGEFN_WORKERD_STDOUT"];
 
 function runnable(path) {
   try {
@@ -142,18 +143,13 @@ export function batchedWorkerdStdout(onLog, { scriptDir }) {
   }
   const script = join(scriptDir, "workerd-stdout.sh");
   try {
-    if (readFileIfAny(script) !== SCRIPT || !runnable(script)) {
-      mkdirSync(scriptDir, { recursive: true });
-      const tmp = `${script}.${process.pid}.tmp`;
-      writeFileSync(tmp, SCRIPT, { mode: 0o755 });
-      renameSync(tmp, script);
-    }
+    if (readFileIfAny(script) !== SCRIPT || !runnable(script)) writeAtomic(script, SCRIPT, 0o755);
   } catch {
     closeSync(fd);
     rmSync(dir, { recursive: true, force: true });
     return null;
   }
-  const previous = { ...process.env };
+  const previous = Object.fromEntries(VARIABLES.map((name) => [name, process.env[name]]));
   const given = process.env.MINIFLARE_WORKERD_PATH;
   // The workerd Miniflare itself would run: its own dependency, which need not be the project's `workerd`.
   process.env.EDGEFN_WORKERD_BIN =
@@ -236,7 +232,7 @@ export function batchedWorkerdStdout(onLog, { scriptDir }) {
       closed = true;
       clearTimeout(timer);
       if (process.env.EDGEFN_WORKERD_STDOUT === fifo) {
-        for (const name of ["MINIFLARE_WORKERD_PATH", "EDGEFN_WORKERD_BIN", "EDGEFN_WORKERD_STDOUT"]) {
+        for (const name of VARIABLES) {
           if (previous[name] === undefined) delete process.env[name];
           else process.env[name] = previous[name];
         }
