@@ -45,14 +45,20 @@ function keptValue(name: string, value: string, adminKey: string | undefined): s
   return carriesKey(value, adminKey) ? null : value;
 }
 
-/** The headers as [name, value] pairs, less every one that carries a platform credential. */
-export function credentialFreePairs(headers: Headers, adminKey: string | undefined): [string, string][] {
-  const pairs: [string, string][] = [];
-  headers.forEach((value, name) => {
+/**
+ * Makes a copy of a request's headers free of platform credentials: removes every header that carries one and
+ * rewrites the Cookie header without the platform's cookies (`headers` is the copy; `from` the original's).
+ */
+export function stripCredentials(headers: Headers, from: Headers, adminKey: string | undefined): void {
+  const changes: [string, string | null][] = [];
+  from.forEach((value, name) => {
     const kept = keptValue(name, value, adminKey);
-    if (kept !== null) pairs.push([name, kept]);
+    if (kept !== value) changes.push([name, kept]);
   });
-  return pairs;
+  for (const [name, kept] of changes) {
+    if (kept === null) headers.delete(name);
+    else headers.set(name, kept);
+  }
 }
 
 /** The same, for headers given as a plain object (an Appwrite execution's `headers`). */

@@ -41,9 +41,8 @@ export function inertOnPlatformOrigin(headers: Headers): void {
 
 /**
  * The same for an answer's headers as [name, value] pairs, before its Response is made (no calls into a Headers).
- * The pairs come from a function: only a list of [string, string] pairs is taken (the names are what a Headers
- * would see); anything else (a name given as an array or a String object, which a Headers would turn into text)
- * is refused, as an answer that is not a valid HTTP response.
+ * Only a list of [string, string] pairs is taken (the names are what a Headers would see); anything else (a name
+ * given as an array or a String object, which a Headers would turn into text) is refused with a TypeError.
  */
 export function inertPairs(pairs: unknown): [string, string][] {
   if (!Array.isArray(pairs)) throw new TypeError("its headers are not a list of [name, value] pairs");

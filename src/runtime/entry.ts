@@ -1,4 +1,4 @@
-import { WHOLE_BODY_SOURCE } from "./entry-body";
+import { ANSWER_SOURCE } from "./entry-answer";
 import { GUARD_MODULE, PLATFORM_DIR } from "./guard";
 
 export const ENTRY_MODULE = `${PLATFORM_DIR}entry.js`;
@@ -307,7 +307,7 @@ function serveHttp(user, env, ctx, request) {
   return user.default.fetch(request, userEnv(env), ctx);
 }
 
-${WHOLE_BODY_SOURCE}
+${ANSWER_SOURCE}
 async function run(user, env, ctx, args, info, store) {
   if (typeof user.handle === "function") {
     const secrets = {};
@@ -373,7 +373,7 @@ function httpCall(self, request, answer) {
       const user = await userModule();
       const response = hasHttpHandler(user)
         ? await serveHttp(user, self.env, self.ctx, request)
-        : new ResponseBase("This function has no fetch handler", { status: 501 });
+        : markComplete(new ResponseBase("This function has no fetch handler", { status: 501 }));
       return await answer(response, store, callId);
     } finally {
       ended();
@@ -433,29 +433,11 @@ export default class extends WorkerEntrypoint {
   }
 
   /**
-   * An HTTP call, as fetch, for the host's HTTP trigger: when the answer's body is complete at once (not a stream
-   * the function is still writing), the answer comes back whole with the call's logs, and the host need not ask
-   * for them; otherwise the answer streams and its logs are taken at its end. A small request comes as plain values
-   * (url, method, headers, body bytes) and is made a Request here; a larger one comes as a Request.
+   * An HTTP call (the host's HTTP trigger): the function's answer, carrying the call's logs when its body is
+   * complete (see answerWithLogs); otherwise its logs are taken at the end of its body.
    */
-  serve(request) {
-    if (!(request instanceof RequestBase)) {
-      request = new RequestBase(request.url, { method: request.method, headers: request.headers, body: request.body, redirect: "manual" });
-    }
-    return httpCall(this, request, async (response, store, callId) => {
-      if (!(response instanceof ResponseBase) || response.webSocket || response.status === 101) return { response };
-      const whole = await readWhole(response);
-      if (whole.rest) return { response: new ResponseBase(whole.rest, response) };
-      store.closed = true;
-      if (callId) apply(mapDelete, live, [callId]);
-      const headers = [];
-      for (const pair of response.headers) apply(arrayPush, headers, [[pair[0], pair[1]]]);
-      return { whole: { status: response.status, statusText: response.statusText, headers, body: whole.body }, logs: store.logs, logsTruncated: store.truncated };
-    });
-  }
-
   fetch(request) {
-    return httpCall(this, request, (response) => response);
+    return httpCall(this, request, answerWithLogs);
   }
 }
 `;

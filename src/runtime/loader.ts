@@ -29,36 +29,15 @@ export interface IsolateExtras {
   platform?: boolean;
 }
 
-export type ServedAnswer =
-  | { response: Response; whole?: undefined }
-  | {
-      whole: { status: number; statusText: string; headers: [string, string][]; body: Uint8Array | null };
-      logs: unknown;
-      logsTruncated: unknown;
-      response?: undefined;
-    };
-
-/**
- * A request whose body is small and complete, sent to an isolate as plain values: the isolate builds the Request
- * itself, where a Request sent over RPC carries its body as a stream of its own, whatever its size.
- */
-export interface RequestParts {
-  url: string;
-  method: string;
-  headers: [string, string][];
-  body: ArrayBuffer | null;
-}
-
 export interface IsolateEntrypoint {
   invoke(args: unknown, info: { call: Record<string, unknown>; client?: CallClient }): Promise<InvokeOutcome>;
   describe(): Promise<Exports & { error?: InvokeOutcome["error"] }>;
   takeLogs(callId: string): Promise<Pick<InvokeOutcome, "logs" | "logsTruncated">>;
-  fetch(request: Request): Promise<Response>;
   /**
-   * An HTTP call (JavaScript isolates): the answer whole with the call's logs when its body was complete at once,
-   * else the streamed answer (its logs taken with takeLogs at its end).
+   * An HTTP call. A JavaScript isolate's answer carries the call's logs (CALL_LOGS_HEADER) when its body was
+   * complete as the handler returned it; otherwise (and always for Python) they are taken with takeLogs at its end.
    */
-  serve(request: Request | RequestParts): Promise<ServedAnswer>;
+  fetch(request: Request): Promise<Response>;
   /** Creates the isolate (Python: boots it) without running the function's code. */
   warm(): Promise<boolean>;
 }

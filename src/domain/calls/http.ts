@@ -1,12 +1,12 @@
 import { and, eq, isNull, or, sql } from "drizzle-orm";
 import type { Env, Principal } from "../../env";
 import { bodyCapError } from "../../lib/body-cap";
-import { credentialFreePairs } from "../../lib/credentials";
+import { stripCredentials } from "../../lib/credentials";
 import { ApiError, conflict, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { confinedToFunctionOrigin, inertOnPlatformOrigin, inertPairs } from "../../lib/origin";
+import { CALL_LOGS_HEADER } from "../../runtime/entry-answer";
 import { journalBegin, journalEnd } from "../../runtime/journal";
-import type { RequestParts, ServedAnswer } from "../../runtime/loader";
 import { checkLogs } from "../../runtime/outcome";
 import { isPythonEntry } from "../../runtime/python/bundle";
 import type { Db } from "../../storage/db";
@@ -117,13 +117,19 @@ export async function runHttp(ctx: CallContext, request: Request, target: RunTar
   const version = await versionToRun(db, fn, entry.version, pinned, "fetch");
 
   const callId = newId("call");
+  const bodiless = request.method === "GET" || request.method === "HEAD";
+  const forwarded = new Request(`${url.origin}${target.path}${url.search}`, {
+    method: request.method,
+    headers: request.headers,
+    body: bodiless ? undefined : request.body,
+    redirect: "manual",
+  });
   // No credential of the platform reaches the function, public or not; its own auth headers do.
-  const headers = credentialFreePairs(request.headers, env.EDGEFN_ADMIN_KEY).filter(
-    ([name]) => name !== VERSION_HEADER && name !== CALL_HEADER && (fn.public || name !== "authorization"),
-  );
-  headers.push([CALL_HEADER, callId]);
+  stripCredentials(forwarded.headers, request.headers, env.EDGEFN_ADMIN_KEY);
+  forwarded.headers.delete(VERSION_HEADER);
+  if (!fn.public) forwarded.headers.delete("authorization");
+  forwarded.headers.set(CALL_HEADER, callId);
   const python = isPythonEntry(version.entrypoint);
-  const forwarded = await forwardedRequest(request, `${url.origin}${target.path}${url.search}`, headers, !python);
 
   const isolate = isolateOf(env, fn, version);
   const startedAt = Date.now();
@@ -192,13 +198,10 @@ export async function runHttp(ctx: CallContext, request: Request, target: RunTar
   journalBegin(env, journalEntry({ fn, version, workspaceId, trigger: "http" }, callId, "http", startedAt));
 
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let served: ServedAnswer;
+  let response: Response;
   try {
     const answer = await Promise.race([
-      // A JavaScript isolate answers whole with its logs when it can (one RPC for the call); Python's streams.
-      forwarded instanceof Request && python
-        ? isolate.fetch(forwarded).then((response) => ({ response }))
-        : isolate.serve(forwarded),
+      isolate.fetch(forwarded),
       new Promise<null>((resolve) => {
         timer = setTimeout(() => resolve(null), timeoutMs);
       }),
@@ -209,7 +212,7 @@ export async function runHttp(ctx: CallContext, request: Request, target: RunTar
       ctx.defer(record(504, { name: "TimeoutError", message }, true));
       throw new ApiError("function_failed", message);
     }
-    served = answer;
+    response = answer;
   } catch (err) {
     if (err instanceof ApiError) throw err;
     release();
@@ -232,24 +235,19 @@ export async function runHttp(ctx: CallContext, request: Request, target: RunTar
     }
     return res;
   };
-  if (served.whole) {
-    // The whole answer, and the call is over: recorded with the logs it came with.
+  // A JavaScript isolate's complete answer carries the call's logs: the call is over, and recorded with them.
+  const carried = python ? null : response.headers.get(CALL_LOGS_HEADER);
+  if (carried !== null) {
     release();
-    let response: Response;
-    try {
-      // What the isolate says its answer was: anything that does not make a Response is the function's failure.
-      const { status, statusText, headers, body } = served.whole;
-      const given = (platformOrigin ? inertPairs(headers) : headers) as HeadersInit;
-      response = new Response(body, { status, statusText, headers: given });
-    } catch (err) {
-      const message = `The function's answer is not a valid HTTP response: ${err instanceof Error ? err.message : String(err)}`;
-      ctx.defer(record(502, { name: "MalformedOutcome", message: message.slice(0, 1000) }, false, served));
-      throw new ApiError("function_failed", message.slice(0, 1000));
-    }
-    ctx.defer(record(response.status, null, false, served));
-    return finish(response, true);
+    const pairs: [string, string][] = [];
+    response.headers.forEach((value, name) => {
+      if (name !== CALL_LOGS_HEADER) pairs.push([name, value]);
+    });
+    const { status, statusText } = response;
+    const headers = platformOrigin ? inertPairs(pairs) : pairs;
+    ctx.defer(record(status, null, false, carriedLogs(carried)));
+    return finish(new Response(response.body, { status, statusText, headers }), true);
   }
-  const response = served.response;
   if (!response.body) {
     release();
     ctx.defer(record(response.status, null));
@@ -277,26 +275,14 @@ export async function runHttp(ctx: CallContext, request: Request, target: RunTar
   return finish(new Response(readable, response));
 }
 
-/** A request body up to this size, declared by its Content-Length, is read here and sent with the request whole. */
-const WHOLE_REQUEST_BYTES = 64 * 1024;
-
-/**
- * The request the function gets: as plain values when `whole` may be sent (a JavaScript isolate) and its body is
- * small and of a declared length (read here, under its cap), else a Request whose body streams.
- */
-async function forwardedRequest(
-  request: Request,
-  url: string,
-  headers: [string, string][],
-  whole: boolean,
-): Promise<Request | RequestParts> {
-  const method = request.method;
-  const bodiless = method === "GET" || method === "HEAD";
-  const length = Number(request.headers.get("content-length") ?? Number.NaN);
-  if (whole && (bodiless || (Number.isSafeInteger(length) && length >= 0 && length <= WHOLE_REQUEST_BYTES))) {
-    return { url, method, headers, body: bodiless ? null : await request.arrayBuffer() };
+/** The logs an answer carried (the isolate's word: checked when the call is recorded, like any it gives). */
+function carriedLogs(header: string): { logs: unknown; logsTruncated: unknown } {
+  try {
+    const parsed = JSON.parse(header) as { logs?: unknown; logsTruncated?: unknown } | null;
+    return { logs: parsed?.logs, logsTruncated: parsed?.logsTruncated };
+  } catch {
+    return { logs: [], logsTruncated: true };
   }
-  return new Request(url, { method, headers, body: bodiless ? undefined : request.body, redirect: "manual" });
 }
 
 /** A browser's preflight, answered from the function's CORS origins (nothing for an origin it does not allow). */
