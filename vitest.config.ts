@@ -60,6 +60,8 @@ export default defineConfig(async () => ({
           environment: "node",
           testTimeout: 60_000,
           hookTimeout: 180_000,
+          // What a browser shows after a request (a sign-in checks a password hash) can take seconds on a busy machine.
+          expect: { poll: { timeout: 10_000 } },
         },
       },
     ],

@@ -111,15 +111,23 @@ describe("/run: the logs of an answer", () => {
         Headers.prototype.set = () => {};
         Headers.prototype.delete = () => {};
       }
+      if (kind === "disguised") {
+        // The runtime's own Response class, made to deny its instances, and its getters made to lie.
+        const Real = Object.getPrototypeOf(new Response("")).constructor;
+        Object.defineProperty(Real, Symbol.hasInstance, { value: () => false });
+        for (const name of ["headers", "body", "status"]) {
+          Object.defineProperty(Real.prototype, name, { get: () => (name === "status" ? 101 : null), configurable: true });
+        }
+      }
       const headers = { "edgefn-call-logs": forged, "x-kept": "yes" };
       if (kind === "complete" || kind === "patched") return new Response("body", { headers });
       const stream = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode("streamed")); c.close(); } });
       return new Response(stream, { headers });
     `);
-    for (const kind of ["complete", "streamed", "patched"]) {
+    for (const kind of ["complete", "streamed", "patched", "disguised"]) {
       const before = expectStatus(await api("GET", `/api/functions/${fn.id}/calls?trigger=http`), 200).data.length;
       const res = await run(fn.path(kind));
-      expect(await res.text(), kind).toBe(kind === "streamed" ? "streamed" : "body");
+      expect(await res.text(), kind).toBe(kind === "complete" || kind === "patched" ? "body" : "streamed");
       expect(res.headers.get("x-kept"), kind).toBe("yes");
       expect(res.headers.get("edgefn-call-logs"), kind).toBeNull();
       let calls: { id: string; status: string }[] = [];

@@ -32,7 +32,16 @@ const bodyKinds = [ArrayBuffer, globalThis.Blob, globalThis.FormData, globalThis
   .map((kind) => kind.prototype);
 const responseJson = ResponseBase.json;
 const responseRedirect = ResponseBase.redirect;
-const headersOf = Object.getOwnPropertyDescriptor(ResponseBase.prototype, "headers")?.get;
+// The runtime's own getters: what user code does to Response.prototype (or to an answer) changes nothing here.
+const getterOf = (name) => {
+  // Found along the prototype chain as it is now, before user code (\`body\` is the runtime's Body's).
+  for (let proto = ResponseBase.prototype; proto !== null; proto = Object.getPrototypeOf(proto)) {
+    const found = Object.getOwnPropertyDescriptor(proto, name);
+    if (found) return found.get;
+  }
+};
+const getters = { headers: getterOf("headers"), body: getterOf("body"), status: getterOf("status"), webSocket: getterOf("webSocket") };
+const read = (response, name) => (getters[name] ? apply(getters[name], response, []) : response[name]);
 const headersHas = Headers.prototype.has;
 const headersSet = Headers.prototype.set;
 const headersDelete = Headers.prototype.delete;
@@ -72,8 +81,6 @@ globalThis.Response = new ProxyBase(ResponseBase, {
   },
 });
 
-const headersOfAnswer = (response) => (headersOf ? apply(headersOf, response, []) : response.headers);
-
 /** The call's logs as an ASCII header value (JSON with every other character escaped), or null past the cap. */
 function carriedLogs(store) {
   const json = stringify({ logs: store.logs, logsTruncated: store.truncated });
@@ -95,22 +102,28 @@ function carriedLogs(store) {
  * any other as it is, less a header of that name (only the entry writes it), its logs left for the host to take.
  */
 function answerWithLogs(response, store, callId) {
-  if (!(response instanceof ResponseBase) || response.webSocket || response.status === 101) return response;
-  if (callId && apply(weakHas, completeAnswers, [response])) {
+  let headers;
+  try {
+    headers = read(response, "headers");
+  } catch {
+    return response; // Not a Response: the runtime refuses it as an answer.
+  }
+  const upgrade = read(response, "webSocket") || read(response, "status") === 101;
+  if (callId && !upgrade && apply(weakHas, completeAnswers, [response])) {
     const logs = carriedLogs(store);
     if (logs !== null) {
-      const copy = new ResponseBase(response.body, response);
+      const copy = new ResponseBase(read(response, "body"), response);
       try {
-        apply(headersSet, headersOfAnswer(copy), [CALL_LOGS_HEADER, logs]);
+        apply(headersSet, read(copy, "headers"), [CALL_LOGS_HEADER, logs]);
         store.closed = true;
         apply(mapDelete, live, [callId]);
         return copy;
       } catch {}
     }
   }
-  if (!apply(headersHas, headersOfAnswer(response), [CALL_LOGS_HEADER])) return response;
-  const copy = new ResponseBase(response.body, response);
-  apply(headersDelete, headersOfAnswer(copy), [CALL_LOGS_HEADER]);
+  if (!apply(headersHas, headers, [CALL_LOGS_HEADER])) return response;
+  const copy = new ResponseBase(read(response, "body"), response);
+  apply(headersDelete, read(copy, "headers"), [CALL_LOGS_HEADER]);
   return copy;
 }
 `;

@@ -236,7 +236,7 @@ export async function runHttp(ctx: CallContext, request: Request, target: RunTar
     return res;
   };
   // A JavaScript isolate's complete answer carries the call's logs: the call is over, and recorded with them.
-  const carried = python ? null : response.headers.get(CALL_LOGS_HEADER);
+  const carried = python || response.webSocket ? null : response.headers.get(CALL_LOGS_HEADER);
   if (carried !== null) {
     release();
     const pairs: [string, string][] = [];
