@@ -46,7 +46,6 @@ const headersHas = Headers.prototype.has;
 const headersSet = Headers.prototype.set;
 const headersDelete = Headers.prototype.delete;
 const charCodeAt = String.prototype.charCodeAt;
-const fromCharCode = String.fromCharCode;
 const numberToString = Number.prototype.toString;
 
 function completeBody(body) {
@@ -54,7 +53,8 @@ function completeBody(body) {
   if (typeof body !== "object") return false;
   try {
     if (isView(body)) return true;
-    for (const proto of bodyKinds) if (apply(isPrototypeOf, proto, [body])) return true;
+    // Indexed, not iterated: user code can replace Array.prototype's iterator.
+    for (let i = 0; i < bodyKinds.length; i++) if (apply(isPrototypeOf, bodyKinds[i], [body])) return true;
   } catch {}
   return false;
 }
