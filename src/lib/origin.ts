@@ -40,20 +40,11 @@ export function inertOnPlatformOrigin(headers: Headers): void {
 }
 
 /**
- * The same for an answer's headers as [name, value] pairs, before its Response is made (no calls into a Headers).
- * Only a list of [string, string] pairs is taken (the names are what a Headers would see); anything else (a name
- * given as an array or a String object, which a Headers would turn into text) is refused with a TypeError.
+ * The same for an answer's headers as [name, value] pairs, names in lower case as a Headers gives them, before its
+ * Response is made (no calls into a Headers).
  */
-export function inertPairs(pairs: unknown): [string, string][] {
-  if (!Array.isArray(pairs)) throw new TypeError("its headers are not a list of [name, value] pairs");
-  const kept: [string, string][] = [];
-  for (const pair of pairs) {
-    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== "string" || typeof pair[1] !== "string") {
-      throw new TypeError("a header is not a [name, value] pair of strings");
-    }
-    const name = pair[0].toLowerCase();
-    if (!ORIGIN_WIDE.has(name) && name !== "x-content-type-options") kept.push([pair[0], pair[1]]);
-  }
+export function inertPairs(pairs: [string, string][]): [string, string][] {
+  const kept = pairs.filter(([name]) => !ORIGIN_WIDE.has(name) && name !== "x-content-type-options");
   kept.push(["content-security-policy", SANDBOX_CSP], ["x-content-type-options", "nosniff"]);
   return kept;
 }
